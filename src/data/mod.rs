@@ -1,0 +1,1 @@
+//! Datasets: the built-in synthetic scenes and dataset statistics.

@@ -1,0 +1,179 @@
+//! The fused IoU kernel: for N anchors and M ground-truth boxes, each anchor's best IoU and
+//! its GT, and each GT's best IoU, without allocating the N x M matrix.
+
+use super::boxes::{Box4, iou};
+use rayon::prelude::*;
+
+/// Anchors per parallel work item; GT columns are processed in tiles of [`GT_TILE`].
+const ANCHOR_CHUNK: usize = 2048;
+const GT_TILE: usize = 64;
+
+/// Result of [`max_iou_stats`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct MaxIouStats {
+    /// Per anchor: the largest IoU over all GTs (0 when there is no GT).
+    pub anchor_max: Vec<f32>,
+    /// Per anchor: the GT reaching `anchor_max` (first on ties), or -1 when there is no GT.
+    pub anchor_argmax: Vec<i32>,
+    /// Per GT: the largest IoU over all anchors (0 when there is no anchor).
+    pub gt_max: Vec<f32>,
+}
+
+/// Structure-of-arrays copy of the GT boxes so the inner loop vectorises.
+struct GtSoa {
+    x1: Vec<f32>,
+    y1: Vec<f32>,
+    x2: Vec<f32>,
+    y2: Vec<f32>,
+    area: Vec<f32>,
+}
+
+impl GtSoa {
+    fn new(gts: &[Box4]) -> Self {
+        Self {
+            x1: gts.iter().map(|g| g[0]).collect(),
+            y1: gts.iter().map(|g| g[1]).collect(),
+            x2: gts.iter().map(|g| g[2]).collect(),
+            y2: gts.iter().map(|g| g[3]).collect(),
+            area: gts.iter().map(super::boxes::area).collect(),
+        }
+    }
+}
+
+/// IoU of one anchor against GTs `lo..lo+out.len()`, written to `out`. Same formula as
+/// [`iou`], arranged for auto-vectorisation.
+#[inline(always)]
+fn iou_row(a: &Box4, a_area: f32, g: &GtSoa, lo: usize, out: &mut [f32]) {
+    let n = out.len();
+    let (x1, y1, x2, y2, ar) = (
+        &g.x1[lo..lo + n],
+        &g.y1[lo..lo + n],
+        &g.x2[lo..lo + n],
+        &g.y2[lo..lo + n],
+        &g.area[lo..lo + n],
+    );
+    for j in 0..n {
+        let w = (a[2].min(x2[j]) - a[0].max(x1[j])).max(0.0);
+        let h = (a[3].min(y2[j]) - a[1].max(y1[j])).max(0.0);
+        let inter = w * h;
+        let union = a_area + ar[j] - inter;
+        out[j] = if union > 0.0 { inter / union } else { 0.0 };
+    }
+}
+
+/// Computes [`MaxIouStats`] for `anchors` x `gts` on all rayon threads. Memory is O(N + M).
+pub fn max_iou_stats(anchors: &[Box4], gts: &[Box4]) -> MaxIouStats {
+    let n = anchors.len();
+    let m = gts.len();
+    let mut anchor_max = vec![0.0f32; n];
+    let mut anchor_argmax = vec![-1i32; n];
+    if m == 0 || n == 0 {
+        return MaxIouStats { anchor_max, anchor_argmax, gt_max: vec![0.0; m] };
+    }
+    let soa = GtSoa::new(gts);
+    let gt_max = anchors
+        .par_chunks(ANCHOR_CHUNK)
+        .zip(anchor_max.par_chunks_mut(ANCHOR_CHUNK))
+        .zip(anchor_argmax.par_chunks_mut(ANCHOR_CHUNK))
+        .map(|((chunk, amax), aarg)| {
+            let mut local_gt_max = vec![0.0f32; m];
+            let mut row = [0.0f32; GT_TILE];
+            for (i, a) in chunk.iter().enumerate() {
+                let a_area = super::boxes::area(a);
+                let mut best = f32::NEG_INFINITY;
+                let mut best_j = 0usize;
+                let mut lo = 0;
+                while lo < m {
+                    let len = GT_TILE.min(m - lo);
+                    let row = &mut row[..len];
+                    iou_row(a, a_area, &soa, lo, row);
+                    for (j, &v) in row.iter().enumerate() {
+                        if v > best {
+                            best = v;
+                            best_j = lo + j;
+                        }
+                        let g = &mut local_gt_max[lo + j];
+                        *g = g.max(v);
+                    }
+                    lo += len;
+                }
+                amax[i] = best;
+                aarg[i] = best_j as i32;
+            }
+            local_gt_max
+        })
+        .reduce(
+            || vec![0.0f32; m],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x = x.max(y);
+                }
+                a
+            },
+        );
+    MaxIouStats { anchor_max, anchor_argmax, gt_max }
+}
+
+/// The full IoU matrix, row-major `[a][b]`. For small inputs (tests, hover read-outs).
+pub fn iou_matrix(a: &[Box4], b: &[Box4]) -> Vec<Vec<f32>> {
+    a.iter().map(|x| b.iter().map(|y| iou(x, y)).collect()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn naive(anchors: &[Box4], gts: &[Box4]) -> MaxIouStats {
+        let m = iou_matrix(anchors, gts);
+        let mut s = MaxIouStats {
+            anchor_max: vec![0.0; anchors.len()],
+            anchor_argmax: vec![-1; anchors.len()],
+            gt_max: vec![0.0; gts.len()],
+        };
+        for (i, row) in m.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                if s.anchor_argmax[i] < 0 || v > s.anchor_max[i] {
+                    s.anchor_max[i] = v;
+                    s.anchor_argmax[i] = j as i32;
+                }
+                s.gt_max[j] = s.gt_max[j].max(v);
+            }
+        }
+        s
+    }
+
+    fn arb_boxes(max: usize) -> impl Strategy<Value = Vec<Box4>> {
+        proptest::collection::vec(
+            (0.0f32..100.0, 0.0f32..100.0, 1.0f32..50.0, 1.0f32..50.0)
+                .prop_map(|(x, y, w, h)| [x, y, x + w, y + h]),
+            0..max,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn fused_matches_naive(anchors in arb_boxes(300), gts in arb_boxes(150)) {
+            prop_assert_eq!(max_iou_stats(&anchors, &gts), naive(&anchors, &gts));
+        }
+    }
+
+    #[test]
+    fn many_chunks_and_tiles() {
+        // more anchors than one chunk and more GTs than one tile
+        let anchors: Vec<Box4> = (0..5000)
+            .map(|i| {
+                let x = (i % 100) as f32 * 3.0;
+                let y = (i / 100) as f32 * 3.0;
+                [x, y, x + 10.0 + (i % 7) as f32, y + 12.0]
+            })
+            .collect();
+        let gts: Vec<Box4> = (0..70)
+            .map(|j| {
+                let x = (j * 13 % 280) as f32;
+                [x, x * 0.5, x + 20.0, x * 0.5 + 15.0]
+            })
+            .collect();
+        assert_eq!(max_iou_stats(&anchors, &gts), naive(&anchors, &gts));
+    }
+}

@@ -1,0 +1,1 @@
+//! Classification and regression losses, each giving per-element values and gradients.
