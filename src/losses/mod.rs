@@ -1,1 +1,6 @@
-//! Classification and regression losses, each giving per-element values and gradients.
+//! Classification and regression losses, each giving per-element values and gradients,
+//! plus objective weighting and loss normalisers.
+
+pub mod classification;
+pub mod regression;
+pub mod weighting;

@@ -1,0 +1,1 @@
+//! Objective weighting (w_cls, w_reg, guided loss) and normalisers (num_pos, EMA).
