@@ -10,6 +10,7 @@
 pub mod anchors;
 pub mod app;
 pub mod assign;
+pub mod backend;
 pub mod cli;
 pub mod data;
 pub mod geometry;

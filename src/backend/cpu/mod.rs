@@ -1,0 +1,1 @@
+//! The CPU backend: tensor ops with forward and backward passes.

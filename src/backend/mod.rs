@@ -1,0 +1,3 @@
+//! Compute backends for training: the CPU reference (rayon + GEMM) and, later, wgpu compute.
+
+pub mod cpu;
