@@ -1,0 +1,151 @@
+//! The dataset abstraction: one annotated image ([`Sample`]), the [`Dataset`] trait every source
+//! implements (synthetic scenes now; COCO, VOC and YOLO loaders later) and [`DataError`].
+
+use std::path::PathBuf;
+
+use crate::geometry::Box4;
+
+/// One image with its annotations. The three annotation vectors have the same length.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// The image, 8-bit RGB.
+    pub image: image::RgbImage,
+    /// Ground-truth boxes, `xyxy` in continuous pixel coordinates.
+    pub boxes: Vec<Box4>,
+    /// Class of each box, 0-based (index into [`Dataset::class_names`]).
+    pub classes: Vec<usize>,
+    /// COCO `iscrowd` flag of each box (always `false` for synthetic scenes).
+    pub crowd: Vec<bool>,
+}
+
+/// A borrowed view of one image's annotations: boxes, classes and image size `(width, height)`.
+/// The statistics in [`super::stats`] take iterators of these, so they work for any source.
+pub type AnnotationView<'a> = (&'a [Box4], &'a [usize], (u32, u32));
+
+impl Sample {
+    /// Number of annotated objects.
+    pub fn len(&self) -> usize {
+        self.boxes.len()
+    }
+
+    /// `true` when the image has no annotated object.
+    pub fn is_empty(&self) -> bool {
+        self.boxes.is_empty()
+    }
+
+    /// Image size `(width, height)` in pixels.
+    pub fn size(&self) -> (u32, u32) {
+        self.image.dimensions()
+    }
+
+    /// The annotation view used by the statistics functions.
+    pub fn view(&self) -> AnnotationView<'_> {
+        (&self.boxes, &self.classes, self.size())
+    }
+}
+
+/// A random-access source of annotated images.
+pub trait Dataset: Send + Sync {
+    /// A short human-readable name (for example the dataset SPEC it was opened from).
+    fn name(&self) -> String;
+    /// Number of images.
+    fn len(&self) -> usize;
+    /// `true` when the dataset holds no image.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Class names; a sample's class `k` is `class_names()[k]`.
+    fn class_names(&self) -> Vec<String>;
+    /// Loads image `index` (0-based, `< len()`) with its annotations.
+    fn load(&self, index: usize) -> Result<Sample, DataError>;
+}
+
+/// Errors of dataset specs, loaders and configs. `Display` is one line naming the input
+/// (file, record or spec) and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A dataset SPEC that does not parse.
+    #[error("dataset spec `{spec}`: {reason}")]
+    Spec {
+        /// The spec as given.
+        spec: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A dataset kind whose loader is not built in (yet).
+    #[error("dataset spec `{spec}`: the {kind} loader is not available yet")]
+    Unavailable {
+        /// The spec as given.
+        spec: String,
+        /// Dataset kind (`coco`, `voc`, `yolo`).
+        kind: String,
+    },
+    /// A file that cannot be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file whose content is wrong: `record` names the entry (e.g. `annotation 17`, `line 4`).
+    #[error("{}: {record}: {reason}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// The record inside the file.
+        record: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An invalid configuration value (`field` names the setting).
+    #[error("config `{field}`: {reason}")]
+    Config {
+        /// The setting.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An image index past the end of a dataset.
+    #[error("{dataset}: image index {index} out of range (dataset has {len} images)")]
+    IndexOutOfRange {
+        /// The dataset name.
+        dataset: String,
+        /// The requested index.
+        index: usize,
+        /// The dataset length.
+        len: usize,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_one_line_and_name_the_input() {
+        let io = DataError::Io {
+            path: "data/ann.json".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file"),
+        };
+        let fmt = DataError::Format {
+            path: "labels/a.txt".into(),
+            record: "line 4".into(),
+            reason: "class 7 >= 3 classes".into(),
+        };
+        let oob = DataError::IndexOutOfRange {
+            dataset: "d".into(),
+            index: 5,
+            len: 5,
+        };
+        assert_eq!(io.to_string(), "data/ann.json: No such file");
+        assert_eq!(
+            fmt.to_string(),
+            "labels/a.txt: line 4: class 7 >= 3 classes"
+        );
+        for e in [io, fmt, oob] {
+            assert!(!e.to_string().contains('\n'));
+        }
+    }
+}
