@@ -1,6 +1,55 @@
-//! The command line: `gui` (default), `loss`, `inspect`, `bench`.
+//! The command line (clap): `gui` (the default), `loss`, `inspect`, `bench`.
+//!
+//! Every command returns an error on bad input; [`main`] prints it as one line on stderr
+//! (`anchorscope: error: ...`) and exits with status 2. Nothing the user owns is ever written.
+
+mod bench;
+mod inspect;
+mod loss;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "anchorscope",
+    version,
+    about = "A desktop lab for imbalance in object detection",
+    long_about = "A desktop lab for imbalance in object detection: anchors, assigners, samplers, \
+                  losses and a small trainable detector. Without a command it opens the app."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Open the desktop app (the default).
+    Gui(crate::app::GuiArgs),
+    /// Evaluate named losses and their gradients on given inputs (JSON in, JSON out).
+    Loss(loss::LossArgs),
+    /// Anchors, assignment, sampler picks and IoU histograms for one image.
+    Inspect(inspect::InspectArgs),
+    /// Print the performance figures, each next to its reference.
+    Bench(bench::BenchArgs),
+}
 
 /// Runs the command line and returns the process exit status.
 pub fn main() -> i32 {
-    0
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => crate::app::run(crate::app::GuiArgs::default()),
+        Some(Command::Gui(args)) => crate::app::run(args),
+        Some(Command::Loss(args)) => loss::run(&args),
+        Some(Command::Inspect(args)) => inspect::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("anchorscope: error: {msg}");
+            2
+        }
+    }
 }

@@ -61,6 +61,75 @@ fn iou_row(a: &Box4, a_area: f32, g: &GtSoa, lo: usize, out: &mut [f32]) {
     }
 }
 
+/// Per-anchor max/argmax and per-GT max for one chunk of anchors (the kernel's body).
+#[inline(always)]
+fn chunk_kernel(
+    chunk: &[Box4],
+    soa: &GtSoa,
+    amax: &mut [f32],
+    aarg: &mut [i32],
+    gt_max: &mut [f32],
+) {
+    let m = gt_max.len();
+    let mut row = [0.0f32; GT_TILE];
+    for (i, a) in chunk.iter().enumerate() {
+        let a_area = super::boxes::area(a);
+        let mut best = f32::NEG_INFINITY;
+        let mut best_j = 0usize;
+        let mut lo = 0;
+        while lo < m {
+            let len = GT_TILE.min(m - lo);
+            let row = &mut row[..len];
+            iou_row(a, a_area, soa, lo, row);
+            // Branch-free maxima (vectorise); the argmax is found by a scan only when the
+            // tile improves on the best so far, so ties keep the first GT.
+            let mut lanes = [f32::NEG_INFINITY; 8];
+            let mut chunks = row.chunks_exact(8);
+            for c in &mut chunks {
+                for k in 0..8 {
+                    lanes[k] = if c[k] > lanes[k] { c[k] } else { lanes[k] };
+                }
+            }
+            let mut tile_best = chunks.remainder().iter().fold(f32::NEG_INFINITY, |x, &y| if y > x { y } else { x });
+            for l in lanes {
+                tile_best = if l > tile_best { l } else { tile_best };
+            }
+            if tile_best > best {
+                best = tile_best;
+                best_j = lo + row.iter().position(|&v| v == tile_best).unwrap_or(0);
+            }
+            for (g, &v) in gt_max[lo..lo + len].iter_mut().zip(row.iter()) {
+                *g = if v > *g { v } else { *g };
+            }
+            lo += len;
+        }
+        amax[i] = best;
+        aarg[i] = best_j as i32;
+    }
+}
+
+/// [`chunk_kernel`] compiled for AVX2 + FMA (selected at run time).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn chunk_kernel_avx2(
+    chunk: &[Box4],
+    soa: &GtSoa,
+    amax: &mut [f32],
+    aarg: &mut [i32],
+    gt_max: &mut [f32],
+) {
+    chunk_kernel(chunk, soa, amax, aarg, gt_max)
+}
+
+fn run_chunk(chunk: &[Box4], soa: &GtSoa, amax: &mut [f32], aarg: &mut [i32], gt_max: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports the features the function was compiled for.
+        return unsafe { chunk_kernel_avx2(chunk, soa, amax, aarg, gt_max) };
+    }
+    chunk_kernel(chunk, soa, amax, aarg, gt_max)
+}
+
 /// Computes [`MaxIouStats`] for `anchors` x `gts` on all rayon threads. Memory is O(N + M).
 pub fn max_iou_stats(anchors: &[Box4], gts: &[Box4]) -> MaxIouStats {
     let n = anchors.len();
@@ -77,29 +146,7 @@ pub fn max_iou_stats(anchors: &[Box4], gts: &[Box4]) -> MaxIouStats {
         .zip(anchor_argmax.par_chunks_mut(ANCHOR_CHUNK))
         .map(|((chunk, amax), aarg)| {
             let mut local_gt_max = vec![0.0f32; m];
-            let mut row = [0.0f32; GT_TILE];
-            for (i, a) in chunk.iter().enumerate() {
-                let a_area = super::boxes::area(a);
-                let mut best = f32::NEG_INFINITY;
-                let mut best_j = 0usize;
-                let mut lo = 0;
-                while lo < m {
-                    let len = GT_TILE.min(m - lo);
-                    let row = &mut row[..len];
-                    iou_row(a, a_area, &soa, lo, row);
-                    for (j, &v) in row.iter().enumerate() {
-                        if v > best {
-                            best = v;
-                            best_j = lo + j;
-                        }
-                        let g = &mut local_gt_max[lo + j];
-                        *g = g.max(v);
-                    }
-                    lo += len;
-                }
-                amax[i] = best;
-                aarg[i] = best_j as i32;
-            }
+            run_chunk(chunk, &soa, amax, aarg, &mut local_gt_max);
             local_gt_max
         })
         .reduce(

@@ -1,0 +1,149 @@
+//! `anchorscope bench`: performance figures, each printed next to its reference.
+//!
+//! Benchmarks print numbers; they are never timing assertions in tests.
+
+use crate::assign::MaxIouAssigner;
+use crate::data::synthetic::{SyntheticConfig, generate};
+use crate::geometry::{Box4, max_iou_stats};
+use anyhow::Result;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::time::Instant;
+
+/// Arguments of `anchorscope bench`.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Repetitions per timed figure (the median is reported).
+    #[arg(long, default_value_t = 15)]
+    pub reps: usize,
+}
+
+/// One benchmark figure and its reference.
+#[derive(Debug, Serialize)]
+pub struct Figure {
+    /// What was measured.
+    pub name: String,
+    /// The measured value.
+    pub value: f64,
+    /// Unit of `value` (and of `reference`).
+    pub unit: String,
+    /// The reference figure, when there is one.
+    pub reference: Option<f64>,
+    /// Where the reference comes from.
+    pub reference_label: String,
+}
+
+impl Figure {
+    fn line(&self) -> String {
+        match self.reference {
+            Some(r) => {
+                let ratio = if self.unit.ends_with("/s") { self.value / r } else { r / self.value };
+                format!(
+                    "{:<48} {:>10.3} {:<9} reference {:>8.3} {} ({}): {:.1}x",
+                    self.name, self.value, self.unit, r, self.unit, self.reference_label, ratio
+                )
+            }
+            None => format!("{:<48} {:>10.3} {}", self.name, self.value, self.unit),
+        }
+    }
+}
+
+/// Median wall time in milliseconds of `reps` runs of `f` (after one warm-up run).
+fn median_ms(reps: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut t: Vec<f64> = (0..reps.max(1))
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+/// Random anchors and GTs shaped like a detector's: `n` anchors of 16 to 256 px and `m` GTs
+/// on an 800 x 800 image.
+pub fn random_boxes(n: usize, seed: u64) -> Vec<Box4> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            let w = rng.random_range(16.0f32..256.0);
+            let h = rng.random_range(16.0f32..256.0);
+            let x = rng.random_range(-w / 2.0..800.0 - w / 2.0);
+            let y = rng.random_range(-h / 2.0..800.0 - h / 2.0);
+            [x, y, x + w, y + h]
+        })
+        .collect()
+}
+
+/// Runs the benchmarks and prints the figures.
+pub fn run(args: &BenchArgs) -> Result<()> {
+    let mut figures = Vec::new();
+    let threads = rayon::current_num_threads();
+
+    let anchors = random_boxes(100_000, 1);
+    let gts = random_boxes(50, 2);
+    let ms = median_ms(args.reps, || {
+        std::hint::black_box(max_iou_stats(&anchors, &gts));
+    });
+    figures.push(Figure {
+        name: format!("fused max-IoU, 100,000 anchors x 50 GT ({threads} threads)"),
+        value: ms,
+        unit: "ms".into(),
+        reference: Some(53.0),
+        reference_label: "torchvision box_iou + max".into(),
+    });
+    let assigner = MaxIouAssigner::default();
+    let ms = median_ms(args.reps, || {
+        std::hint::black_box(assigner.assign(&anchors, &gts));
+    });
+    figures.push(Figure {
+        name: "MaxIoU assign incl. low-quality pass, 100k x 50".into(),
+        value: ms,
+        unit: "ms".into(),
+        reference: Some(53.0),
+        reference_label: "torchvision box_iou + max".into(),
+    });
+
+    let cfg = SyntheticConfig::default();
+    let n = 200;
+    let ms = median_ms(3, || {
+        for i in 0..n {
+            std::hint::black_box(generate(&cfg, 7, i));
+        }
+    });
+    figures.push(Figure {
+        name: "synthetic `shapes` scenes 256x256, 1 thread".into(),
+        value: n as f64 / (ms / 1e3),
+        unit: "scenes/s".into(),
+        reference: None,
+        reference_label: String::new(),
+    });
+    let ms = median_ms(3, || {
+        (0..n).into_par_iter().for_each(|i| {
+            std::hint::black_box(generate(&cfg, 7, i));
+        });
+    });
+    figures.push(Figure {
+        name: format!("synthetic `shapes` scenes 256x256, {threads} threads"),
+        value: n as f64 / (ms / 1e3),
+        unit: "scenes/s".into(),
+        reference: None,
+        reference_label: String::new(),
+    });
+
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "figures": figures }))?);
+    } else {
+        for f in &figures {
+            println!("{}", f.line());
+        }
+    }
+    Ok(())
+}

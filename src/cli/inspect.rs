@@ -1,0 +1,150 @@
+//! `anchorscope inspect`: anchors, assignment, sampler picks and IoU histograms for one image.
+//! The computation lives in [`crate::inspect`]; this file parses arguments and formats.
+
+use crate::config::LabConfig;
+use crate::data::stats::{Histogram, anchor_label_counts, max_iou_histogram};
+use crate::inspect::{Inspection, inspect};
+use anyhow::{Result, anyhow};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+/// Arguments of `anchorscope inspect`.
+#[derive(clap::Args, Debug)]
+pub struct InspectArgs {
+    /// Dataset SPEC: `synthetic[:PRESET][@SEED]` (default `synthetic:shapes@0`).
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Image index in the dataset.
+    #[arg(long, default_value_t = 0)]
+    pub image: usize,
+    /// TOML file with `[anchors]`, `[assigner]` and `[samplers.*]` settings.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Print JSON instead of a readable summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Include every anchor box in the JSON (same order as the labels).
+    #[arg(long)]
+    pub dump_anchors: bool,
+}
+
+/// Runs `anchorscope inspect`.
+pub fn run(args: &InspectArgs) -> Result<()> {
+    let cfg = match &args.config {
+        Some(p) => LabConfig::load(p).map_err(|e| anyhow!(e))?,
+        None => LabConfig::default(),
+    };
+    let spec = args.dataset.as_deref().unwrap_or("synthetic:shapes@0");
+    let ins = inspect(spec, args.image, &cfg)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&to_json(&ins, args.image, args.dump_anchors))?);
+    } else {
+        print!("{}", summary(&ins, spec, args.image));
+    }
+    Ok(())
+}
+
+/// The JSON document of the command-line contract.
+pub fn to_json(ins: &Inspection, index: usize, dump_anchors: bool) -> Value {
+    let (w, h) = ins.sample.size();
+    let gt: Vec<Value> = ins
+        .sample
+        .boxes
+        .iter()
+        .zip(&ins.sample.classes)
+        .map(|(b, &c)| json!({ "box": b, "class": c, "name": ins.class_names.get(c) }))
+        .collect();
+    let levels: Vec<Value> =
+        ins.anchors.levels.iter().map(|l| json!({ "stride": l.stride, "anchors": l.count })).collect();
+    let a = &ins.assign;
+    let samplers: serde_json::Map<String, Value> = ins
+        .samplers
+        .iter()
+        .map(|(name, r)| {
+            let mut indices: Vec<usize> = r.pos.iter().chain(&r.neg).copied().collect();
+            indices.sort_unstable();
+            let mut v = json!({
+                "indices": indices, "pos": r.pos, "neg": r.neg,
+                "num_pos": r.pos.len(), "num_neg": r.neg.len(),
+            });
+            if *name == "pisa" {
+                v["weights"] = json!(indices.iter().map(|&i| r.weights[i]).collect::<Vec<_>>());
+            }
+            (name.to_string(), v)
+        })
+        .collect();
+    let mut doc = json!({
+        "image": { "index": index, "width": w, "height": h },
+        "gt": gt,
+        "levels": levels,
+        "assign": {
+            "labels": a.labels, "max_iou": a.max_iou,
+            "num_pos": a.num_pos(), "num_neg": a.num_neg(), "num_ignored": a.num_ignored(),
+            "pos_per_gt": a.pos_per_gt(ins.sample.boxes.len()),
+        },
+        "samplers": samplers,
+    });
+    if dump_anchors {
+        doc["anchors"] = json!(ins.anchors.boxes);
+    }
+    doc
+}
+
+fn bars(h: &Histogram, out: &mut String) {
+    let max = h.counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    for (k, &c) in h.counts.iter().enumerate() {
+        let n = if c == 0 { 0 } else { 1 + ((c as f64).ln() / max.ln().max(1e-9) * 39.0) as usize };
+        out.push_str(&format!(
+            "  [{:.1}, {:.1})  {:>7}  {}\n",
+            h.edges[k],
+            h.edges[k + 1],
+            c,
+            "#".repeat(n.min(40))
+        ));
+    }
+}
+
+/// The readable summary printed without `--json`.
+pub fn summary(ins: &Inspection, spec: &str, index: usize) -> String {
+    let (w, h) = ins.sample.size();
+    let mut s = format!("{spec}, image {index}: {w} x {h}, {} GT boxes\n", ins.sample.boxes.len());
+    for (b, &c) in ins.sample.boxes.iter().zip(&ins.sample.classes) {
+        let name = ins.class_names.get(c).map(String::as_str).unwrap_or("?");
+        s.push_str(&format!(
+            "  {name:<10} [{:.1}, {:.1}, {:.1}, {:.1}]  {:.0} x {:.0} px\n",
+            b[0], b[1], b[2], b[3], b[2] - b[0], b[3] - b[1]
+        ));
+    }
+    s.push_str(&format!("anchors: {}\n", ins.anchors.len()));
+    for l in &ins.anchors.levels {
+        let labels = &ins.assign.labels[l.start..l.start + l.count];
+        let c = anchor_label_counts(labels);
+        s.push_str(&format!(
+            "  stride {:>3}: {:>6} anchors  {:>4} pos  {:>6} neg  {:>4} ignored\n",
+            l.stride, l.count, c.fg, c.bg, c.ignored
+        ));
+    }
+    let c = anchor_label_counts(&ins.assign.labels);
+    s.push_str(&format!(
+        "assignment: {} positive, {} negative, {} ignored; {:.0} negatives per positive\n",
+        c.fg,
+        c.bg,
+        c.ignored,
+        c.bg_per_fg()
+    ));
+    s.push_str(&format!(
+        "positives per GT: {:?}\n",
+        ins.assign.pos_per_gt(ins.sample.boxes.len())
+    ));
+    s.push_str("max IoU of all anchors (log-scaled bars):\n");
+    bars(&max_iou_histogram(&ins.assign.max_iou, 10), &mut s);
+    for (name, r) in &ins.samplers {
+        s.push_str(&format!("sampler {name}: {} positives, {} negatives\n", r.pos.len(), r.neg.len()));
+        let neg_iou = r.neg.iter().map(|&i| ins.assign.max_iou[i]);
+        if !r.neg.is_empty() {
+            s.push_str("  max IoU of the picked negatives:\n");
+            bars(&Histogram::linear(neg_iou, 0.0, 0.5, 5), &mut s);
+        }
+    }
+    s
+}

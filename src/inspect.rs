@@ -1,0 +1,92 @@
+//! One image's anchors, assignment and sampler picks: what `anchorscope inspect` prints and
+//! what the app draws.
+//!
+//! Samplers that rank by loss see the untrained model: every anchor scores the prior
+//! `prior_prob` (RetinaNet's pi = 0.01) for every class and predicts zero box deltas, so an
+//! anchor's loss is its sigmoid CE summed over classes plus, for positives, the L1 loss of its
+//! target deltas.
+
+use crate::anchors::Anchors;
+use crate::assign::AssignResult;
+use crate::config::LabConfig;
+use crate::data::{DatasetSpec, Sample};
+use crate::geometry::DeltaCoder;
+use crate::losses::classification::{ce, prior_bias};
+use crate::sample::{SampleContext, SampleResult};
+use anyhow::{Result, bail};
+
+/// Everything `inspect` computes for one image.
+pub struct Inspection {
+    /// The image and its annotations.
+    pub sample: Sample,
+    /// Class names of the dataset.
+    pub class_names: Vec<String>,
+    /// Generated anchors.
+    pub anchors: Anchors,
+    /// Their assignment.
+    pub assign: AssignResult,
+    /// Per-anchor loss under the untrained model (what loss-ranking samplers see).
+    pub losses: Vec<f32>,
+    /// The samplers' picks, by sampler name.
+    pub samplers: Vec<(&'static str, SampleResult)>,
+}
+
+/// Runs anchors, assignment and every sampler on image `index` of `spec`.
+pub fn inspect(spec: &str, index: usize, cfg: &LabConfig) -> Result<Inspection> {
+    let spec = DatasetSpec::parse(spec)?;
+    let ds = spec.open()?;
+    if index >= ds.len() {
+        bail!("{}: --image {index} is out of range (the dataset has {} images)", ds.name(), ds.len());
+    }
+    let sample = ds.load(index)?;
+    let class_names = ds.class_names();
+    let (w, h) = sample.size();
+    let anchors = cfg.anchors.generate(w, h);
+    let assign = cfg.assigner.assign(&anchors, &sample.boxes);
+    let losses = prior_losses(&anchors, &assign, &sample, class_names.len().max(1), cfg.prior_prob);
+    let scores = vec![cfg.prior_prob as f32; anchors.len()];
+    let mut ctx = SampleContext::new(&assign, &anchors.boxes, &sample.boxes);
+    ctx.gt_classes = &sample.classes;
+    ctx.losses = Some(&losses);
+    ctx.scores = Some(&scores);
+    ctx.seed = cfg.seed;
+    let s = &cfg.samplers;
+    let samplers = vec![
+        ("random", s.random.sample(&ctx)),
+        ("hard_negative", s.hard_negative.sample(&ctx)),
+        ("ohem", s.ohem.sample(&ctx)),
+        ("iou_balanced", s.iou_balanced.sample(&ctx)),
+        ("pisa", s.pisa.sample(&ctx)),
+    ];
+    Ok(Inspection { sample, class_names, anchors, assign, losses, samplers })
+}
+
+/// Per-anchor loss of the untrained model: CE at the prior logit over all classes, plus the
+/// L1 loss of the target deltas for positives (the model predicts zero deltas).
+fn prior_losses(
+    anchors: &Anchors,
+    assign: &AssignResult,
+    sample: &Sample,
+    num_classes: usize,
+    prior_prob: f64,
+) -> Vec<f32> {
+    let b = prior_bias(prior_prob);
+    let neg = ce(b, 0.0).0;
+    let pos = ce(b, 1.0).0;
+    let coder = DeltaCoder::default();
+    assign
+        .labels
+        .iter()
+        .zip(&anchors.boxes)
+        .map(|(&l, a)| match l {
+            l if l > 0 => {
+                let gt = &sample.boxes[(l - 1) as usize];
+                let reg: f32 = coder.encode(a, gt).iter().map(|d| d.abs()).sum();
+                (pos + (num_classes - 1) as f64 * neg) as f32 + reg
+            }
+            0 => (num_classes as f64 * neg) as f32,
+            _ => 0.0,
+        })
+        .collect()
+}
+
