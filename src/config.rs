@@ -58,8 +58,13 @@ impl Default for LabConfig {
 impl LabConfig {
     /// Parses TOML text; `origin` names the file in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, String> {
-        let cfg: LabConfig = toml::from_str(text)
-            .map_err(|e| format!("{origin}: {}", e.to_string().trim().replace('\n', " ")))?;
+        let cfg: LabConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            match line {
+                Some(l) => format!("{origin}: line {l}: {}", e.message().trim()),
+                None => format!("{origin}: {}", e.message().trim()),
+            }
+        })?;
         cfg.validate().map_err(|e| format!("{origin}: {e}"))?;
         Ok(cfg)
     }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// Anchor generator settings. Defaults: the tiny RetinaNet of REFERENCE.md (P3-P5, strides
 /// 8, 16, 32; octave base scale 4; 3 scales per octave; ratios 0.5, 1, 2; centre offset 0).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AnchorConfig {
     /// One stride per pyramid level (P3 = 8 ... P7 = 128).
     pub strides: Vec<u32>,

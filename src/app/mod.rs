@@ -19,6 +19,9 @@ pub struct GuiArgs {
 
 /// Opens the app window and blocks until it is closed.
 pub fn run(args: GuiArgs) -> Result<()> {
+    if let Some(spec) = &args.dataset {
+        crate::data::DatasetSpec::parse(spec)?;
+    }
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("anchorscope")
         .with_inner_size([1100.0, 760.0]);

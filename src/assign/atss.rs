@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// with the highest IoU (the lower GT index on ties). Every other anchor is negative: ATSS
 /// ignores nothing. `max_iou` is each anchor's best IoU over all GTs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AtssAssigner {
     /// Candidates per level and GT.
     pub topk: usize,

@@ -19,7 +19,7 @@ const CHUNK: usize = 2048;
 /// Quirk kept from MMDetection: with `min_pos_iou = 0`, a GT that overlaps no anchor at all
 /// (`gt_max = 0`) takes every anchor with IoU 0 against it. Filter degenerate GTs beforehand.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct MaxIouAssigner {
     /// IoU at or above which an anchor is positive.
     pub pos_iou_thr: f32,

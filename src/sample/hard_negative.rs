@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// and torchvision's `SSD` both compute `ratio * num_pos` negatives, i.e. zero).
 /// Without losses every negative looks equally hard: they are then drawn at random.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct HardNegativeSampler {
     /// Negatives kept per positive.
     pub neg_pos_ratio: f32,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 /// differs from MMDetection in one bug fix: MMDetection's set difference compares tensors by
 /// identity, so its fill can repeat a picked positive.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct InstanceBalancedPosSampler {
     /// Total samples wanted.
     pub num: usize,

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 /// One MMDetection quirk is not copied: it stores the reset floor (0) in the sampler, so its
 /// second call onwards behaves as `floor_thr = 0`; this sampler is stateless.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct IouBalancedNegSampler {
     /// Total samples wanted.
     pub num: usize,

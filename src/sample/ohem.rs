@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// ([`SampleContext::losses`]). Without losses every candidate looks equally hard: the picks
 /// are then uniform at random.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct OhemSampler {
     /// Total samples wanted.
     pub num: usize,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 ///   `ScoreHLRSampler`, used by PISA Faster R-CNN) picks and weights them.
 /// - CARL (`carl_k`, `carl_bias`) weights the positives' regression loss: see [`Self::carl`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PisaSampler {
     /// Total samples wanted (ignored when `dense`).
     pub num: usize,

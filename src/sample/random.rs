@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// `min(#neg, num - picked positives)` negatives uniformly at random (without replacement);
 /// `neg_pos_ub >= 0` also caps negatives at `int(neg_pos_ub * max(1, picked positives))`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RandomSampler {
     /// Total samples wanted.
     pub num: usize,

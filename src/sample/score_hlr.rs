@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Score-HLR settings (MMDetection `ScoreHLRSampler` defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ScoreHlr {
     /// Exponent of the weight mapping.
     pub k: f32,
