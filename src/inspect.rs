@@ -39,7 +39,11 @@ pub fn inspect(spec: &str, index: usize, cfg: &LabConfig) -> Result<Inspection> 
         bail!("{}: --image {index} is out of range (the dataset has {} images)", ds.name(), ds.len());
     }
     let sample = ds.load(index)?;
-    let class_names = ds.class_names();
+    Ok(inspect_sample(sample, ds.class_names(), cfg))
+}
+
+/// Runs anchors, assignment and every sampler on one loaded image.
+pub fn inspect_sample(sample: Sample, class_names: Vec<String>, cfg: &LabConfig) -> Inspection {
     let (w, h) = sample.size();
     let anchors = cfg.anchors.generate(w, h);
     let assign = cfg.assigner.assign(&anchors, &sample.boxes);
@@ -58,7 +62,14 @@ pub fn inspect(spec: &str, index: usize, cfg: &LabConfig) -> Result<Inspection> 
         ("iou_balanced", s.iou_balanced.sample(&ctx)),
         ("pisa", s.pisa.sample(&ctx)),
     ];
-    Ok(Inspection { sample, class_names, anchors, assign, losses, samplers })
+    Inspection { sample, class_names, anchors, assign, losses, samplers }
+}
+
+impl Inspection {
+    /// The picks of sampler `key` (`random`, `hard_negative`, `ohem`, `iou_balanced`, `pisa`).
+    pub fn sampler(&self, key: &str) -> Option<&SampleResult> {
+        self.samplers.iter().find(|(k, _)| *k == key).map(|(_, r)| r)
+    }
 }
 
 /// Per-anchor loss of the untrained model: CE at the prior logit over all classes, plus the

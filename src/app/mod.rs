@@ -4,6 +4,11 @@
 //! GT boxes and the positive anchors of the default assigner, and the assignment counts. The
 //! inspection runs on a background thread; the UI only polls a channel.
 
+pub mod panels;
+pub mod plot_export;
+pub mod state;
+pub mod worker;
+
 use crate::config::LabConfig;
 use crate::inspect::{Inspection, inspect};
 use anyhow::{Result, anyhow};

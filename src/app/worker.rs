@@ -1,0 +1,209 @@
+//! The app's background worker: opens datasets, generates and inspects images and computes
+//! dataset statistics, so the UI thread never waits on that work. Jobs carry a generation
+//! number; the app ignores answers to jobs it has since replaced.
+
+use crate::app::panels::DatasetStats;
+use crate::app::state::DatasetSettings;
+use crate::config::LabConfig;
+use crate::data::stats::{anchor_label_counts, centre_heatmap, class_counts, max_iou_histogram};
+use crate::data::{Dataset, DatasetSpec, SyntheticDataset};
+use crate::inspect::{Inspection, inspect_sample};
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use std::sync::Arc;
+
+/// Work for the worker.
+pub enum Job {
+    /// Open a dataset (and forget the previous one).
+    Open { generation: u64, settings: DatasetSettings },
+    /// Load image `index` of the open dataset and inspect it.
+    Inspect { generation: u64, index: usize, lab: LabConfig },
+    /// Statistics over the first `images` images.
+    Stats { generation: u64, images: usize, lab: LabConfig },
+}
+
+/// Facts about an open dataset.
+#[derive(Clone, Debug)]
+pub struct DatasetInfo {
+    /// Display name.
+    pub name: String,
+    /// Number of images.
+    pub len: usize,
+    /// Class names.
+    pub class_names: Vec<String>,
+}
+
+/// Answers from the worker.
+pub enum WorkerEvent {
+    /// A dataset is open.
+    Opened { generation: u64, info: DatasetInfo },
+    /// An image was inspected.
+    Inspected { generation: u64, index: usize, inspection: Arc<Inspection> },
+    /// Progress of a long job, 0..1.
+    Progress { generation: u64, what: String, fraction: f32 },
+    /// Dataset statistics are ready.
+    Stats { generation: u64, stats: Arc<DatasetStats> },
+    /// A job failed; the message is one line.
+    Error { generation: u64, message: String },
+}
+
+/// Opens the dataset the settings describe.
+pub fn open_dataset(s: &DatasetSettings) -> Result<Box<dyn Dataset>, String> {
+    if s.spec.trim().is_empty() {
+        s.synthetic.validate().map_err(|e| e.to_string())?;
+        let name = format!("synthetic:{}@{}", s.preset, s.seed);
+        let ds = SyntheticDataset::new(s.synthetic.clone(), s.seed).with_len(s.len.max(1));
+        Ok(Box::new(Named { name, inner: ds }))
+    } else {
+        let spec = DatasetSpec::parse(s.spec.trim()).map_err(|e| e.to_string())?;
+        spec.open().map_err(|e| e.to_string())
+    }
+}
+
+/// A synthetic dataset shown under the name of its preset and seed.
+struct Named {
+    name: String,
+    inner: SyntheticDataset,
+}
+
+impl Dataset for Named {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+    fn len(&self) -> usize {
+        self.inner.len()
+    }
+    fn class_names(&self) -> Vec<String> {
+        self.inner.class_names()
+    }
+    fn load(&self, index: usize) -> Result<crate::data::Sample, crate::data::DataError> {
+        self.inner.load(index)
+    }
+}
+
+/// Starts the worker thread; `wake` is called after every event (to request a repaint).
+pub fn spawn(wake: impl Fn() + Send + 'static) -> (Sender<Job>, Receiver<WorkerEvent>) {
+    let (job_tx, job_rx) = unbounded::<Job>();
+    let (ev_tx, ev_rx) = unbounded::<WorkerEvent>();
+    std::thread::Builder::new()
+        .name("anchorscope-worker".into())
+        .spawn(move || {
+            let mut dataset: Option<Box<dyn Dataset>> = None;
+            while let Ok(first) = job_rx.recv() {
+                // Only the newest job of each kind matters: drain and keep the latest.
+                let mut jobs = vec![first];
+                jobs.extend(job_rx.try_iter());
+                let mut open = None;
+                let mut insp = None;
+                let mut stats = None;
+                for j in jobs {
+                    match j {
+                        Job::Open { .. } => open = Some(j),
+                        Job::Inspect { .. } => insp = Some(j),
+                        Job::Stats { .. } => stats = Some(j),
+                    }
+                }
+                for job in [open, insp, stats].into_iter().flatten() {
+                    let ev = run_job(job, &mut dataset, &ev_tx, &wake);
+                    if ev_tx.send(ev).is_err() {
+                        return;
+                    }
+                    wake();
+                }
+            }
+        })
+        .expect("spawn the worker thread");
+    (job_tx, ev_rx)
+}
+
+fn run_job(
+    job: Job,
+    dataset: &mut Option<Box<dyn Dataset>>,
+    ev_tx: &Sender<WorkerEvent>,
+    wake: &impl Fn(),
+) -> WorkerEvent {
+    match job {
+        Job::Open { generation, settings } => match open_dataset(&settings) {
+            Ok(ds) => {
+                let info = DatasetInfo { name: ds.name(), len: ds.len(), class_names: ds.class_names() };
+                *dataset = Some(ds);
+                WorkerEvent::Opened { generation, info }
+            }
+            Err(message) => {
+                *dataset = None;
+                WorkerEvent::Error { generation, message }
+            }
+        },
+        Job::Inspect { generation, index, lab } => {
+            let Some(ds) = dataset.as_ref() else {
+                return WorkerEvent::Error { generation, message: "no dataset is open".into() };
+            };
+            let r = ds
+                .load(index.min(ds.len().saturating_sub(1)))
+                .map_err(|e| e.to_string())
+                .map(|s| inspect_sample(s, ds.class_names(), &lab));
+            match r {
+                Ok(ins) => WorkerEvent::Inspected { generation, index, inspection: Arc::new(ins) },
+                Err(message) => WorkerEvent::Error { generation, message },
+            }
+        }
+        Job::Stats { generation, images, lab } => {
+            let Some(ds) = dataset.as_ref() else {
+                return WorkerEvent::Error { generation, message: "no dataset is open".into() };
+            };
+            match dataset_stats(ds.as_ref(), images, &lab, |f| {
+                let _ = ev_tx.send(WorkerEvent::Progress {
+                    generation,
+                    what: "Dataset statistics".into(),
+                    fraction: f,
+                });
+                wake();
+            }) {
+                Ok(stats) => WorkerEvent::Stats { generation, stats: Arc::new(stats) },
+                Err(message) => WorkerEvent::Error { generation, message },
+            }
+        }
+    }
+}
+
+/// Statistics over the first `images` images of `ds` (progress reported every 5%).
+pub fn dataset_stats(
+    ds: &dyn Dataset,
+    images: usize,
+    lab: &LabConfig,
+    progress: impl Fn(f32),
+) -> Result<DatasetStats, String> {
+    let n = images.min(ds.len());
+    let class_names = ds.class_names();
+    let mut st = DatasetStats { images: n, class_names: class_names.clone(), grid: 16, ..Default::default() };
+    let mut views = Vec::with_capacity(n);
+    let mut iou_counts = vec![0u64; 50];
+    let step = (n / 20).max(1);
+    for i in 0..n {
+        let s = ds.load(i).map_err(|e| e.to_string())?;
+        let (w, h) = s.size();
+        for b in &s.boxes {
+            st.widths.push(b[2] - b[0]);
+            st.heights.push(b[3] - b[1]);
+            st.areas.push((b[2] - b[0]) * (b[3] - b[1]));
+        }
+        let anchors = lab.anchors.generate(w, h);
+        let a = lab.assigner.assign(&anchors, &s.boxes);
+        let c = anchor_label_counts(&a.labels);
+        st.anchor_counts.fg += c.fg;
+        st.anchor_counts.bg += c.bg;
+        st.anchor_counts.ignored += c.ignored;
+        for (k, v) in max_iou_histogram(&a.max_iou, 50).counts.iter().enumerate() {
+            iou_counts[k] += v;
+        }
+        views.push((s.boxes, s.classes, (w, h)));
+        if i % step == 0 {
+            progress(i as f32 / n.max(1) as f32);
+        }
+    }
+    let items = || views.iter().map(|(b, c, wh)| (b.as_slice(), c.as_slice(), *wh));
+    st.class_counts = class_counts(items(), class_names.len());
+    st.centre_heatmap = centre_heatmap(items(), st.grid);
+    st.anchor_max_iou_counts = iou_counts;
+    progress(1.0);
+    Ok(st)
+}
