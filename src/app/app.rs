@@ -1,0 +1,473 @@
+//! The app itself: settings, runtime parts, the frame loop, jobs for the worker, undo,
+//! persistence and the `--screenshot` mode.
+
+use crate::app::image_view::ImageView;
+use crate::app::panels::{self, DatasetStats, PanelContext};
+use crate::app::plot_export::{ExportRequest, PlotExports, crop_screenshot, series_csv};
+use crate::app::state::{AppState, Tab};
+use crate::app::worker::{self, DatasetInfo, Job, WorkerEvent};
+use crate::data::DatasetSpec;
+use crate::inspect::Inspection;
+use crossbeam_channel::{Receiver, Sender};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Start-up options (from the command line).
+#[derive(Clone, Debug, Default)]
+pub struct AppOptions {
+    /// Dataset SPEC overriding the saved one.
+    pub dataset: Option<String>,
+    /// Write a screenshot here and exit.
+    pub screenshot: Option<PathBuf>,
+    /// Tab to show.
+    pub tab: Option<Tab>,
+    /// Image to show.
+    pub image: Option<usize>,
+}
+
+/// Images covered by the dataset statistics.
+const STATS_IMAGES: usize = 200;
+
+/// The anchorscope app.
+pub struct AnchorscopeApp {
+    /// Persisted settings.
+    pub state: AppState,
+    opts: AppOptions,
+    jobs: Sender<Job>,
+    events: Receiver<WorkerEvent>,
+    generation: u64,
+    /// Settings the last jobs were sent for.
+    sent_dataset: Option<crate::app::state::DatasetSettings>,
+    sent_inspect: Option<(usize, crate::config::LabConfig)>,
+    sent_stats: Option<(crate::app::state::DatasetSettings, crate::config::LabConfig)>,
+    /// Open dataset.
+    pub dataset: Option<DatasetInfo>,
+    /// Inspection of the image on screen.
+    pub inspection: Option<Arc<Inspection>>,
+    /// Dataset statistics.
+    pub stats: Option<Arc<DatasetStats>>,
+    /// Progress of long work: what and how far.
+    pub progress: Option<(String, f32)>,
+    /// Last error from the worker.
+    pub error: Option<String>,
+    /// Image view runtime state.
+    pub view: ImageView,
+    exports: PlotExports,
+    pending_png: Vec<(PathBuf, egui::Rect)>,
+    undo: Vec<AppState>,
+    redo: Vec<AppState>,
+    last_state: AppState,
+    show_help: bool,
+    frame_ms: f32,
+    adapter: String,
+    started: Instant,
+    screenshot_sent: bool,
+    outcome: Option<Arc<Mutex<Option<Result<(), String>>>>>,
+    notice: Option<(String, Instant)>,
+    shots: Arc<Mutex<Vec<Arc<egui::ColorImage>>>>,
+}
+
+impl AnchorscopeApp {
+    /// Creates the app; restores the last session's settings unless taking a screenshot.
+    pub fn new(
+        cc: &eframe::CreationContext<'_>,
+        opts: AppOptions,
+        outcome: Option<Arc<Mutex<Option<Result<(), String>>>>>,
+    ) -> Self {
+        let mut state: AppState = if opts.screenshot.is_none() {
+            cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default()
+        } else {
+            AppState::default()
+        };
+        if let Some(spec) = &opts.dataset {
+            apply_spec(&mut state, spec);
+        }
+        if let Some(t) = opts.tab {
+            state.tab = t;
+        }
+        if let Some(i) = opts.image {
+            state.image_index = i;
+        }
+        let ctx = cc.egui_ctx.clone();
+        let (jobs, events) = worker::spawn(move || ctx.request_repaint());
+        let adapter = cc
+            .wgpu_render_state
+            .as_ref()
+            .map(|rs| {
+                let i = rs.adapter.get_info();
+                format!("{} ({:?})", i.name, i.backend)
+            })
+            .unwrap_or_else(|| "no wgpu adapter".into());
+        let export_dir = std::env::current_dir().unwrap_or_default().join("anchorscope-exports");
+        Self {
+            last_state: state.clone(),
+            state,
+            opts,
+            jobs,
+            events,
+            generation: 0,
+            sent_dataset: None,
+            sent_inspect: None,
+            sent_stats: None,
+            dataset: None,
+            inspection: None,
+            stats: None,
+            progress: None,
+            error: None,
+            view: ImageView::default(),
+            exports: PlotExports::new(export_dir),
+            pending_png: Vec::new(),
+            undo: Vec::new(),
+            redo: Vec::new(),
+            show_help: false,
+            frame_ms: 0.0,
+            adapter,
+            started: Instant::now(),
+            screenshot_sent: false,
+            outcome,
+            notice: None,
+            shots: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// True when no job is outstanding and the image on screen is inspected.
+    pub fn is_idle(&self) -> bool {
+        self.inspection.is_some()
+            && self.progress.is_none()
+            && self.sent_inspect.as_ref().map(|s| s.0) == Some(self.state.image_index)
+            && (self.state.tab != Tab::Stats || self.stats.is_some())
+    }
+
+    /// Sends the jobs the current settings need (only what changed).
+    fn schedule(&mut self) {
+        if self.sent_dataset.as_ref() != Some(&self.state.dataset) {
+            self.generation += 1;
+            self.sent_dataset = Some(self.state.dataset.clone());
+            self.sent_inspect = None;
+            self.sent_stats = None;
+            self.stats = None;
+            self.dataset = None;
+            self.progress = Some(("Opening dataset".into(), 0.0));
+            let _ = self.jobs.send(Job::Open { generation: self.generation, settings: self.state.dataset.clone() });
+        }
+        if let Some(info) = &self.dataset {
+            let last = info.len.saturating_sub(1);
+            if self.state.image_index > last {
+                self.state.image_index = last;
+            }
+        }
+        let want = (self.state.image_index, self.state.lab.clone());
+        if self.sent_inspect.as_ref() != Some(&want) {
+            self.sent_inspect = Some(want.clone());
+            let _ = self.jobs.send(Job::Inspect { generation: self.generation, index: want.0, lab: want.1 });
+        }
+        let want_stats = (self.state.dataset.clone(), self.state.lab.clone());
+        if self.state.tab == Tab::Stats && self.sent_stats.as_ref() != Some(&want_stats) {
+            self.sent_stats = Some(want_stats);
+            self.stats = None;
+            let _ = self.jobs.send(Job::Stats {
+                generation: self.generation,
+                images: STATS_IMAGES,
+                lab: self.state.lab.clone(),
+            });
+        }
+    }
+
+    /// Drains the worker's events within a small time budget.
+    fn drain_events(&mut self) {
+        let budget = Instant::now() + Duration::from_millis(4);
+        while Instant::now() < budget {
+            let Ok(ev) = self.events.try_recv() else { break };
+            match ev {
+                WorkerEvent::Opened { generation, info } if generation == self.generation => {
+                    self.dataset = Some(info);
+                    self.error = None;
+                    self.progress = None;
+                }
+                WorkerEvent::Inspected { generation, index, inspection } if generation == self.generation => {
+                    if index == self.state.image_index {
+                        self.inspection = Some(inspection);
+                        self.progress = None;
+                    }
+                }
+                WorkerEvent::Progress { generation, what, fraction } if generation == self.generation => {
+                    self.progress = Some((what, fraction));
+                }
+                WorkerEvent::Stats { generation, stats } if generation == self.generation => {
+                    self.stats = Some(stats);
+                    self.progress = None;
+                }
+                WorkerEvent::Error { generation, message } if generation == self.generation => {
+                    self.error = Some(message);
+                    self.progress = None;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Records an undo step when the settings changed and no pointer button is held (so a
+    /// slider drag is one step).
+    fn track_undo(&mut self, ctx: &egui::Context) {
+        if self.state != self.last_state && !ctx.input(|i| i.pointer.any_down()) {
+            self.undo.push(std::mem::replace(&mut self.last_state, self.state.clone()));
+            if self.undo.len() > 100 {
+                self.undo.remove(0);
+            }
+            self.redo.clear();
+        }
+    }
+
+    fn undo_step(&mut self) {
+        if let Some(prev) = self.undo.pop() {
+            self.redo.push(std::mem::replace(&mut self.state, prev));
+            self.last_state = self.state.clone();
+        }
+    }
+
+    fn redo_step(&mut self) {
+        if let Some(next) = self.redo.pop() {
+            self.undo.push(std::mem::replace(&mut self.state, next));
+            self.last_state = self.state.clone();
+        }
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        use egui::{Key, Modifiers};
+        if ctx.memory(|m| m.focused().is_some()) {
+            return; // typing in a text field
+        }
+        let n_images = self.dataset.as_ref().map(|d| d.len).unwrap_or(1);
+        let (redo, undo, next, prev, fit, help, theme, modes) = ctx.input_mut(|i| {
+            (
+                i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z)
+                    || i.consume_key(Modifiers::COMMAND, Key::Y),
+                i.consume_key(Modifiers::COMMAND, Key::Z),
+                i.consume_key(Modifiers::NONE, Key::ArrowRight),
+                i.consume_key(Modifiers::NONE, Key::ArrowLeft),
+                i.consume_key(Modifiers::NONE, Key::F),
+                i.consume_key(Modifiers::NONE, Key::F1),
+                i.consume_key(Modifiers::NONE, Key::T),
+                [Key::Num1, Key::Num2, Key::Num3, Key::Num4].map(|k| i.consume_key(Modifiers::NONE, k)),
+            )
+        });
+        if undo {
+            self.undo_step();
+        }
+        if redo {
+            self.redo_step();
+        }
+        if next && self.state.image_index + 1 < n_images {
+            self.state.image_index += 1;
+        }
+        if prev && self.state.image_index > 0 {
+            self.state.image_index -= 1;
+        }
+        if fit {
+            self.view.fit_pending = true;
+        }
+        if help {
+            self.show_help = !self.show_help;
+        }
+        if theme {
+            self.state.dark = !self.state.dark;
+        }
+        for (k, on) in modes.into_iter().enumerate() {
+            if on {
+                self.state.overlay.mode = crate::app::state::OverlayMode::ALL[k];
+            }
+        }
+    }
+
+    /// Performs queued exports: CSV at once (on a thread), PNG after the next screenshot.
+    fn run_exports(&mut self, ctx: &egui::Context) {
+        for r in self.exports.take() {
+            match r {
+                ExportRequest::Csv { path, series } => {
+                    let text = series_csv(&series);
+                    let shown = path.display().to_string();
+                    std::thread::spawn(move || {
+                        if let Some(d) = path.parent() {
+                            let _ = std::fs::create_dir_all(d);
+                        }
+                        let _ = std::fs::write(&path, text);
+                    });
+                    self.notice = Some((format!("Wrote {shown}"), Instant::now()));
+                }
+                ExportRequest::Png { path, rect } => {
+                    self.pending_png.push((path, rect));
+                    self.request_screenshot(ctx);
+                }
+            }
+        }
+    }
+
+    /// Handles screenshots: plot PNG exports and the `--screenshot` mode.
+    fn handle_screenshots(&mut self, ctx: &egui::Context) {
+        let shots: Vec<Arc<egui::ColorImage>> = std::mem::take(&mut *self.shots.lock().expect("shots"));
+        let ppp = ctx.pixels_per_point();
+        for image in shots {
+            for (path, rect) in std::mem::take(&mut self.pending_png) {
+                let crop = crop_screenshot(&image, rect, ppp);
+                let shown = path.display().to_string();
+                std::thread::spawn(move || {
+                    if let Some(d) = path.parent() {
+                        let _ = std::fs::create_dir_all(d);
+                    }
+                    let _ = crop.save(&path);
+                });
+                self.notice = Some((format!("Wrote {shown}"), Instant::now()));
+            }
+            if let Some(path) = self.opts.screenshot.clone()
+                && self.screenshot_sent
+            {
+                let [w, h] = image.size;
+                let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+                let r = image::RgbaImage::from_raw(w as u32, h as u32, rgba)
+                    .ok_or_else(|| "screenshot has a wrong size".to_string())
+                    .and_then(|img| img.save(&path).map_err(|e| format!("{}: {e}", path.display())));
+                self.finish(ctx, r);
+            }
+        }
+        if self.opts.screenshot.is_some() && !self.screenshot_sent {
+            let waited = self.started.elapsed();
+            if let Some(e) = &self.error {
+                let msg = e.clone();
+                self.finish(ctx, Err(msg));
+            } else if self.is_idle() && waited > Duration::from_millis(800) {
+                self.screenshot_sent = true;
+                self.request_screenshot(ctx);
+            } else if waited > Duration::from_secs(120) {
+                self.finish(ctx, Err("--screenshot: timed out waiting for the data".into()));
+            }
+            ctx.request_repaint_after(Duration::from_millis(50));
+        }
+    }
+
+    fn request_screenshot(&self, ctx: &egui::Context) {
+        let (inbox, repaint) = (self.shots.clone(), ctx.clone());
+        ctx.request_screenshot(move |img| {
+            inbox.lock().expect("shots").push(img);
+            repaint.request_repaint();
+        });
+    }
+
+    fn finish(&mut self, ctx: &egui::Context, r: Result<(), String>) {
+        if let Some(o) = &self.outcome {
+            *o.lock().expect("outcome") = Some(r);
+        }
+        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+    }
+}
+
+/// Applies a dataset SPEC to the settings (synthetic presets set the generator knobs).
+fn apply_spec(state: &mut AppState, spec: &str) {
+    match DatasetSpec::parse(spec) {
+        Ok(DatasetSpec::Synthetic { preset, seed }) => {
+            state.dataset.spec.clear();
+            if let Some(cfg) = crate::data::SyntheticConfig::preset(&preset) {
+                state.dataset.synthetic = cfg;
+            }
+            state.dataset.preset = preset;
+            state.dataset.seed = seed;
+        }
+        _ => state.dataset.spec = spec.to_string(),
+    }
+}
+
+impl eframe::App for AnchorscopeApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_events();
+        self.schedule();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let t0 = Instant::now();
+        let ctx = ui.ctx().clone();
+        ctx.set_visuals(if self.state.dark { egui::Visuals::dark() } else { egui::Visuals::light() });
+        self.shortcuts(&ctx);
+        let pctx = PanelContext {
+            inspection: self.inspection.as_deref(),
+            scores: None,
+            prior_prob: self.state.lab.prior_prob,
+            stats: self.stats.as_deref(),
+            exports: &self.exports,
+        };
+        crate::app::chrome::status_bar_ui(ui, self);
+        egui::Panel::left("dataset").default_size(250.0).resizable(true).show(ui, |ui| {
+            panels::dataset::dataset_ui(ui, &mut self.state, &pctx);
+        });
+        egui::Panel::right("tabs").default_size(430.0).resizable(true).show(ui, |ui| {
+            ui.horizontal(|ui| {
+                for t in Tab::ALL {
+                    ui.selectable_value(&mut self.state.tab, t, t.title());
+                }
+            });
+            ui.separator();
+            egui::ScrollArea::vertical().show(ui, |ui| match self.state.tab {
+                Tab::Anchors => panels::anchors::anchors_ui(ui, &mut self.state, &pctx),
+                Tab::Sampler => panels::sampler::sampler_ui(ui, &mut self.state, &pctx),
+                Tab::Loss => panels::loss_explorer::loss_explorer_ui(ui, &mut self.state, &pctx),
+                Tab::Stats => panels::stats::stats_ui(ui, &mut self.state, &pctx),
+            });
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            crate::app::chrome::overlay_bar_ui(ui, &mut self.state);
+            match self.inspection.clone() {
+                Some(ins) => {
+                    self.view.update(&ins, &self.state.overlay, None, self.state.lab.prior_prob);
+                    self.view.ui(ui, &ins, &self.state.overlay);
+                    if let Some(i) = self.view.hovered {
+                        let text = self.view.hover_text(&ins, &self.state.overlay, i, self.state.lab.prior_prob);
+                        egui::Tooltip::always_open(ctx.clone(), ui.layer_id(), egui::Id::unique("anchor-hover"), egui::PopupAnchor::Pointer)
+                            .show(|ui| ui.label(egui::RichText::new(text).monospace()));
+                    }
+                    if let Some(g) = self.view.selected_gt {
+                        crate::app::chrome::selected_gt_ui(&ctx, &ins, g);
+                    }
+                }
+                None => {
+                    ui.centered_and_justified(|ui| {
+                        ui.spinner();
+                    });
+                }
+            }
+        });
+        if self.show_help {
+            crate::app::chrome::help_ui(&ctx, &mut self.show_help);
+        }
+        self.run_exports(&ctx);
+        self.handle_screenshots(&ctx);
+        self.track_undo(&ctx);
+        self.frame_ms = t0.elapsed().as_secs_f32() * 1e3;
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if self.opts.screenshot.is_none() {
+            eframe::set_value(storage, eframe::APP_KEY, &self.state);
+        }
+    }
+}
+
+impl AnchorscopeApp {
+    /// Time the last frame's UI code took, in ms.
+    pub fn frame_ms(&self) -> f32 {
+        self.frame_ms
+    }
+
+    /// Adapter description for the status bar.
+    pub fn adapter(&self) -> &str {
+        &self.adapter
+    }
+
+    /// A transient notice (e.g. "Wrote file"), shown for a few seconds.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_ref().filter(|(_, t)| t.elapsed() < Duration::from_secs(4)).map(|(s, _)| s.as_str())
+    }
+
+    /// Undo / redo depths.
+    pub fn history(&self) -> (usize, usize) {
+        (self.undo.len(), self.redo.len())
+    }
+}

@@ -1,0 +1,141 @@
+//! The app's chrome: status bar, overlay bar, help overlay (F1) and the selected-GT window.
+
+use crate::app::AnchorscopeApp;
+use crate::app::state::{AppState, OverlayMode, SamplerChoice};
+use crate::geometry::iou;
+use crate::inspect::Inspection;
+
+/// Keyboard shortcuts, shown by the help overlay.
+pub const SHORTCUTS: &[(&str, &str)] = &[
+    ("Left / Right", "previous / next image"),
+    ("F", "fit the image to the view"),
+    ("Wheel / drag", "zoom / pan"),
+    ("Click a GT box", "highlight its positives"),
+    ("1 2 3 4", "overlay: assignment, max IoU, sampler pick, loss weight"),
+    ("T", "dark / light theme"),
+    ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo a settings change"),
+    ("F1", "this help"),
+];
+
+/// The status bar at the bottom.
+pub fn status_bar_ui(ui: &mut egui::Ui, app: &AnchorscopeApp) {
+    egui::Panel::bottom("status").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            match &app.dataset {
+                Some(d) => ui.label(format!("{} ({} images)", d.name, d.len)),
+                None => ui.label("no dataset"),
+            };
+            ui.separator();
+            ui.label(format!("image {}", app.state.image_index));
+            if let Some(ins) = &app.inspection {
+                let (w, h) = ins.sample.size();
+                ui.separator();
+                ui.label(format!("{w} x {h}"));
+                ui.separator();
+                ui.label(format!("{} anchors", ins.anchors.len()));
+                ui.separator();
+                ui.label(format!(
+                    "{} positive / {} negative / {} ignored",
+                    ins.assign.num_pos(),
+                    ins.assign.num_neg(),
+                    ins.assign.num_ignored()
+                ));
+            }
+            ui.separator();
+            ui.label(format!("backend: CPU | adapter: {}", app.adapter()));
+            ui.separator();
+            ui.label(format!("frame {:.1} ms", app.frame_ms()));
+            if let Some((what, f)) = &app.progress {
+                ui.separator();
+                ui.add(egui::ProgressBar::new(*f).desired_width(120.0).text(what.as_str()));
+            }
+            if let Some(e) = &app.error {
+                ui.separator();
+                ui.colored_label(ui.visuals().error_fg_color, e);
+            }
+            if let Some(n) = app.notice() {
+                ui.separator();
+                ui.label(n);
+            }
+        });
+    });
+}
+
+/// The bar above the image: overlay mode, sampler / loss shown, opacity, what to draw.
+pub fn overlay_bar_ui(ui: &mut egui::Ui, state: &mut AppState) {
+    let o = &mut state.overlay;
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Overlay:");
+        for m in OverlayMode::ALL {
+            ui.selectable_value(&mut o.mode, m, m.label());
+        }
+        ui.separator();
+        match o.mode {
+            OverlayMode::SamplerPick => {
+                egui::ComboBox::from_id_salt("overlay-sampler")
+                    .selected_text(o.sampler.label())
+                    .show_ui(ui, |ui| {
+                        for s in SamplerChoice::ALL {
+                            ui.selectable_value(&mut o.sampler, s, s.label());
+                        }
+                    });
+            }
+            OverlayMode::LossWeight => {
+                ui.label(format!("loss: {}", o.loss.name()));
+            }
+            _ => {}
+        }
+        ui.add(egui::Slider::new(&mut o.opacity, 0.05..=1.0).text("opacity"));
+        ui.checkbox(&mut o.show_negatives, "negatives");
+        ui.checkbox(&mut o.show_ignored, "ignored");
+        ui.checkbox(&mut o.show_gt, "GT");
+        ui.checkbox(&mut o.only_selected_gt, "only the selected GT's positives");
+    });
+}
+
+/// The help overlay (F1).
+pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
+    egui::Window::new("Keyboard shortcuts").open(open).collapsible(false).resizable(false).show(ctx, |ui| {
+        egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+            for (k, what) in SHORTCUTS {
+                ui.label(egui::RichText::new(*k).monospace().strong());
+                ui.label(*what);
+                ui.end_row();
+            }
+        });
+    });
+}
+
+/// Window listing the positives of the selected GT and their IoUs.
+pub fn selected_gt_ui(ctx: &egui::Context, ins: &Inspection, g: usize) {
+    let Some(b) = ins.sample.boxes.get(g) else { return };
+    let c = ins.sample.classes[g];
+    let name = ins.class_names.get(c).map(String::as_str).unwrap_or("?");
+    egui::Window::new(format!("GT {g}: {name}")).default_width(220.0).show(ctx, |ui| {
+        ui.label(format!("[{:.1}, {:.1}, {:.1}, {:.1}]", b[0], b[1], b[2], b[3]));
+        let mut pos: Vec<(usize, f32)> = ins
+            .assign
+            .labels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| **l == g as i32 + 1)
+            .map(|(i, _)| (i, iou(&ins.anchors.boxes[i], b)))
+            .collect();
+        pos.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ui.label(format!("{} positive anchors", pos.len()));
+        egui::ScrollArea::vertical().max_height(220.0).show(ui, |ui| {
+            egui::Grid::new("gt-positives").striped(true).show(ui, |ui| {
+                ui.strong("anchor");
+                ui.strong("level");
+                ui.strong("IoU");
+                ui.end_row();
+                for (i, v) in pos {
+                    ui.label(i.to_string());
+                    ui.label(format!("P{}", ins.anchors.meta(i).level + 3));
+                    ui.label(format!("{v:.3}"));
+                    ui.end_row();
+                }
+            });
+        });
+    });
+}
