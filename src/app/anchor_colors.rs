@@ -167,7 +167,7 @@ pub fn legend(settings: &OverlaySettings, range: WeightRange) -> (String, Vec<Le
     use LegendItem::*;
     match settings.mode {
         OverlayMode::Assignment => (
-            "Assignment".into(),
+            "Assigner labels".into(),
             vec![
                 Swatch(POSITIVE, "positive".into()),
                 Swatch(NEGATIVE, "negative".into()),

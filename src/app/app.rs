@@ -40,6 +40,7 @@ pub struct AnchorscopeApp {
     /// Settings the last jobs were sent for.
     sent_dataset: Option<crate::app::state::DatasetSettings>,
     sent_inspect: Option<(usize, crate::config::LabConfig)>,
+    shown_inspect: Option<(usize, crate::config::LabConfig)>,
     sent_stats: Option<(crate::app::state::DatasetSettings, crate::config::LabConfig)>,
     /// Open dataset.
     pub dataset: Option<DatasetInfo>,
@@ -109,6 +110,7 @@ impl AnchorscopeApp {
             generation: 0,
             sent_dataset: None,
             sent_inspect: None,
+            shown_inspect: None,
             sent_stats: None,
             dataset: None,
             inspection: None,
@@ -135,7 +137,7 @@ impl AnchorscopeApp {
     pub fn is_idle(&self) -> bool {
         self.inspection.is_some()
             && self.progress.is_none()
-            && self.sent_inspect.as_ref().map(|s| s.0) == Some(self.state.image_index)
+            && self.shown_inspect.as_ref() == Some(&(self.state.image_index, self.state.lab.clone()))
             && (self.state.tab != Tab::Stats || self.stats.is_some())
     }
 
@@ -185,11 +187,10 @@ impl AnchorscopeApp {
                     self.error = None;
                     self.progress = None;
                 }
-                WorkerEvent::Inspected { generation, index, inspection } if generation == self.generation => {
-                    if index == self.state.image_index {
-                        self.inspection = Some(inspection);
-                        self.progress = None;
-                    }
+                WorkerEvent::Inspected { generation, index, lab, inspection } if generation == self.generation => {
+                    self.inspection = Some(inspection);
+                    self.shown_inspect = Some((index, lab));
+                    self.progress = None;
                 }
                 WorkerEvent::Progress { generation, what, fraction } if generation == self.generation => {
                     self.progress = Some((what, fraction));

@@ -26,7 +26,8 @@ pub fn status_bar_ui(ui: &mut egui::Ui, app: &AnchorscopeApp) {
                 None => ui.label("no dataset"),
             };
             ui.separator();
-            ui.label(format!("image {}", app.state.image_index));
+            let n = app.dataset.as_ref().map(|d| d.len).unwrap_or(0);
+            ui.label(format!("image {} / {n}", app.state.image_index));
             if let Some(ins) = &app.inspection {
                 let (w, h) = ins.sample.size();
                 ui.separator();

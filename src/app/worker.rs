@@ -37,7 +37,7 @@ pub enum WorkerEvent {
     /// A dataset is open.
     Opened { generation: u64, info: DatasetInfo },
     /// An image was inspected.
-    Inspected { generation: u64, index: usize, inspection: Arc<Inspection> },
+    Inspected { generation: u64, index: usize, lab: LabConfig, inspection: Arc<Inspection> },
     /// Progress of a long job, 0..1.
     Progress { generation: u64, what: String, fraction: f32 },
     /// Dataset statistics are ready.
@@ -141,8 +141,9 @@ fn run_job(
                 .load(index.min(ds.len().saturating_sub(1)))
                 .map_err(|e| e.to_string())
                 .map(|s| inspect_sample(s, ds.class_names(), &lab));
+            let lab = lab.clone();
             match r {
-                Ok(ins) => WorkerEvent::Inspected { generation, index, inspection: Arc::new(ins) },
+                Ok(ins) => WorkerEvent::Inspected { generation, index, lab, inspection: Arc::new(ins) },
                 Err(message) => WorkerEvent::Error { generation, message },
             }
         }

@@ -1,0 +1,105 @@
+//! The real app driven headless by egui_kittest (wgpu renderer on lavapipe in CI): tabs,
+//! overlay modes, image stepping, keyboard shortcuts, undo. Assertions go through labels and
+//! the app's state, not pixels.
+
+use anchorscope::app::state::{OverlayMode, Tab};
+use anchorscope::app::{AnchorscopeApp, AppOptions};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::time::{Duration, Instant};
+
+fn require_gpu() -> bool {
+    std::env::var("ANCHORSCOPE_REQUIRE_GPU").is_ok_and(|v| v == "1")
+}
+
+/// The app in a harness with the wgpu renderer, or None (skip) when there is no adapter and
+/// the GPU is not required.
+fn harness() -> Option<Harness<'static, AnchorscopeApp>> {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    if pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default())).is_err() {
+        assert!(!require_gpu(), "ANCHORSCOPE_REQUIRE_GPU=1 but no wgpu adapter");
+        eprintln!("skipping: no wgpu adapter");
+        return None;
+    }
+    let h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .wgpu()
+        .build_eframe(|cc| AnchorscopeApp::new(cc, AppOptions::default(), None));
+    Some(h)
+}
+
+/// Steps the harness until the app has no outstanding work.
+fn settle(h: &mut Harness<'static, AnchorscopeApp>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        h.step();
+        if h.state().is_idle() {
+            h.run_steps(2);
+            return;
+        }
+        assert!(Instant::now() < deadline, "the app did not settle: {:?}", h.state().error);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn tabs_modes_images_and_shortcuts() {
+    let Some(mut h) = harness() else { return };
+    settle(&mut h);
+    // the status bar shows the default dataset and its anchors
+    h.get_by_label_contains("synthetic:shapes@0");
+    h.get_by_label("12096 anchors");
+    let counts = |h: &Harness<'static, AnchorscopeApp>| {
+        let a = &h.state().inspection.as_ref().unwrap().assign;
+        format!("{} positive / {} negative / {} ignored", a.num_pos(), a.num_neg(), a.num_ignored())
+    };
+    h.get_by_label(&counts(&h));
+
+    // every tab
+    for t in Tab::ALL {
+        h.get_by_label(t.title()).click();
+        settle(&mut h);
+        assert_eq!(h.state().state.tab, t);
+    }
+    assert!(h.state().stats.is_some(), "the stats tab computed statistics");
+
+    // every overlay mode, by button and by shortcut
+    for m in OverlayMode::ALL {
+        h.get_by_label(m.label()).click();
+        h.run_steps(2);
+        assert_eq!(h.state().state.overlay.mode, m);
+        h.get_by_label_contains(match m {
+            OverlayMode::Assignment => "Assigner labels",
+            OverlayMode::MaxIou => "Max IoU with any GT",
+            OverlayMode::SamplerPick => "Picked by",
+            OverlayMode::LossWeight => "weight (loss / CE)",
+        });
+    }
+    h.key_press(egui::Key::Num1);
+    h.run_steps(2);
+    assert_eq!(h.state().state.overlay.mode, OverlayMode::Assignment);
+
+    // step images with the arrow keys: the inspection follows
+    let first = h.state().inspection.as_ref().unwrap().sample.boxes.clone();
+    h.key_press(egui::Key::ArrowRight);
+    settle(&mut h);
+    assert_eq!(h.state().state.image_index, 1);
+    assert_ne!(h.state().inspection.as_ref().unwrap().sample.boxes, first);
+    h.get_by_label("image 1 / 1000");
+    h.key_press(egui::Key::ArrowLeft);
+    settle(&mut h);
+    assert_eq!(h.state().state.image_index, 0);
+    assert_eq!(h.state().inspection.as_ref().unwrap().sample.boxes, first);
+
+    // F1 opens the help, T switches the theme, Ctrl+Z undoes it
+    h.key_press(egui::Key::F1);
+    h.run_steps(2);
+    h.get_by_label("Keyboard shortcuts");
+    let dark = h.state().state.dark;
+    h.key_press(egui::Key::T);
+    h.run_steps(3);
+    assert_eq!(h.state().state.dark, !dark);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().state.dark, dark);
+}
