@@ -309,8 +309,14 @@ impl ImageView {
             ce(x, y).0,
             focal(x, y, alpha, gamma).0
         ));
-        if let Some(w) = self.weight(i) {
-            s.push_str(&format!("{} weight {:.3e}\n", settings.loss.name(), w));
+        let p = prior;
+        let (p_t, alpha_t) = if y == 1.0 { (p, alpha) } else { (1.0 - p, 1.0 - alpha) };
+        s.push_str(&format!(
+            "focal weight alpha_t (1-p_t)^gamma = {:.3e}\n",
+            crate::losses::classification::focal_weight(p_t, if alpha < 0.0 { 1.0 } else { alpha_t }, gamma)
+        ));
+        if let Some(w) = self.weight(i).filter(|_| settings.mode == OverlayMode::LossWeight) {
+            s.push_str(&format!("{} weight (loss / CE, all classes) {:.3e}\n", settings.loss.name(), w));
         }
         let picked = ins.sampler(settings.sampler.key()).is_some_and(|r| r.weights[i] > 0.0);
         s.push_str(&format!("{}: {}", settings.sampler.label(), if picked { "picked" } else { "not picked" }));
