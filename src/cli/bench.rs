@@ -138,6 +138,17 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         reference_label: String::new(),
     });
 
+    match super::bench_ui::idle_frame_ms(60) {
+        Ok(ms) => figures.push(Figure {
+            name: "app frame, UI idle (egui pass + tessellation)".into(),
+            value: ms,
+            unit: "ms".into(),
+            reference: Some(16.7),
+            reference_label: "one 60 Hz frame".into(),
+        }),
+        Err(e) => eprintln!("bench: idle frame: {e}"),
+    }
+
     if args.json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "figures": figures }))?);
     } else {

@@ -4,6 +4,7 @@
 //! (`anchorscope: error: ...`) and exits with status 2. Nothing the user owns is ever written.
 
 mod bench;
+mod bench_ui;
 mod inspect;
 mod loss;
 
