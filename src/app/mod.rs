@@ -1,1 +1,3 @@
 //! The eframe desktop app.
+
+pub mod overlay;
