@@ -6,6 +6,7 @@ pub mod anchor_colors;
 mod app;
 mod chrome;
 pub mod image_view;
+pub mod overlay;
 pub mod panels;
 pub mod plot_export;
 pub mod state;
