@@ -100,6 +100,11 @@ impl AnchorscopeApp {
                 format!("{} ({:?})", i.name, i.backend)
             })
             .unwrap_or_else(|| "no wgpu adapter".into());
+        let mut view = ImageView::default();
+        if let Some(rs) = cc.wgpu_render_state.as_ref() {
+            crate::app::overlay::install(rs, crate::app::overlay::OverlayTarget::for_eframe(rs, 0, 0, 0));
+            view.gpu = true;
+        }
         let export_dir = std::env::current_dir().unwrap_or_default().join("anchorscope-exports");
         Self {
             last_state: state.clone(),
@@ -117,7 +122,7 @@ impl AnchorscopeApp {
             stats: None,
             progress: None,
             error: None,
-            view: ImageView::default(),
+            view,
             exports: PlotExports::new(export_dir),
             pending_png: Vec::new(),
             undo: Vec::new(),

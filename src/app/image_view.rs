@@ -2,6 +2,7 @@
 //! (wheel), pan (drag), fit (F), hover read-outs and GT selection by click.
 
 use crate::app::anchor_colors::{WeightRange, anchor_colour, class_colour, legend, LegendItem, loss_weights};
+use crate::app::overlay::{BoxInstance, BoxOverlayCallback, BoxSet, OverlayView, rgba_from_color32};
 use crate::app::state::{OverlayMode, OverlaySettings};
 use crate::geometry::{Box4, iou};
 use crate::inspect::Inspection;
@@ -49,6 +50,10 @@ pub struct ImageView {
     range: Option<WeightRange>,
     /// How many times the draw list was rebuilt (for tests and the bench).
     pub rebuilds: u64,
+    /// The drawn anchors as GPU instances (one buffer, re-uploaded only when rebuilt).
+    boxes: Option<BoxSet>,
+    /// Draw through the wgpu overlay pipeline (false: egui's painter, e.g. without wgpu).
+    pub gpu: bool,
 }
 
 fn ptr_key<T>(a: &Arc<T>) -> usize {
@@ -60,7 +65,8 @@ impl ImageView {
     pub fn update(&mut self, ins: &Arc<Inspection>, settings: &OverlaySettings, scores: Option<&Arc<Vec<f32>>>, prior: f64) {
         let key = DrawKey {
             inspection: ptr_key(ins),
-            overlay: settings.clone(),
+            // opacity is a uniform of the GPU overlay: changing it rebuilds nothing
+            overlay: OverlaySettings { opacity: 1.0, ..settings.clone() },
             selected_gt: self.selected_gt,
             scores: scores.map(ptr_key).unwrap_or(0),
         };
@@ -116,6 +122,12 @@ impl ImageView {
         }
         drawn.sort_by(|a, b| a.0.total_cmp(&b.0));
         self.drawn = drawn.into_iter().map(|(_, d)| d).collect();
+        self.boxes = Some(BoxSet::new(
+            self.drawn
+                .iter()
+                .map(|d| BoxInstance::new(d.rect).with_outline(rgba_from_color32(d.colour), 1.0))
+                .collect::<Vec<_>>(),
+        ));
         self.key = Some(key);
         self.rebuilds += 1;
     }
@@ -176,7 +188,14 @@ impl ImageView {
             painter.image(tex.id(), img_rect, Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)), Color32::WHITE);
         }
         let alpha = (settings.opacity.clamp(0.0, 1.0) * 255.0) as u8;
-        for d in &self.drawn {
+        if self.gpu
+            && let Some(boxes) = &self.boxes
+        {
+            let origin = self.to_screen(rect, Vec2::ZERO);
+            let view = OverlayView { opacity: settings.opacity.clamp(0.0, 1.0), ..OverlayView::new(self.zoom, [origin.x, origin.y]) };
+            painter.add(BoxOverlayCallback::new(rect, boxes.clone(), view).into_shape());
+        }
+        for d in self.drawn.iter().filter(|_| !self.gpu) {
             let r = Rect::from_min_max(
                 self.to_screen(rect, vec2(d.rect[0], d.rect[1])),
                 self.to_screen(rect, vec2(d.rect[2], d.rect[3])),
