@@ -411,12 +411,13 @@ impl eframe::App for AnchorscopeApp {
                 }
             });
             ui.separator();
-            egui::ScrollArea::vertical().show(ui, |ui| match self.state.tab {
+            // each tab scrolls itself
+            match self.state.tab {
                 Tab::Anchors => panels::anchors::anchors_ui(ui, &mut self.state, &pctx),
                 Tab::Sampler => panels::sampler::sampler_ui(ui, &mut self.state, &pctx),
                 Tab::Loss => panels::loss_explorer::loss_explorer_ui(ui, &mut self.state, &pctx),
                 Tab::Stats => panels::stats::stats_ui(ui, &mut self.state, &pctx),
-            });
+            }
         });
         egui::CentralPanel::default().show(ui, |ui| {
             crate::app::chrome::overlay_bar_ui(ui, &mut self.state);

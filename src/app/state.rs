@@ -35,13 +35,20 @@ impl Tab {
         }
     }
 
-    /// Parses a tab name as given to `--tab` (case-insensitive, title or short name).
+    /// Short name used by `--tab`.
+    pub fn short(self) -> &'static str {
+        match self {
+            Tab::Anchors => "anchors",
+            Tab::Sampler => "sampler",
+            Tab::Loss => "loss",
+            Tab::Stats => "stats",
+        }
+    }
+
+    /// Parses a tab name as given to `--tab` (case-insensitive, short name or title).
     pub fn parse(s: &str) -> Option<Tab> {
         let s = s.to_ascii_lowercase();
-        Tab::ALL.into_iter().find(|t| {
-            let title = t.title().to_ascii_lowercase();
-            title == s || title.split(' ').next() == Some(s.as_str())
-        })
+        Tab::ALL.into_iter().find(|t| t.short() == s || t.title().to_ascii_lowercase() == s)
     }
 }
 
@@ -249,6 +256,8 @@ mod tests {
         assert_eq!(Tab::parse("loss"), Some(Tab::Loss));
         assert_eq!(Tab::parse("Dataset stats"), Some(Tab::Stats));
         assert_eq!(Tab::parse("sampler"), Some(Tab::Sampler));
+        assert_eq!(Tab::parse("stats"), Some(Tab::Stats));
+        assert_eq!(Tab::parse("Anchors"), Some(Tab::Anchors));
         assert_eq!(Tab::parse("nope"), None);
         let s = AppState::default();
         let back: AppState = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
