@@ -5,7 +5,7 @@
 use anchorscope::app::state::{OverlayMode, Tab};
 use anchorscope::app::{AnchorscopeApp, AppOptions};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use std::time::{Duration, Instant};
 
 fn require_gpu() -> bool {
@@ -26,6 +26,14 @@ fn harness() -> Option<Harness<'static, AnchorscopeApp>> {
         .wgpu()
         .build_eframe(|cc| AnchorscopeApp::new(cc, AppOptions::default(), None));
     Some(h)
+}
+
+/// Clicks the tab button titled `title` (the panels may use the same word as a label).
+fn click_tab(h: &Harness<'static, AnchorscopeApp>, title: &str) {
+    h.query_all_by_label(title)
+        .find(|n| n.accesskit_node().role() != egui::accesskit::Role::Label)
+        .unwrap_or_else(|| panic!("no tab button {title}"))
+        .click();
 }
 
 /// Steps the harness until the app has no outstanding work.
@@ -57,7 +65,7 @@ fn tabs_modes_images_and_shortcuts() {
 
     // every tab
     for t in Tab::ALL {
-        h.get_by_label(t.title()).click();
+        click_tab(&h, t.title());
         settle(&mut h);
         assert_eq!(h.state().state.tab, t);
     }
@@ -102,4 +110,37 @@ fn tabs_modes_images_and_shortcuts() {
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     h.run_steps(2);
     assert_eq!(h.state().state.dark, dark);
+}
+
+#[test]
+fn threshold_and_gamma_sliders_change_what_is_shown() {
+    use egui::accesskit::Role;
+    let Some(mut h) = harness() else { return };
+    settle(&mut h);
+    click_tab(&h, "Anchors");
+    settle(&mut h);
+    let before = h.state().inspection.as_ref().unwrap().assign.num_pos();
+    h.get_by_role_and_label(Role::Slider, "Positive IoU threshold").set_value_accesskit(0.7);
+    h.get_by_label("Low-quality matching").click();
+    settle(&mut h);
+    let after = h.state().inspection.as_ref().unwrap().assign.num_pos();
+    assert!(after < before, "positives {before} -> {after}");
+    // the status bar and the per-level table show the new count
+    h.get_by_label_contains(&format!("{after} positive / "));
+    assert!(h.query_all_by_label(&after.to_string()).count() >= 1);
+
+    // the gamma slider of the loss explorer reweights the anchors in the loss-weight overlay
+    click_tab(&h, "Loss explorer");
+    settle(&mut h);
+    h.get_by_label("Loss weight").click();
+    settle(&mut h);
+    let ins = h.state().inspection.clone().unwrap();
+    let neg = ins.assign.labels.iter().position(|&l| l == 0).unwrap();
+    assert_eq!(h.state().state.overlay.mode, OverlayMode::LossWeight);
+    let w2 = h.state().view.weight(neg).unwrap();
+    assert!((w2 - 0.75 * 1e-4).abs() < 1e-7, "negative weight at gamma 2: {w2}");
+    h.get_by_role_and_label(Role::Slider, "gamma").set_value_accesskit(0.5);
+    settle(&mut h);
+    let w05 = h.state().view.weight(neg).unwrap();
+    assert!((w05 - 0.75 * 0.1).abs() < 1e-5, "negative weight at gamma 0.5: {w05}");
 }
