@@ -21,6 +21,9 @@ pub struct BenchArgs {
     /// Repetitions per timed figure (the median is reported).
     #[arg(long, default_value_t = 15)]
     pub reps: usize,
+    /// Fewer repetitions of the slow figures (software GPU).
+    #[arg(long)]
+    pub quick: bool,
 }
 
 /// One benchmark figure and its reference.
@@ -147,6 +150,17 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             reference_label: "one 60 Hz frame".into(),
         }),
         Err(e) => eprintln!("bench: idle frame: {e}"),
+    }
+
+    match super::bench_ui::overlay_frame_ms(if args.quick { 2 } else { 5 }) {
+        Ok((ms, adapter)) => figures.push(Figure {
+            name: format!("image view, 100,000 anchors offscreen on {adapter}"),
+            value: ms,
+            unit: "ms".into(),
+            reference: Some(16.7),
+            reference_label: "one 60 Hz frame".into(),
+        }),
+        Err(e) => eprintln!("bench: overlay frame: {e}"),
     }
 
     if args.json {
