@@ -1,3 +1,4 @@
 //! Compute backends for training: the CPU reference (rayon + GEMM) and, later, wgpu compute.
 
 pub mod cpu;
+pub mod tensor;

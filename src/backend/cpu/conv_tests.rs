@@ -1,0 +1,254 @@
+//! Tests of the convolution: naive reference, finite differences, accumulation, determinism.
+
+use super::*;
+use crate::backend::cpu::testutil::{check_grad, dot, rand_tensor};
+
+/// Direct convolution in f64.
+fn naive(x: &Tensor, w: &Tensor, b: &[f32], g: ConvGeom) -> Vec<f64> {
+    let [n, cin, h, wd] = x.shape;
+    let [cout, _, kh, kw] = w.shape;
+    let (ho, wo) = conv2d_out_size(h, wd, kh, kw, g);
+    let mut y = vec![0.0f64; n * cout * ho * wo];
+    for i in 0..n {
+        for co in 0..cout {
+            for oy in 0..ho {
+                for ox in 0..wo {
+                    let mut acc = b[co] as f64;
+                    for ci in 0..cin {
+                        for ky in 0..kh {
+                            for kx in 0..kw {
+                                let iy = (oy * g.stride + ky) as isize - g.pad as isize;
+                                let ix = (ox * g.stride + kx) as isize - g.pad as isize;
+                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                    continue;
+                                }
+                                let xv =
+                                    x.data[((i * cin + ci) * h + iy as usize) * wd + ix as usize];
+                                let wv = w.data[((co * cin + ci) * kh + ky) * kw + kx];
+                                acc += xv as f64 * wv as f64;
+                            }
+                        }
+                    }
+                    y[((i * cout + co) * ho + oy) * wo + ox] = acc;
+                }
+            }
+        }
+    }
+    y
+}
+
+const CASES: &[(usize, usize, usize, usize)] = &[
+    // (kernel, stride, pad, batch)
+    (3, 1, 1, 2),
+    (3, 2, 1, 2),
+    (1, 1, 0, 2),
+    (1, 2, 0, 3),
+    (3, 2, 0, 1),
+    (5, 1, 2, 1),
+    (3, 1, 1, 5),
+];
+
+#[test]
+fn forward_matches_naive() {
+    for (t, &(k, s, p, n)) in CASES.iter().enumerate() {
+        let g = ConvGeom::new(s, p);
+        let x = rand_tensor([n, 3, 7, 6], t as u64);
+        let w = rand_tensor([4, 3, k, k], 100 + t as u64);
+        let b = rand_tensor([1, 1, 1, 4], 200 + t as u64).data;
+        let y = conv2d_forward(&x, &w, Some(&b), g);
+        let r = naive(&x, &w, &b, g);
+        assert_eq!(y.len(), r.len());
+        for (a, e) in y.data.iter().zip(&r) {
+            assert!(
+                (*a as f64 - e).abs() < 1e-4 * (1.0 + e.abs()),
+                "case {t}: {a} vs {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn gradients_match_finite_differences() {
+    for (t, &(k, s, p, n)) in CASES.iter().enumerate() {
+        let g = ConvGeom::new(s, p);
+        let x = rand_tensor([n, 3, 5, 5], 10 + t as u64);
+        let w = rand_tensor([4, 3, k, k], 20 + t as u64);
+        let b = rand_tensor([1, 1, 1, 4], 30 + t as u64).data;
+        let y = conv2d_forward(&x, &w, Some(&b), g);
+        let r = rand_tensor(y.shape, 40 + t as u64); // upstream gradient: L = sum(r * y)
+        let mut dx = Tensor::zeros(x.shape);
+        let mut dw = Tensor::zeros(w.shape);
+        let mut db = vec![0.0; 4];
+        conv2d_backward(&x, &w, &r, g, Some(&mut dx), &mut dw, Some(&mut db));
+        let loss = |x: &Tensor, w: &Tensor, b: &[f32]| {
+            dot(&conv2d_forward(x, w, Some(b), g).data, &r.data)
+        };
+        check_grad("dx", &x.data, &dx.data, 1e-2, 2e-3, |v| {
+            loss(&Tensor::from_vec(x.shape, v.to_vec()), &w, &b)
+        });
+        check_grad("dw", &w.data, &dw.data, 1e-2, 2e-3, |v| {
+            loss(&x, &Tensor::from_vec(w.shape, v.to_vec()), &b)
+        });
+        check_grad("db", &b, &db, 1e-2, 2e-3, |v| loss(&x, &w, v));
+    }
+}
+
+#[test]
+fn backward_accumulates() {
+    let g = ConvGeom::new(2, 1);
+    let x = rand_tensor([3, 2, 6, 6], 1);
+    let w = rand_tensor([5, 2, 3, 3], 2);
+    let dy = rand_tensor([3, 5, 3, 3], 3);
+    let mut dx1 = Tensor::zeros(x.shape);
+    let mut dw1 = Tensor::zeros(w.shape);
+    let mut db1 = vec![0.0; 5];
+    conv2d_backward(&x, &w, &dy, g, Some(&mut dx1), &mut dw1, Some(&mut db1));
+    let (mut dx2, mut dw2, mut db2) = (dx1.clone(), dw1.clone(), db1.clone());
+    conv2d_backward(&x, &w, &dy, g, Some(&mut dx2), &mut dw2, Some(&mut db2));
+    for (a, b) in [(&dx1.data, &dx2.data), (&dw1.data, &dw2.data), (&db1, &db2)] {
+        for (u, v) in a.iter().zip(b.iter()) {
+            assert!((2.0 * u - v).abs() <= 1e-5 * (1.0 + v.abs()));
+        }
+    }
+    // Without dx and db the weight gradient is the same.
+    let mut dw3 = Tensor::zeros(w.shape);
+    conv2d_backward(&x, &w, &dy, g, None, &mut dw3, None);
+    assert_eq!(dw3.data, dw1.data);
+}
+
+#[test]
+fn deterministic_bitwise() {
+    for &(k, s, p) in &[(3, 1, 1), (3, 2, 1), (1, 1, 0)] {
+        let g = ConvGeom::new(s, p);
+        let x = rand_tensor([8, 16, 32, 32], 5);
+        let w = rand_tensor([32, 16, k, k], 6);
+        let b = vec![0.5; 32];
+        let run = || {
+            let y = conv2d_forward(&x, &w, Some(&b), g);
+            let dy = Tensor::from_vec(y.shape, y.data.iter().map(|v| v.sin()).collect());
+            let mut dx = Tensor::zeros(x.shape);
+            let mut dw = Tensor::zeros(w.shape);
+            let mut db = vec![0.0; 32];
+            conv2d_backward(&x, &w, &dy, g, Some(&mut dx), &mut dw, Some(&mut db));
+            (y, dx, dw, db)
+        };
+        let a = run();
+        let b2 = run();
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&a.0.data), bits(&b2.0.data));
+        assert_eq!(bits(&a.1.data), bits(&b2.1.data));
+        assert_eq!(bits(&a.2.data), bits(&b2.2.data));
+        assert_eq!(bits(&a.3), bits(&b2.3));
+    }
+    // Batch 1 takes the parallel-GEMM path.
+    let x = rand_tensor([1, 64, 32, 32], 7);
+    let w = rand_tensor([64, 64, 3, 3], 8);
+    let g = ConvGeom::new(1, 1);
+    let y1 = conv2d_forward(&x, &w, None, g);
+    let y2 = conv2d_forward(&x, &w, None, g);
+    assert_eq!(y1, y2);
+}
+
+#[allow(clippy::needless_range_loop)]
+/// Direct backward in f64: `(dx, dw, db)` for upstream gradient `dy`.
+fn naive_backward(
+    x: &Tensor,
+    w: &Tensor,
+    dy: &Tensor,
+    g: ConvGeom,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let [n, cin, h, wd] = x.shape;
+    let [cout, _, kh, kw] = w.shape;
+    let [_, _, ho, wo] = dy.shape;
+    let (mut dx, mut dw, mut db) = (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; cout]);
+    for i in 0..n {
+        for co in 0..cout {
+            for oy in 0..ho {
+                for ox in 0..wo {
+                    let gy = dy.data[((i * cout + co) * ho + oy) * wo + ox] as f64;
+                    db[co] += gy;
+                    for ci in 0..cin {
+                        for ky in 0..kh {
+                            for kx in 0..kw {
+                                let iy = (oy * g.stride + ky).wrapping_sub(g.pad);
+                                let ix = (ox * g.stride + kx).wrapping_sub(g.pad);
+                                if iy >= h || ix >= wd {
+                                    continue;
+                                }
+                                let xi = ((i * cin + ci) * h + iy) * wd + ix;
+                                let wi = ((co * cin + ci) * kh + ky) * kw + kx;
+                                dx[xi] += w.data[wi] as f64 * gy;
+                                dw[wi] += x.data[xi] as f64 * gy;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (dx, dw, db)
+}
+
+#[test]
+fn multi_band_matches_naive() {
+    // K = 40 * 9 = 360 and Wo = 24 (or 12): the im2col is split into several row bands.
+    for &(s, n) in &[(1usize, 2usize), (2, 3), (1, 1)] {
+        let g = ConvGeom::new(s, 1);
+        let x = rand_tensor([n, 40, 24, 24], 50 + s as u64);
+        let w = rand_tensor([5, 40, 3, 3], 60);
+        let b = vec![0.25; 5];
+        let y = conv2d_forward(&x, &w, Some(&b), g);
+        let dy = rand_tensor(y.shape, 70);
+        let mut dx = Tensor::zeros(x.shape);
+        let mut dw = Tensor::zeros(w.shape);
+        let mut db = vec![0.0; 5];
+        conv2d_backward(&x, &w, &dy, g, Some(&mut dx), &mut dw, Some(&mut db));
+        let close = |a: &[f32], e: &[f64], what: &str| {
+            for (a, e) in a.iter().zip(e) {
+                assert!(
+                    (*a as f64 - e).abs() < 1e-3 * (1.0 + e.abs()),
+                    "{what}: {a} vs {e}"
+                );
+            }
+        };
+        close(&y.data, &naive(&x, &w, &b, g), "y");
+        let (ex, ew, eb) = naive_backward(&x, &w, &dy, g);
+        close(&dx.data, &ex, "dx");
+        close(&dw.data, &ew, "dw");
+        close(&db, &eb, "db");
+    }
+}
+
+#[test]
+fn same_bits_for_any_thread_count() {
+    let g = ConvGeom::new(1, 1);
+    for n in [1usize, 3] {
+        let x = rand_tensor([n, 32, 20, 20], 80);
+        let w = rand_tensor([48, 32, 3, 3], 81);
+        let dy = rand_tensor([n, 48, 20, 20], 82);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let y = conv2d_forward(&x, &w, None, g);
+                let mut dx = Tensor::zeros(x.shape);
+                let mut dw = Tensor::zeros(w.shape);
+                conv2d_backward(&x, &w, &dy, g, Some(&mut dx), &mut dw, None);
+                (y, dx, dw)
+            })
+        };
+        let bits = |r: &(Tensor, Tensor, Tensor)| {
+            [&r.0.data, &r.1.data, &r.2.data]
+                .map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
+        };
+        let one = bits(&run(1));
+        for t in [2, 4] {
+            assert!(
+                bits(&run(t)) == one,
+                "batch {n}: {t} threads differ from 1 thread"
+            );
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! im2col / col2im over a band of output rows, and the sizes of one convolution.
+
+use super::conv::{ConvGeom, conv2d_out_size};
+use super::gemm::Parallelism;
+use crate::backend::tensor::Tensor;
+use std::ops::Range;
+
+/// Sizes of one convolution, checked once.
+#[derive(Clone, Copy)]
+pub(crate) struct Dims {
+    pub n: usize,
+    pub cin: usize,
+    pub h: usize,
+    pub w: usize,
+    pub cout: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub ho: usize,
+    pub wo: usize,
+    pub g: ConvGeom,
+}
+
+impl Dims {
+    pub(crate) fn new(x: &Tensor, w: &Tensor, g: ConvGeom) -> Self {
+        let [n, cin, h, wd] = x.shape;
+        let [cout, wcin, kh, kw] = w.shape;
+        assert_eq!(
+            cin, wcin,
+            "conv2d: input has {cin} channels, weight expects {wcin}"
+        );
+        let (ho, wo) = conv2d_out_size(h, wd, kh, kw, g);
+        Self {
+            n,
+            cin,
+            h,
+            w: wd,
+            cout,
+            kh,
+            kw,
+            ho,
+            wo,
+            g,
+        }
+    }
+    /// GEMM inner dimension: `Cin * kh * kw`.
+    pub(crate) fn k(&self) -> usize {
+        self.cin * self.kh * self.kw
+    }
+    pub(crate) fn hw(&self) -> usize {
+        self.ho * self.wo
+    }
+    /// 1x1, stride 1, no padding: the image itself is the im2col matrix.
+    pub fn pointwise(&self) -> bool {
+        self.kh == 1 && self.kw == 1 && self.g.stride == 1 && self.g.pad == 0
+    }
+    /// Parallel over images with serial GEMMs, or serial over images with a parallel GEMM.
+    pub fn par_images(&self) -> bool {
+        self.n >= rayon::current_num_threads()
+    }
+    pub fn gemm_par(&self) -> Parallelism {
+        if self.par_images() {
+            Parallelism::None
+        } else {
+            Parallelism::Rayon(0)
+        }
+    }
+}
+
+/// Output positions `ox` in `[lo, hi)` read an input column inside `[0, w_in)` for kernel tap `k`.
+fn valid_range(k: usize, w_in: usize, w_out: usize, s: usize, p: usize) -> (usize, usize) {
+    let lo = if k >= p { 0 } else { (p - k).div_ceil(s) };
+    let hi = if w_in + p > k {
+        w_out.min((w_in - 1 + p - k) / s + 1)
+    } else {
+        0
+    };
+    (lo.min(hi), hi)
+}
+
+/// Floats of im2col buffer per band: small enough to stay in L2 (tuned by measurement).
+pub(crate) const BAND_FLOATS: usize = 1 << 17;
+
+impl Dims {
+    /// Output rows per band, so that one band's im2col matrix fits [`BAND_FLOATS`].
+    pub fn band_rows(&self) -> usize {
+        if self.pointwise() {
+            self.ho.max(1)
+        } else {
+            (BAND_FLOATS / (self.k() * self.wo).max(1)).clamp(1, self.ho.max(1))
+        }
+    }
+    /// The bands of output rows, in order.
+    pub fn bands(&self) -> impl Iterator<Item = Range<usize>> + use<> {
+        let (r, ho) = (self.band_rows(), self.ho);
+        (0..ho.div_ceil(r)).map(move |b| b * r..((b + 1) * r).min(ho))
+    }
+}
+
+/// Unfolds output rows `rows` of one image `[Cin, H, W]` into `col`
+/// `[Cin*kh*kw, rows.len()*Wo]` (row-major).
+pub(crate) fn im2col(x: &[f32], d: &Dims, rows: Range<usize>, col: &mut [f32]) {
+    let (s, p, np) = (d.g.stride, d.g.pad, rows.len() * d.wo);
+    for ci in 0..d.cin {
+        let xc = &x[ci * d.h * d.w..(ci + 1) * d.h * d.w];
+        for ky in 0..d.kh {
+            for kx in 0..d.kw {
+                let r = (ci * d.kh + ky) * d.kw + kx;
+                let row = &mut col[r * np..(r + 1) * np];
+                let (lo, hi) = valid_range(kx, d.w, d.wo, s, p);
+                for (oy, out) in rows.clone().zip(row.chunks_exact_mut(d.wo)) {
+                    let iy = (oy * s + ky).wrapping_sub(p);
+                    if iy >= d.h {
+                        out.fill(0.0);
+                        continue;
+                    }
+                    let xr = &xc[iy * d.w..(iy + 1) * d.w];
+                    out[..lo].fill(0.0);
+                    out[hi..].fill(0.0);
+                    if s == 1 {
+                        let ix0 = lo + kx - p;
+                        out[lo..hi].copy_from_slice(&xr[ix0..ix0 + hi - lo]);
+                    } else {
+                        for (ox, o) in out[lo..hi].iter_mut().enumerate() {
+                            *o = xr[(ox + lo) * s + kx - p];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Folds `col` `[Cin*kh*kw, rows.len()*Wo]` back onto one image, accumulating (`+=`) into `dx`.
+pub(crate) fn col2im(col: &[f32], d: &Dims, rows: Range<usize>, dx: &mut [f32]) {
+    let (s, p, np) = (d.g.stride, d.g.pad, rows.len() * d.wo);
+    for ci in 0..d.cin {
+        let xc = &mut dx[ci * d.h * d.w..(ci + 1) * d.h * d.w];
+        for ky in 0..d.kh {
+            for kx in 0..d.kw {
+                let r = (ci * d.kh + ky) * d.kw + kx;
+                let row = &col[r * np..(r + 1) * np];
+                let (lo, hi) = valid_range(kx, d.w, d.wo, s, p);
+                for (oy, inp) in rows.clone().zip(row.chunks_exact(d.wo)) {
+                    let iy = (oy * s + ky).wrapping_sub(p);
+                    if iy >= d.h {
+                        continue;
+                    }
+                    let xr = &mut xc[iy * d.w..(iy + 1) * d.w];
+                    if s == 1 {
+                        let ix0 = lo + kx - p;
+                        for (o, &v) in xr[ix0..ix0 + hi - lo].iter_mut().zip(&inp[lo..hi]) {
+                            *o += v;
+                        }
+                    } else {
+                        for (ox, &v) in inp[lo..hi].iter().enumerate() {
+                            xr[(ox + lo) * s + kx - p] += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
