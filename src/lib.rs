@@ -17,4 +17,6 @@ pub mod data;
 pub mod geometry;
 pub mod inspect;
 pub mod losses;
+pub mod model;
 pub mod sample;
+pub mod train;

@@ -1,4 +1,5 @@
 //! Compute backends for training: the CPU reference (rayon + GEMM) and, later, wgpu compute.
 
 pub mod cpu;
+pub mod gpu;
 pub mod tensor;

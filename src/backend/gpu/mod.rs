@@ -1,0 +1,1 @@
+//! The wgpu compute backend: WGSL kernels (shaders/*.wgsl) mirroring the CPU ops.

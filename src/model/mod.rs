@@ -1,0 +1,1 @@
+//! The small RetinaNet-style detector: parameters, initialisation, forward and backward.
