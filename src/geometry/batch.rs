@@ -52,9 +52,12 @@ fn iou_row(a: &Box4, a_area: f32, g: &GtSoa, lo: usize, out: &mut [f32]) {
         &g.y2[lo..lo + n],
         &g.area[lo..lo + n],
     );
+    // Plain compare-and-select min/max (no NaN handling) so they compile to minps/maxps.
+    let min = |p: f32, q: f32| if p < q { p } else { q };
+    let max = |p: f32, q: f32| if p > q { p } else { q };
     for j in 0..n {
-        let w = (a[2].min(x2[j]) - a[0].max(x1[j])).max(0.0);
-        let h = (a[3].min(y2[j]) - a[1].max(y1[j])).max(0.0);
+        let w = max(min(a[2], x2[j]) - max(a[0], x1[j]), 0.0);
+        let h = max(min(a[3], y2[j]) - max(a[1], y1[j]), 0.0);
         let inter = w * h;
         let union = a_area + ar[j] - inter;
         out[j] = if union > 0.0 { inter / union } else { 0.0 };
