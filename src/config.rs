@@ -59,7 +59,9 @@ impl LabConfig {
     /// Parses TOML text; `origin` names the file in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, String> {
         let cfg: LabConfig = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
             match line {
                 Some(l) => format!("{origin}: line {l}: {}", e.message().trim()),
                 None => format!("{origin}: {}", e.message().trim()),
@@ -80,7 +82,10 @@ impl LabConfig {
     pub fn validate(&self) -> Result<(), String> {
         self.anchors.validate()?;
         if !(self.prior_prob > 0.0 && self.prior_prob < 1.0) {
-            return Err(format!("prior_prob must be in (0, 1), got {}", self.prior_prob));
+            return Err(format!(
+                "prior_prob must be in (0, 1), got {}",
+                self.prior_prob
+            ));
         }
         Ok(())
     }

@@ -36,7 +36,11 @@ pub fn inspect(spec: &str, index: usize, cfg: &LabConfig) -> Result<Inspection> 
     let spec = DatasetSpec::parse(spec)?;
     let ds = spec.open()?;
     if index >= ds.len() {
-        bail!("{}: --image {index} is out of range (the dataset has {} images)", ds.name(), ds.len());
+        bail!(
+            "{}: --image {index} is out of range (the dataset has {} images)",
+            ds.name(),
+            ds.len()
+        );
     }
     let sample = ds.load(index)?;
     Ok(inspect_sample(sample, ds.class_names(), cfg))
@@ -47,7 +51,13 @@ pub fn inspect_sample(sample: Sample, class_names: Vec<String>, cfg: &LabConfig)
     let (w, h) = sample.size();
     let anchors = cfg.anchors.generate(w, h);
     let assign = cfg.assigner.assign(&anchors, &sample.boxes);
-    let losses = prior_losses(&anchors, &assign, &sample, class_names.len().max(1), cfg.prior_prob);
+    let losses = prior_losses(
+        &anchors,
+        &assign,
+        &sample,
+        class_names.len().max(1),
+        cfg.prior_prob,
+    );
     let scores = vec![cfg.prior_prob as f32; anchors.len()];
     let mut ctx = SampleContext::new(&assign, &anchors.boxes, &sample.boxes);
     ctx.gt_classes = &sample.classes;
@@ -62,13 +72,23 @@ pub fn inspect_sample(sample: Sample, class_names: Vec<String>, cfg: &LabConfig)
         ("iou_balanced", s.iou_balanced.sample(&ctx)),
         ("pisa", s.pisa.sample(&ctx)),
     ];
-    Inspection { sample, class_names, anchors, assign, losses, samplers }
+    Inspection {
+        sample,
+        class_names,
+        anchors,
+        assign,
+        losses,
+        samplers,
+    }
 }
 
 impl Inspection {
     /// The picks of sampler `key` (`random`, `hard_negative`, `ohem`, `iou_balanced`, `pisa`).
     pub fn sampler(&self, key: &str) -> Option<&SampleResult> {
-        self.samplers.iter().find(|(k, _)| *k == key).map(|(_, r)| r)
+        self.samplers
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, r)| r)
     }
 }
 
@@ -100,4 +120,3 @@ fn prior_losses(
         })
         .collect()
 }
-

@@ -15,9 +15,15 @@ fn require_gpu() -> bool {
 /// The app in a harness with the wgpu renderer, or None (skip) when there is no adapter and
 /// the GPU is not required.
 fn harness() -> Option<Harness<'static, AnchorscopeApp>> {
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-    if pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default())).is_err() {
-        assert!(!require_gpu(), "ANCHORSCOPE_REQUIRE_GPU=1 but no wgpu adapter");
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    if pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
+        .is_err()
+    {
+        assert!(
+            !require_gpu(),
+            "ANCHORSCOPE_REQUIRE_GPU=1 but no wgpu adapter"
+        );
         eprintln!("skipping: no wgpu adapter");
         return None;
     }
@@ -45,7 +51,11 @@ fn settle(h: &mut Harness<'static, AnchorscopeApp>) {
             h.run_steps(2);
             return;
         }
-        assert!(Instant::now() < deadline, "the app did not settle: {:?}", h.state().error);
+        assert!(
+            Instant::now() < deadline,
+            "the app did not settle: {:?}",
+            h.state().error
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -59,7 +69,12 @@ fn tabs_modes_images_and_shortcuts() {
     h.get_by_label("12096 anchors");
     let counts = |h: &Harness<'static, AnchorscopeApp>| {
         let a = &h.state().inspection.as_ref().unwrap().assign;
-        format!("{} positive / {} negative / {} ignored", a.num_pos(), a.num_neg(), a.num_ignored())
+        format!(
+            "{} positive / {} negative / {} ignored",
+            a.num_pos(),
+            a.num_neg(),
+            a.num_ignored()
+        )
     };
     h.get_by_label(&counts(&h));
 
@@ -69,7 +84,10 @@ fn tabs_modes_images_and_shortcuts() {
         settle(&mut h);
         assert_eq!(h.state().state.tab, t);
     }
-    assert!(h.state().stats.is_some(), "the stats tab computed statistics");
+    assert!(
+        h.state().stats.is_some(),
+        "the stats tab computed statistics"
+    );
 
     // every overlay mode, by button and by shortcut
     for m in OverlayMode::ALL {
@@ -120,7 +138,8 @@ fn threshold_and_gamma_sliders_change_what_is_shown() {
     click_tab(&h, "Anchors");
     settle(&mut h);
     let before = h.state().inspection.as_ref().unwrap().assign.num_pos();
-    h.get_by_role_and_label(Role::Slider, "Positive IoU threshold").set_value_accesskit(0.7);
+    h.get_by_role_and_label(Role::Slider, "Positive IoU threshold")
+        .set_value_accesskit(0.7);
     h.get_by_label("Low-quality matching").click();
     settle(&mut h);
     let after = h.state().inspection.as_ref().unwrap().assign.num_pos();
@@ -138,9 +157,16 @@ fn threshold_and_gamma_sliders_change_what_is_shown() {
     let neg = ins.assign.labels.iter().position(|&l| l == 0).unwrap();
     assert_eq!(h.state().state.overlay.mode, OverlayMode::LossWeight);
     let w2 = h.state().view.weight(neg).unwrap();
-    assert!((w2 - 0.75 * 1e-4).abs() < 1e-7, "negative weight at gamma 2: {w2}");
-    h.get_by_role_and_label(Role::Slider, "gamma").set_value_accesskit(0.5);
+    assert!(
+        (w2 - 0.75 * 1e-4).abs() < 1e-7,
+        "negative weight at gamma 2: {w2}"
+    );
+    h.get_by_role_and_label(Role::Slider, "gamma")
+        .set_value_accesskit(0.5);
     settle(&mut h);
     let w05 = h.state().view.weight(neg).unwrap();
-    assert!((w05 - 0.75 * 0.1).abs() < 1e-5, "negative weight at gamma 0.5: {w05}");
+    assert!(
+        (w05 - 0.75 * 0.1).abs() < 1e-5,
+        "negative weight at gamma 0.5: {w05}"
+    );
 }

@@ -4,24 +4,41 @@ use serde_json::Value;
 use std::process::{Command, Output};
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_anchorscope")).args(args).output().expect("spawn anchorscope")
+    Command::new(env!("CARGO_BIN_EXE_anchorscope"))
+        .args(args)
+        .output()
+        .expect("spawn anchorscope")
 }
 
 fn inspect_json(args: &[&str]) -> Value {
     let mut all = vec!["inspect", "--json"];
     all.extend_from_slice(args);
     let out = run(&all);
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
 fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as usize)
+        .collect()
 }
 
 #[test]
 fn json_contract_is_consistent() {
-    let doc = inspect_json(&["--dataset", "synthetic:shapes@3", "--image", "2", "--dump-anchors"]);
+    let doc = inspect_json(&[
+        "--dataset",
+        "synthetic:shapes@3",
+        "--image",
+        "2",
+        "--dump-anchors",
+    ]);
     assert_eq!(doc["image"]["index"], 2);
     assert_eq!(doc["image"]["width"], 256);
     assert_eq!(doc["image"]["height"], 256);
@@ -33,13 +50,23 @@ fn json_contract_is_consistent() {
     }
     // default pyramid P3-P5 on 256 x 256: 9216 + 2304 + 576 anchors
     let levels = doc["levels"].as_array().unwrap();
-    let strides: Vec<u64> = levels.iter().map(|l| l["stride"].as_u64().unwrap()).collect();
+    let strides: Vec<u64> = levels
+        .iter()
+        .map(|l| l["stride"].as_u64().unwrap())
+        .collect();
     assert_eq!(strides, [8, 16, 32]);
-    let counts = usizes(&Value::Array(levels.iter().map(|l| l["anchors"].clone()).collect()));
+    let counts = usizes(&Value::Array(
+        levels.iter().map(|l| l["anchors"].clone()).collect(),
+    ));
     assert_eq!(counts, [9216, 2304, 576]);
     let anchors = doc["anchors"].as_array().unwrap();
     let a = &doc["assign"];
-    let labels: Vec<i64> = a["labels"].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect();
+    let labels: Vec<i64> = a["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap())
+        .collect();
     assert_eq!(anchors.len(), 12_096);
     assert_eq!(labels.len(), anchors.len());
     assert_eq!(a["max_iou"].as_array().unwrap().len(), labels.len());
@@ -64,14 +91,23 @@ fn json_contract_is_consistent() {
         for i in usizes(&r["neg"]) {
             assert_eq!(labels[i], 0, "{name}: pick {i} is not negative");
         }
-        assert_eq!(usizes(&r["indices"]).len(), usizes(&r["pos"]).len() + usizes(&r["neg"]).len());
+        assert_eq!(
+            usizes(&r["indices"]).len(),
+            usizes(&r["pos"]).len() + usizes(&r["neg"]).len()
+        );
     }
     let random_pos = usizes(&s["random"]["pos"]).len();
     assert_eq!(random_pos, pos.min(128));
     assert_eq!(usizes(&s["random"]["neg"]).len(), 256 - random_pos);
     assert_eq!(usizes(&s["hard_negative"]["neg"]).len(), (3 * pos).min(neg));
-    assert_eq!(usizes(&s["ohem"]["pos"]).len() + usizes(&s["ohem"]["neg"]).len(), 512);
-    assert_eq!(s["pisa"]["weights"].as_array().unwrap().len(), usizes(&s["pisa"]["indices"]).len());
+    assert_eq!(
+        usizes(&s["ohem"]["pos"]).len() + usizes(&s["ohem"]["neg"]).len(),
+        512
+    );
+    assert_eq!(
+        s["pisa"]["weights"].as_array().unwrap().len(),
+        usizes(&s["pisa"]["indices"]).len()
+    );
 }
 
 #[test]
@@ -116,13 +152,24 @@ fn assert_error(args: &[&str], needle: &str) {
 fn bad_input_is_one_line_and_status_2() {
     assert_error(&["inspect", "--dataset", "synthetic:nope"], "nope");
     assert_error(&["inspect", "--image", "1000000"], "out of range");
-    assert_error(&["inspect", "--config", "/nonexistent/cfg.toml"], "/nonexistent/cfg.toml");
+    assert_error(
+        &["inspect", "--config", "/nonexistent/cfg.toml"],
+        "/nonexistent/cfg.toml",
+    );
     let dir = std::env::temp_dir().join(format!("anchorscope-badcfg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("typo.toml");
-    std::fs::write(&cfg, "[assigner]\nkind = \"max_iou\"\npos_iou_thresh = 0.6\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "[assigner]\nkind = \"max_iou\"\npos_iou_thresh = 0.6\n",
+    )
+    .unwrap();
     let before = std::fs::read(&cfg).unwrap();
     assert_error(&["inspect", "--config", cfg.to_str().unwrap()], "typo.toml");
-    assert_eq!(std::fs::read(&cfg).unwrap(), before, "the user's file is untouched");
+    assert_eq!(
+        std::fs::read(&cfg).unwrap(),
+        before,
+        "the user's file is untouched"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -12,13 +12,22 @@ fn run_loss(input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn anchorscope");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 fn ok_json(input: Value) -> Value {
     let out = run_loss(&input.to_string());
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
 
@@ -55,23 +64,54 @@ fn focal_and_giou_cases() {
         let g = grads[k].as_f64().unwrap();
         assert!((g - fd).abs() < 1e-6, "grad {k}: {g} vs {fd}");
     }
-    let gv: Vec<f64> = cases[1]["values"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-    assert!((gv[0] - 1.079365).abs() < 1e-5 && (gv[1] - 1.333333).abs() < 1e-5, "{gv:?}");
+    let gv: Vec<f64> = cases[1]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(
+        (gv[0] - 1.079365).abs() < 1e-5 && (gv[1] - 1.333333).abs() < 1e-5,
+        "{gv:?}"
+    );
     let g0 = cases[1]["grad"][0].as_array().unwrap();
     assert_eq!(g0.len(), 4);
 }
 
 #[test]
 fn every_loss_name_runs_with_defaults() {
-    let cls = ["ce", "balanced_ce", "focal", "focal_star", "ghm_c", "qfl", "varifocal"];
-    let reg = ["l1", "l2", "smooth_l1", "balanced_l1", "iou", "bounded_iou", "giou", "diou", "ciou"];
+    let cls = [
+        "ce",
+        "balanced_ce",
+        "focal",
+        "focal_star",
+        "ghm_c",
+        "qfl",
+        "varifocal",
+    ];
+    let reg = [
+        "l1",
+        "l2",
+        "smooth_l1",
+        "balanced_l1",
+        "iou",
+        "bounded_iou",
+        "giou",
+        "diou",
+        "ciou",
+    ];
     let mut cases: Vec<Value> = cls
         .iter()
         .map(|n| json!({"loss": n, "logits": [0.3, -1.0], "targets": [1.0, 0.0]}))
         .collect();
-    cases.push(json!({"loss": "eql", "params": {"num_classes": 2, "class_freq": [0.9, 0.0001]},
-        "logits": [0.3, -1.0, 0.5, 0.2], "targets": [1.0, 0.0, 0.0, 0.0]}));
-    cases.extend(reg.iter().map(|n| json!({"loss": n, "pred": [[1, 1, 5, 6]], "target": [[0, 0, 4, 5]]})));
+    cases.push(
+        json!({"loss": "eql", "params": {"num_classes": 2, "class_freq": [0.9, 0.0001]},
+        "logits": [0.3, -1.0, 0.5, 0.2], "targets": [1.0, 0.0, 0.0, 0.0]}),
+    );
+    cases.extend(
+        reg.iter()
+            .map(|n| json!({"loss": n, "pred": [[1, 1, 5, 6]], "target": [[0, 0, 4, 5]]})),
+    );
     cases.push(json!({"loss": "kl", "pred": [[1, 1, 5, 6, 0.1, 0.2, -0.1, 0.0]], "target": [[0, 0, 4, 5]]}));
     let n = cases.len();
     let out = ok_json(json!({ "cases": cases }));
@@ -87,7 +127,12 @@ fn every_loss_name_runs_with_defaults() {
 
 fn assert_bad(input: &str, needle: &str) {
     let out = run_loss(input);
-    assert_eq!(out.status.code(), Some(2), "stdout: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
     assert!(err.contains(needle), "{err:?} should mention {needle:?}");
@@ -96,11 +141,23 @@ fn assert_bad(input: &str, needle: &str) {
 #[test]
 fn bad_input_is_one_line_and_status_2() {
     assert_bad("{not json", "invalid JSON");
-    assert_bad(r#"{"cases":[{"loss":"nope","logits":[1],"targets":[1]}]}"#, "nope");
-    assert_bad(r#"{"cases":[{"loss":"focal","logits":[1,2],"targets":[1]}]}"#, "case 0");
-    assert_bad(r#"{"cases":[{"loss":"focal","params":{"gamma":2},"logits":[1],"targets":[1]},
-        {"loss":"focal","params":{"gamm":2},"logits":[1],"targets":[1]}]}"#, "case 1");
-    assert_bad(r#"{"cases":[{"loss":"giou","pred":[[0,0,1]],"target":[[0,0,1,1]]}]}"#, "giou");
+    assert_bad(
+        r#"{"cases":[{"loss":"nope","logits":[1],"targets":[1]}]}"#,
+        "nope",
+    );
+    assert_bad(
+        r#"{"cases":[{"loss":"focal","logits":[1,2],"targets":[1]}]}"#,
+        "case 0",
+    );
+    assert_bad(
+        r#"{"cases":[{"loss":"focal","params":{"gamma":2},"logits":[1],"targets":[1]},
+        {"loss":"focal","params":{"gamm":2},"logits":[1],"targets":[1]}]}"#,
+        "case 1",
+    );
+    assert_bad(
+        r#"{"cases":[{"loss":"giou","pred":[[0,0,1]],"target":[[0,0,1,1]]}]}"#,
+        "giou",
+    );
 }
 
 #[test]

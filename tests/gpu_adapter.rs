@@ -10,19 +10,31 @@ fn require_gpu() -> bool {
 
 #[test]
 fn smoke_kernel_matches_cpu() {
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-    let adapter = match pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default())) {
-        Ok(a) => a,
-        Err(e) => {
-            assert!(!require_gpu(), "ANCHORSCOPE_REQUIRE_GPU=1 but no wgpu adapter: {e}");
-            eprintln!("skipping: no wgpu adapter ({e}); set ANCHORSCOPE_REQUIRE_GPU=1 to fail instead");
-            return;
-        }
-    };
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapter =
+        match pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
+        {
+            Ok(a) => a,
+            Err(e) => {
+                assert!(
+                    !require_gpu(),
+                    "ANCHORSCOPE_REQUIRE_GPU=1 but no wgpu adapter: {e}"
+                );
+                eprintln!(
+                    "skipping: no wgpu adapter ({e}); set ANCHORSCOPE_REQUIRE_GPU=1 to fail instead"
+                );
+                return;
+            }
+        };
     let info = adapter.get_info();
-    eprintln!("adapter: {} ({:?}, {:?})", info.name, info.backend, info.device_type);
-    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor::default()))
-        .expect("request_device");
+    eprintln!(
+        "adapter: {} ({:?}, {:?})",
+        info.name, info.backend, info.device_type
+    );
+    let (device, queue) =
+        pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor::default()))
+            .expect("request_device");
 
     let input: Vec<f32> = (0..100).map(|i| i as f32 * 0.5 - 7.0).collect();
     let params: [u32; 2] = [2.5f32.to_bits(), input.len() as u32];
@@ -62,9 +74,18 @@ fn smoke_kernel_matches_cpu() {
         label: None,
         layout: &pipeline.get_bind_group_layout(0),
         entries: &[
-            wgpu::BindGroupEntry { binding: 0, resource: params_buf.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 1, resource: in_buf.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 2, resource: out_buf.as_entire_binding() },
+            wgpu::BindGroupEntry {
+                binding: 0,
+                resource: params_buf.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 1,
+                resource: in_buf.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 2,
+                resource: out_buf.as_entire_binding(),
+            },
         ],
     });
     let mut enc = device.create_command_encoder(&Default::default());
@@ -76,9 +97,14 @@ fn smoke_kernel_matches_cpu() {
     }
     enc.copy_buffer_to_buffer(&out_buf, 0, &read_buf, 0, size);
     queue.submit([enc.finish()]);
-    read_buf.slice(..).map_async(wgpu::MapMode::Read, |r| r.expect("map"));
+    read_buf
+        .slice(..)
+        .map_async(wgpu::MapMode::Read, |r| r.expect("map"));
     device
-        .poll(wgpu::PollType::Wait { submission_index: None, timeout: None })
+        .poll(wgpu::PollType::Wait {
+            submission_index: None,
+            timeout: None,
+        })
         .expect("poll");
     let view = read_buf.slice(..).get_mapped_range().expect("mapped range");
     let got: Vec<f32> = bytemuck::cast_slice(&view).to_vec();

@@ -8,7 +8,10 @@ use std::process::Command;
 fn screenshot_of_every_tab_is_not_blank() {
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         let required = std::env::var("ANCHORSCOPE_REQUIRE_DISPLAY").is_ok_and(|v| v == "1");
-        assert!(!required, "ANCHORSCOPE_REQUIRE_DISPLAY=1 but DISPLAY is not set");
+        assert!(
+            !required,
+            "ANCHORSCOPE_REQUIRE_DISPLAY=1 but DISPLAY is not set"
+        );
         eprintln!("skipping: no DISPLAY (run under Xvfb to test the window)");
         return;
     }
@@ -17,12 +20,30 @@ fn screenshot_of_every_tab_is_not_blank() {
     for tab in ["anchors", "sampler", "loss", "stats"] {
         let path = dir.join(format!("{tab}.png"));
         let out = Command::new(env!("CARGO_BIN_EXE_anchorscope"))
-            .args(["gui", "--screenshot", path.to_str().unwrap(), "--tab", tab, "--image", "3"])
+            .args([
+                "gui",
+                "--screenshot",
+                path.to_str().unwrap(),
+                "--tab",
+                tab,
+                "--image",
+                "3",
+            ])
             .output()
             .expect("spawn anchorscope");
-        assert!(out.status.success(), "{tab}: {}", String::from_utf8_lossy(&out.stderr));
-        let img = image::open(&path).unwrap_or_else(|e| panic!("{tab}: {e}")).to_rgb8();
-        assert!(img.width() >= 800 && img.height() >= 600, "{tab}: {:?}", img.dimensions());
+        assert!(
+            out.status.success(),
+            "{tab}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let img = image::open(&path)
+            .unwrap_or_else(|e| panic!("{tab}: {e}"))
+            .to_rgb8();
+        assert!(
+            img.width() >= 800 && img.height() >= 600,
+            "{tab}: {:?}",
+            img.dimensions()
+        );
         // not blank: many distinct colours and a real spread of brightness
         let mut colours = std::collections::HashSet::new();
         let (mut lo, mut hi) = (255u8, 0u8);

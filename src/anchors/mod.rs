@@ -47,7 +47,10 @@ impl Default for AnchorConfig {
 impl AnchorConfig {
     /// RetinaNet's full pyramid P3-P7 (strides 8 to 128).
     pub fn retinanet_p3_p7() -> Self {
-        Self { strides: vec![8, 16, 32, 64, 128], ..Self::default() }
+        Self {
+            strides: vec![8, 16, 32, 64, 128],
+            ..Self::default()
+        }
     }
 
     /// The scale multipliers applied to each level's base size.
@@ -56,7 +59,9 @@ impl AnchorConfig {
             return self.scales.clone();
         }
         let n = self.scales_per_octave.max(1);
-        (0..n).map(|i| self.octave_base_scale * 2f32.powf(i as f32 / n as f32)).collect()
+        (0..n)
+            .map(|i| self.octave_base_scale * 2f32.powf(i as f32 / n as f32))
+            .collect()
     }
 
     /// Anchors per location: ratios x scales.
@@ -126,12 +131,19 @@ impl AnchorConfig {
             let fh = height.div_ceil(stride);
             let base = self.base_anchors(l);
             let start = boxes.len();
-            let offset = if self.integer_sizes { self.center_offset * stride as f32 } else { 0.0 };
+            let offset = if self.integer_sizes {
+                self.center_offset * stride as f32
+            } else {
+                0.0
+            };
             for y in 0..fh {
                 for x in 0..fw {
                     let sx = x as f32 * stride as f32 + offset;
                     let sy = y as f32 * stride as f32 + offset;
-                    boxes.extend(base.iter().map(|b| [b[0] + sx, b[1] + sy, b[2] + sx, b[3] + sy]));
+                    boxes.extend(
+                        base.iter()
+                            .map(|b| [b[0] + sx, b[1] + sy, b[2] + sx, b[3] + sy]),
+                    );
                 }
             }
             levels.push(AnchorLevel {
@@ -216,7 +228,10 @@ impl Anchors {
 
     /// The level index of anchor `i`.
     pub fn level_of(&self, i: usize) -> usize {
-        self.levels.iter().position(|l| i < l.start + l.count).expect("anchor index in range")
+        self.levels
+            .iter()
+            .position(|l| i < l.start + l.count)
+            .expect("anchor index in range")
     }
 
     /// Level, cell, ratio and scale of anchor `i`.
@@ -271,8 +286,14 @@ mod tests {
         for (w, e) in widths.iter().zip([32.0, 40.317, 50.797]) {
             assert!((w - e).abs() < 1e-3, "{w} vs {e}");
         }
-        let tv = AnchorConfig { integer_sizes: true, ..cfg };
-        let widths: Vec<f32> = tv.base_anchors(0)[3..6].iter().map(|b| b[2] - b[0]).collect();
+        let tv = AnchorConfig {
+            integer_sizes: true,
+            ..cfg
+        };
+        let widths: Vec<f32> = tv.base_anchors(0)[3..6]
+            .iter()
+            .map(|b| b[2] - b[0])
+            .collect();
         assert_eq!(widths, vec![32.0, 40.0, 50.0]);
     }
 

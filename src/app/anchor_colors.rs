@@ -34,16 +34,38 @@ pub fn class_colour(c: usize) -> Color32 {
 
 /// Viridis-like colour map on [0, 1] (5 stops, linear in between).
 pub fn viridis(t: f32) -> Color32 {
-    ramp(t, &[[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]])
+    ramp(
+        t,
+        &[
+            [68, 1, 84],
+            [59, 82, 139],
+            [33, 145, 140],
+            [94, 201, 98],
+            [253, 231, 37],
+        ],
+    )
 }
 
 /// Inferno-like heat map on [0, 1].
 pub fn heat(t: f32) -> Color32 {
-    ramp(t, &[[20, 11, 52], [120, 28, 109], [207, 68, 70], [251, 155, 6], [252, 255, 164]])
+    ramp(
+        t,
+        &[
+            [20, 11, 52],
+            [120, 28, 109],
+            [207, 68, 70],
+            [251, 155, 6],
+            [252, 255, 164],
+        ],
+    )
 }
 
 fn ramp(t: f32, stops: &[[u8; 3]]) -> Color32 {
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let x = t * (stops.len() - 1) as f32;
     let i = (x.floor() as usize).min(stops.len() - 2);
     let f = x - i as f32;
@@ -54,7 +76,12 @@ fn ramp(t: f32, stops: &[[u8; 3]]) -> Color32 {
 /// Per-anchor weight of `loss` relative to CE (the loss value divided by the CE value, summed
 /// over classes): focal gives alpha_t (1 - p_t)^gamma. `scores` are per-anchor per-class
 /// probabilities (`None` = the prior `prior_prob` everywhere). Ignored anchors get 0.
-pub fn loss_weights(ins: &Inspection, loss: &ClsLoss, scores: Option<&[f32]>, prior_prob: f64) -> Vec<f32> {
+pub fn loss_weights(
+    ins: &Inspection,
+    loss: &ClsLoss,
+    scores: Option<&[f32]>,
+    prior_prob: f64,
+) -> Vec<f32> {
     let nc = ins.class_names.len().max(1);
     let n = ins.anchors.len();
     let prior = prior_bias(prior_prob);
@@ -62,7 +89,11 @@ pub fn loss_weights(ins: &Inspection, loss: &ClsLoss, scores: Option<&[f32]>, pr
     let mut targets = Vec::with_capacity(n * nc);
     for i in 0..n {
         let label = ins.assign.labels[i];
-        let cls = if label > 0 { ins.sample.classes.get((label - 1) as usize).copied() } else { None };
+        let cls = if label > 0 {
+            ins.sample.classes.get((label - 1) as usize).copied()
+        } else {
+            None
+        };
         for c in 0..nc {
             let x = match scores {
                 Some(s) => {
@@ -122,7 +153,11 @@ impl WeightRange {
 
     /// Position of weight `w` in the range, 0..1.
     pub fn t(&self, w: f32) -> f32 {
-        if w <= 0.0 { 0.0 } else { (w.log10() - self.lo) / (self.hi - self.lo) }
+        if w <= 0.0 {
+            0.0
+        } else {
+            (w.log10() - self.lo) / (self.hi - self.lo)
+        }
     }
 }
 
@@ -143,7 +178,10 @@ pub fn anchor_colour(
         },
         OverlayMode::MaxIou => viridis(ins.assign.max_iou[i]),
         OverlayMode::SamplerPick => {
-            let w = ins.sampler(settings.sampler.key()).map(|r| r.weights[i]).unwrap_or(0.0);
+            let w = ins
+                .sampler(settings.sampler.key())
+                .map(|r| r.weights[i])
+                .unwrap_or(0.0);
             match (w > 0.0, label) {
                 (true, l) if l > 0 => POSITIVE,
                 (true, _) => PICKED_NEGATIVE,
@@ -174,7 +212,10 @@ pub fn legend(settings: &OverlaySettings, range: WeightRange) -> (String, Vec<Le
                 Swatch(IGNORED, "ignored".into()),
             ],
         ),
-        OverlayMode::MaxIou => ("Max IoU with any GT".into(), vec![Ramp(viridis, "0".into(), "1".into())]),
+        OverlayMode::MaxIou => (
+            "Max IoU with any GT".into(),
+            vec![Ramp(viridis, "0".into(), "1".into())],
+        ),
         OverlayMode::SamplerPick => (
             format!("Picked by {}", settings.sampler.label()),
             vec![
@@ -185,7 +226,11 @@ pub fn legend(settings: &OverlaySettings, range: WeightRange) -> (String, Vec<Le
         ),
         OverlayMode::LossWeight => (
             format!("{} weight (loss / CE)", settings.loss.name()),
-            vec![Ramp(heat, format!("{:.0e}", 10f32.powf(range.lo)), format!("{:.0e}", 10f32.powf(range.hi)))],
+            vec![Ramp(
+                heat,
+                format!("{:.0e}", 10f32.powf(range.lo)),
+                format!("{:.0e}", 10f32.powf(range.hi)),
+            )],
         ),
     }
 }
@@ -209,7 +254,15 @@ mod tests {
         let s = crate::data::synthetic::generate(&Default::default(), 0, 0);
         let names = vec!["disc".into(), "rectangle".into(), "triangle".into()];
         let ins = crate::inspect::inspect_sample(s, names, &Default::default());
-        let w = loss_weights(&ins, &ClsLoss::Focal { alpha: 0.25, gamma: 2.0 }, None, 0.01);
+        let w = loss_weights(
+            &ins,
+            &ClsLoss::Focal {
+                alpha: 0.25,
+                gamma: 2.0,
+            },
+            None,
+            0.01,
+        );
         let i_pos = ins.assign.labels.iter().position(|&l| l > 0).unwrap();
         let i_neg = ins.assign.labels.iter().position(|&l| l == 0).unwrap();
         // a negative: every class has p_t = 0.99, so the weight is 0.75 * 0.01^2

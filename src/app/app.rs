@@ -77,7 +77,9 @@ impl AnchorscopeApp {
         outcome: Option<Arc<Mutex<Option<Result<(), String>>>>>,
     ) -> Self {
         let mut state: AppState = if opts.screenshot.is_none() {
-            cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default()
+            cc.storage
+                .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+                .unwrap_or_default()
         } else {
             AppState::default()
         };
@@ -102,10 +104,15 @@ impl AnchorscopeApp {
             .unwrap_or_else(|| "no wgpu adapter".into());
         let mut view = ImageView::default();
         if let Some(rs) = cc.wgpu_render_state.as_ref() {
-            crate::app::overlay::install(rs, crate::app::overlay::OverlayTarget::for_eframe(rs, 0, 0, 0));
+            crate::app::overlay::install(
+                rs,
+                crate::app::overlay::OverlayTarget::for_eframe(rs, 0, 0, 0),
+            );
             view.gpu = true;
         }
-        let export_dir = std::env::current_dir().unwrap_or_default().join("anchorscope-exports");
+        let export_dir = std::env::current_dir()
+            .unwrap_or_default()
+            .join("anchorscope-exports");
         Self {
             last_state: state.clone(),
             state,
@@ -142,7 +149,8 @@ impl AnchorscopeApp {
     pub fn is_idle(&self) -> bool {
         self.inspection.is_some()
             && self.progress.is_none()
-            && self.shown_inspect.as_ref() == Some(&(self.state.image_index, self.state.lab.clone()))
+            && self.shown_inspect.as_ref()
+                == Some(&(self.state.image_index, self.state.lab.clone()))
             && (self.state.tab != Tab::Stats || self.stats.is_some())
     }
 
@@ -156,7 +164,10 @@ impl AnchorscopeApp {
             self.stats = None;
             self.dataset = None;
             self.progress = Some(("Opening dataset".into(), 0.0));
-            let _ = self.jobs.send(Job::Open { generation: self.generation, settings: self.state.dataset.clone() });
+            let _ = self.jobs.send(Job::Open {
+                generation: self.generation,
+                settings: self.state.dataset.clone(),
+            });
         }
         if let Some(info) = &self.dataset {
             let last = info.len.saturating_sub(1);
@@ -167,7 +178,11 @@ impl AnchorscopeApp {
         let want = (self.state.image_index, self.state.lab.clone());
         if self.sent_inspect.as_ref() != Some(&want) {
             self.sent_inspect = Some(want.clone());
-            let _ = self.jobs.send(Job::Inspect { generation: self.generation, index: want.0, lab: want.1 });
+            let _ = self.jobs.send(Job::Inspect {
+                generation: self.generation,
+                index: want.0,
+                lab: want.1,
+            });
         }
         let want_stats = (self.state.dataset.clone(), self.state.lab.clone());
         if self.state.tab == Tab::Stats && self.sent_stats.as_ref() != Some(&want_stats) {
@@ -185,26 +200,40 @@ impl AnchorscopeApp {
     fn drain_events(&mut self) {
         let budget = Instant::now() + Duration::from_millis(4);
         while Instant::now() < budget {
-            let Ok(ev) = self.events.try_recv() else { break };
+            let Ok(ev) = self.events.try_recv() else {
+                break;
+            };
             match ev {
                 WorkerEvent::Opened { generation, info } if generation == self.generation => {
                     self.dataset = Some(info);
                     self.error = None;
                     self.progress = None;
                 }
-                WorkerEvent::Inspected { generation, index, lab, inspection } if generation == self.generation => {
+                WorkerEvent::Inspected {
+                    generation,
+                    index,
+                    lab,
+                    inspection,
+                } if generation == self.generation => {
                     self.inspection = Some(inspection);
                     self.shown_inspect = Some((index, lab));
                     self.progress = None;
                 }
-                WorkerEvent::Progress { generation, what, fraction } if generation == self.generation => {
+                WorkerEvent::Progress {
+                    generation,
+                    what,
+                    fraction,
+                } if generation == self.generation => {
                     self.progress = Some((what, fraction));
                 }
                 WorkerEvent::Stats { generation, stats } if generation == self.generation => {
                     self.stats = Some(stats);
                     self.progress = None;
                 }
-                WorkerEvent::Error { generation, message } if generation == self.generation => {
+                WorkerEvent::Error {
+                    generation,
+                    message,
+                } if generation == self.generation => {
                     self.error = Some(message);
                     self.progress = None;
                 }
@@ -217,7 +246,8 @@ impl AnchorscopeApp {
     /// slider drag is one step).
     fn track_undo(&mut self, ctx: &egui::Context) {
         if self.state != self.last_state && !ctx.input(|i| i.pointer.any_down()) {
-            self.undo.push(std::mem::replace(&mut self.last_state, self.state.clone()));
+            self.undo
+                .push(std::mem::replace(&mut self.last_state, self.state.clone()));
             if self.undo.len() > 100 {
                 self.undo.remove(0);
             }
@@ -255,7 +285,8 @@ impl AnchorscopeApp {
                 i.consume_key(Modifiers::NONE, Key::F),
                 i.consume_key(Modifiers::NONE, Key::F1),
                 i.consume_key(Modifiers::NONE, Key::T),
-                [Key::Num1, Key::Num2, Key::Num3, Key::Num4].map(|k| i.consume_key(Modifiers::NONE, k)),
+                [Key::Num1, Key::Num2, Key::Num3, Key::Num4]
+                    .map(|k| i.consume_key(Modifiers::NONE, k)),
             )
         });
         if undo {
@@ -311,7 +342,8 @@ impl AnchorscopeApp {
 
     /// Handles screenshots: plot PNG exports and the `--screenshot` mode.
     fn handle_screenshots(&mut self, ctx: &egui::Context) {
-        let shots: Vec<Arc<egui::ColorImage>> = std::mem::take(&mut *self.shots.lock().expect("shots"));
+        let shots: Vec<Arc<egui::ColorImage>> =
+            std::mem::take(&mut *self.shots.lock().expect("shots"));
         let ppp = ctx.pixels_per_point();
         for image in shots {
             for (path, rect) in std::mem::take(&mut self.pending_png) {
@@ -332,7 +364,10 @@ impl AnchorscopeApp {
                 let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
                 let r = image::RgbaImage::from_raw(w as u32, h as u32, rgba)
                     .ok_or_else(|| "screenshot has a wrong size".to_string())
-                    .and_then(|img| img.save(&path).map_err(|e| format!("{}: {e}", path.display())));
+                    .and_then(|img| {
+                        img.save(&path)
+                            .map_err(|e| format!("{}: {e}", path.display()))
+                    });
                 self.finish(ctx, r);
             }
         }
@@ -345,7 +380,10 @@ impl AnchorscopeApp {
                 self.screenshot_sent = true;
                 self.request_screenshot(ctx);
             } else if waited > Duration::from_secs(120) {
-                self.finish(ctx, Err("--screenshot: timed out waiting for the data".into()));
+                self.finish(
+                    ctx,
+                    Err("--screenshot: timed out waiting for the data".into()),
+                );
             }
             ctx.request_repaint_after(Duration::from_millis(50));
         }
@@ -391,7 +429,11 @@ impl eframe::App for AnchorscopeApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let t0 = Instant::now();
         let ctx = ui.ctx().clone();
-        ctx.set_visuals(if self.state.dark { egui::Visuals::dark() } else { egui::Visuals::light() });
+        ctx.set_visuals(if self.state.dark {
+            egui::Visuals::dark()
+        } else {
+            egui::Visuals::light()
+        });
         self.shortcuts(&ctx);
         let pctx = PanelContext {
             inspection: self.inspection.as_deref(),
@@ -401,34 +443,53 @@ impl eframe::App for AnchorscopeApp {
             exports: &self.exports,
         };
         crate::app::chrome::status_bar_ui(ui, self);
-        egui::Panel::left("dataset").default_size(250.0).resizable(true).show(ui, |ui| {
-            panels::dataset::dataset_ui(ui, &mut self.state, &pctx);
-        });
-        egui::Panel::right("tabs").default_size(430.0).resizable(true).show(ui, |ui| {
-            ui.horizontal(|ui| {
-                for t in Tab::ALL {
-                    ui.selectable_value(&mut self.state.tab, t, t.title());
+        egui::Panel::left("dataset")
+            .default_size(250.0)
+            .resizable(true)
+            .show(ui, |ui| {
+                panels::dataset::dataset_ui(ui, &mut self.state, &pctx);
+            });
+        egui::Panel::right("tabs")
+            .default_size(430.0)
+            .resizable(true)
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    for t in Tab::ALL {
+                        ui.selectable_value(&mut self.state.tab, t, t.title());
+                    }
+                });
+                ui.separator();
+                // each tab scrolls itself
+                match self.state.tab {
+                    Tab::Anchors => panels::anchors::anchors_ui(ui, &mut self.state, &pctx),
+                    Tab::Sampler => panels::sampler::sampler_ui(ui, &mut self.state, &pctx),
+                    Tab::Loss => {
+                        panels::loss_explorer::loss_explorer_ui(ui, &mut self.state, &pctx)
+                    }
+                    Tab::Stats => panels::stats::stats_ui(ui, &mut self.state, &pctx),
                 }
             });
-            ui.separator();
-            // each tab scrolls itself
-            match self.state.tab {
-                Tab::Anchors => panels::anchors::anchors_ui(ui, &mut self.state, &pctx),
-                Tab::Sampler => panels::sampler::sampler_ui(ui, &mut self.state, &pctx),
-                Tab::Loss => panels::loss_explorer::loss_explorer_ui(ui, &mut self.state, &pctx),
-                Tab::Stats => panels::stats::stats_ui(ui, &mut self.state, &pctx),
-            }
-        });
         egui::CentralPanel::default().show(ui, |ui| {
             crate::app::chrome::overlay_bar_ui(ui, &mut self.state);
             match self.inspection.clone() {
                 Some(ins) => {
-                    self.view.update(&ins, &self.state.overlay, None, self.state.lab.prior_prob);
+                    self.view
+                        .update(&ins, &self.state.overlay, None, self.state.lab.prior_prob);
                     self.view.ui(ui, &ins, &self.state.overlay);
                     if let Some(i) = self.view.hovered {
-                        let text = self.view.hover_text(&ins, &self.state.overlay, i, self.state.lab.prior_prob);
-                        egui::Tooltip::always_open(ctx.clone(), ui.layer_id(), egui::Id::unique("anchor-hover"), egui::PopupAnchor::Pointer)
-                            .show(|ui| ui.label(egui::RichText::new(text).monospace()));
+                        let text = self.view.hover_text(
+                            &ins,
+                            &self.state.overlay,
+                            i,
+                            self.state.lab.prior_prob,
+                        );
+                        egui::Tooltip::always_open(
+                            ctx.clone(),
+                            ui.layer_id(),
+                            egui::Id::unique("anchor-hover"),
+                            egui::PopupAnchor::Pointer,
+                        )
+                        .show(|ui| ui.label(egui::RichText::new(text).monospace()));
                     }
                     if let Some(g) = self.view.selected_gt {
                         crate::app::chrome::selected_gt_ui(&ctx, &ins, g);
@@ -470,7 +531,10 @@ impl AnchorscopeApp {
 
     /// A transient notice (e.g. "Wrote file"), shown for a few seconds.
     pub fn notice(&self) -> Option<&str> {
-        self.notice.as_ref().filter(|(_, t)| t.elapsed() < Duration::from_secs(4)).map(|(s, _)| s.as_str())
+        self.notice
+            .as_ref()
+            .filter(|(_, t)| t.elapsed() < Duration::from_secs(4))
+            .map(|(s, _)| s.as_str())
     }
 
     /// Undo / redo depths.

@@ -11,7 +11,10 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("F", "fit the image to the view"),
     ("Wheel / drag", "zoom / pan"),
     ("Click a GT box", "highlight its positives"),
-    ("1 2 3 4", "overlay: assignment, max IoU, sampler pick, loss weight"),
+    (
+        "1 2 3 4",
+        "overlay: assignment, max IoU, sampler pick, loss weight",
+    ),
     ("T", "dark / light theme"),
     ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo a settings change"),
     ("F1", "this help"),
@@ -48,7 +51,11 @@ pub fn status_bar_ui(ui: &mut egui::Ui, app: &AnchorscopeApp) {
             ui.label(format!("frame {:.1} ms", app.frame_ms()));
             if let Some((what, f)) = &app.progress {
                 ui.separator();
-                ui.add(egui::ProgressBar::new(*f).desired_width(120.0).text(what.as_str()));
+                ui.add(
+                    egui::ProgressBar::new(*f)
+                        .desired_width(120.0)
+                        .text(what.as_str()),
+                );
             }
             if let Some(e) = &app.error {
                 ui.separator();
@@ -96,47 +103,62 @@ pub fn overlay_bar_ui(ui: &mut egui::Ui, state: &mut AppState) {
 
 /// The help overlay (F1).
 pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
-    egui::Window::new("Keyboard shortcuts").open(open).collapsible(false).resizable(false).show(ctx, |ui| {
-        egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
-            for (k, what) in SHORTCUTS {
-                ui.label(egui::RichText::new(*k).monospace().strong());
-                ui.label(*what);
-                ui.end_row();
-            }
-        });
-    });
-}
-
-/// Window listing the positives of the selected GT and their IoUs.
-pub fn selected_gt_ui(ctx: &egui::Context, ins: &Inspection, g: usize) {
-    let Some(b) = ins.sample.boxes.get(g) else { return };
-    let c = ins.sample.classes[g];
-    let name = ins.class_names.get(c).map(String::as_str).unwrap_or("?");
-    egui::Window::new(format!("GT {g}: {name}")).default_width(220.0).show(ctx, |ui| {
-        ui.label(format!("[{:.1}, {:.1}, {:.1}, {:.1}]", b[0], b[1], b[2], b[3]));
-        let mut pos: Vec<(usize, f32)> = ins
-            .assign
-            .labels
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| **l == g as i32 + 1)
-            .map(|(i, _)| (i, iou(&ins.anchors.boxes[i], b)))
-            .collect();
-        pos.sort_by(|a, b| b.1.total_cmp(&a.1));
-        ui.label(format!("{} positive anchors", pos.len()));
-        egui::ScrollArea::vertical().max_height(220.0).show(ui, |ui| {
-            egui::Grid::new("gt-positives").striped(true).show(ui, |ui| {
-                ui.strong("anchor");
-                ui.strong("level");
-                ui.strong("IoU");
-                ui.end_row();
-                for (i, v) in pos {
-                    ui.label(i.to_string());
-                    ui.label(format!("P{}", ins.anchors.meta(i).level + 3));
-                    ui.label(format!("{v:.3}"));
+    egui::Window::new("Keyboard shortcuts")
+        .open(open)
+        .collapsible(false)
+        .resizable(false)
+        .show(ctx, |ui| {
+            egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                for (k, what) in SHORTCUTS {
+                    ui.label(egui::RichText::new(*k).monospace().strong());
+                    ui.label(*what);
                     ui.end_row();
                 }
             });
         });
-    });
+}
+
+/// Window listing the positives of the selected GT and their IoUs.
+pub fn selected_gt_ui(ctx: &egui::Context, ins: &Inspection, g: usize) {
+    let Some(b) = ins.sample.boxes.get(g) else {
+        return;
+    };
+    let c = ins.sample.classes[g];
+    let name = ins.class_names.get(c).map(String::as_str).unwrap_or("?");
+    egui::Window::new(format!("GT {g}: {name}"))
+        .default_width(220.0)
+        .show(ctx, |ui| {
+            ui.label(format!(
+                "[{:.1}, {:.1}, {:.1}, {:.1}]",
+                b[0], b[1], b[2], b[3]
+            ));
+            let mut pos: Vec<(usize, f32)> = ins
+                .assign
+                .labels
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| **l == g as i32 + 1)
+                .map(|(i, _)| (i, iou(&ins.anchors.boxes[i], b)))
+                .collect();
+            pos.sort_by(|a, b| b.1.total_cmp(&a.1));
+            ui.label(format!("{} positive anchors", pos.len()));
+            egui::ScrollArea::vertical()
+                .max_height(220.0)
+                .show(ui, |ui| {
+                    egui::Grid::new("gt-positives")
+                        .striped(true)
+                        .show(ui, |ui| {
+                            ui.strong("anchor");
+                            ui.strong("level");
+                            ui.strong("IoU");
+                            ui.end_row();
+                            for (i, v) in pos {
+                                ui.label(i.to_string());
+                                ui.label(format!("P{}", ins.anchors.meta(i).level + 3));
+                                ui.label(format!("{v:.3}"));
+                                ui.end_row();
+                            }
+                        });
+                });
+        });
 }

@@ -1,8 +1,12 @@
 //! The central image view: the image as a texture, the anchors and GT boxes over it, zoom
 //! (wheel), pan (drag), fit (F), hover read-outs and GT selection by click.
 
-use crate::app::anchor_colors::{WeightRange, anchor_colour, class_colour, legend, LegendItem, loss_weights};
-use crate::app::overlay::{BoxInstance, BoxOverlayCallback, BoxSet, OverlayView, rgba_from_color32};
+use crate::app::anchor_colors::{
+    LegendItem, WeightRange, anchor_colour, class_colour, legend, loss_weights,
+};
+use crate::app::overlay::{
+    BoxInstance, BoxOverlayCallback, BoxSet, OverlayView, rgba_from_color32,
+};
 use crate::app::state::{OverlayMode, OverlaySettings};
 use crate::geometry::{Box4, iou};
 use crate::inspect::Inspection;
@@ -62,11 +66,20 @@ fn ptr_key<T>(a: &Arc<T>) -> usize {
 
 impl ImageView {
     /// Rebuilds the draw list when the inspection, the overlay settings or the scores changed.
-    pub fn update(&mut self, ins: &Arc<Inspection>, settings: &OverlaySettings, scores: Option<&Arc<Vec<f32>>>, prior: f64) {
+    pub fn update(
+        &mut self,
+        ins: &Arc<Inspection>,
+        settings: &OverlaySettings,
+        scores: Option<&Arc<Vec<f32>>>,
+        prior: f64,
+    ) {
         let key = DrawKey {
             inspection: ptr_key(ins),
             // opacity is a uniform of the GPU overlay: changing it rebuilds nothing
-            overlay: OverlaySettings { opacity: 1.0, ..settings.clone() },
+            overlay: OverlaySettings {
+                opacity: 1.0,
+                ..settings.clone()
+            },
             selected_gt: self.selected_gt,
             scores: scores.map(ptr_key).unwrap_or(0),
         };
@@ -94,7 +107,9 @@ impl ImageView {
                 continue;
             }
             if settings.mode == OverlayMode::SamplerPick {
-                let picked = ins.sampler(settings.sampler.key()).is_some_and(|r| r.weights[i] > 0.0);
+                let picked = ins
+                    .sampler(settings.sampler.key())
+                    .is_some_and(|r| r.weights[i] > 0.0);
                 if !picked && label <= 0 && !settings.show_negatives {
                     continue;
                 }
@@ -118,7 +133,14 @@ impl ImageView {
                 OverlayMode::LossWeight => range.t(self.weights[i]),
                 _ => label.signum() as f32,
             };
-            drawn.push((order, DrawnAnchor { index: i, rect: ins.anchors.boxes[i], colour }));
+            drawn.push((
+                order,
+                DrawnAnchor {
+                    index: i,
+                    rect: ins.anchors.boxes[i],
+                    colour,
+                },
+            ));
         }
         drawn.sort_by(|a, b| a.0.total_cmp(&b.0));
         self.drawn = drawn.into_iter().map(|(_, d)| d).collect();
@@ -177,22 +199,34 @@ impl ImageView {
         }
         let key = ptr_key(ins);
         if self.texture.as_ref().map(|t| t.0) != Some(key) {
-            let img = egui::ColorImage::from_rgb([w as usize, h as usize], ins.sample.image.as_raw());
-            let tex = ui.ctx().load_texture("image", img, egui::TextureOptions::NEAREST);
+            let img =
+                egui::ColorImage::from_rgb([w as usize, h as usize], ins.sample.image.as_raw());
+            let tex = ui
+                .ctx()
+                .load_texture("image", img, egui::TextureOptions::NEAREST);
             self.texture = Some((key, tex));
         }
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color);
-        let img_rect = Rect::from_min_max(self.to_screen(rect, Vec2::ZERO), self.to_screen(rect, size));
+        let img_rect =
+            Rect::from_min_max(self.to_screen(rect, Vec2::ZERO), self.to_screen(rect, size));
         if let Some((_, tex)) = &self.texture {
-            painter.image(tex.id(), img_rect, Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)), Color32::WHITE);
+            painter.image(
+                tex.id(),
+                img_rect,
+                Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+                Color32::WHITE,
+            );
         }
         let alpha = (settings.opacity.clamp(0.0, 1.0) * 255.0) as u8;
         if self.gpu
             && let Some(boxes) = &self.boxes
         {
             let origin = self.to_screen(rect, Vec2::ZERO);
-            let view = OverlayView { opacity: settings.opacity.clamp(0.0, 1.0), ..OverlayView::new(self.zoom, [origin.x, origin.y]) };
+            let view = OverlayView {
+                opacity: settings.opacity.clamp(0.0, 1.0),
+                ..OverlayView::new(self.zoom, [origin.x, origin.y])
+            };
             painter.add(BoxOverlayCallback::new(rect, boxes.clone(), view).into_shape());
         }
         for d in self.drawn.iter().filter(|_| !self.gpu) {
@@ -203,17 +237,31 @@ impl ImageView {
             if !r.intersects(rect) {
                 continue;
             }
-            let c = Color32::from_rgba_unmultiplied(d.colour.r(), d.colour.g(), d.colour.b(), alpha);
+            let c =
+                Color32::from_rgba_unmultiplied(d.colour.r(), d.colour.g(), d.colour.b(), alpha);
             painter.rect_stroke(r, 0.0, Stroke::new(1.0, c), egui::StrokeKind::Middle);
         }
         if settings.show_gt {
             for (g, (b, &c)) in ins.sample.boxes.iter().zip(&ins.sample.classes).enumerate() {
-                let r = Rect::from_min_max(self.to_screen(rect, vec2(b[0], b[1])), self.to_screen(rect, vec2(b[2], b[3])));
+                let r = Rect::from_min_max(
+                    self.to_screen(rect, vec2(b[0], b[1])),
+                    self.to_screen(rect, vec2(b[2], b[3])),
+                );
                 let col = class_colour(c);
-                let width = if self.selected_gt == Some(g) { 3.0 } else { 2.0 };
+                let width = if self.selected_gt == Some(g) {
+                    3.0
+                } else {
+                    2.0
+                };
                 painter.rect_stroke(r, 0.0, Stroke::new(width, col), egui::StrokeKind::Outside);
                 let name = ins.class_names.get(c).map(String::as_str).unwrap_or("?");
-                painter.text(r.left_top() - vec2(0.0, 2.0), egui::Align2::LEFT_BOTTOM, name, egui::FontId::proportional(12.0), col);
+                painter.text(
+                    r.left_top() - vec2(0.0, 2.0),
+                    egui::Align2::LEFT_BOTTOM,
+                    name,
+                    egui::FontId::proportional(12.0),
+                    col,
+                );
             }
         }
         // Hover: the drawn anchor containing the pointer whose centre is nearest to it.
@@ -234,8 +282,16 @@ impl ImageView {
             }
             if let Some(i) = self.hovered {
                 let b = ins.anchors.boxes[i];
-                let r = Rect::from_min_max(self.to_screen(rect, vec2(b[0], b[1])), self.to_screen(rect, vec2(b[2], b[3])));
-                painter.rect_stroke(r, 0.0, Stroke::new(2.0, Color32::WHITE), egui::StrokeKind::Middle);
+                let r = Rect::from_min_max(
+                    self.to_screen(rect, vec2(b[0], b[1])),
+                    self.to_screen(rect, vec2(b[2], b[3])),
+                );
+                painter.rect_stroke(
+                    r,
+                    0.0,
+                    Stroke::new(2.0, Color32::WHITE),
+                    egui::StrokeKind::Middle,
+                );
             }
         }
         if resp.clicked()
@@ -255,7 +311,10 @@ impl ImageView {
     }
 
     fn legend_ui(&self, ui: &egui::Ui, rect: Rect, settings: &OverlaySettings) {
-        let (title, items) = legend(settings, self.range.unwrap_or(WeightRange { lo: -1.0, hi: 0.0 }));
+        let (title, items) = legend(
+            settings,
+            self.range.unwrap_or(WeightRange { lo: -1.0, hi: 0.0 }),
+        );
         let area = egui::Area::new(egui::Id::unique("legend"))
             .order(egui::Order::Foreground)
             .fixed_pos(rect.left_top() + vec2(8.0, 8.0));
@@ -266,7 +325,8 @@ impl ImageView {
                     match item {
                         LegendItem::Swatch(c, text) => {
                             ui.horizontal(|ui| {
-                                let (r, _) = ui.allocate_exact_size(vec2(14.0, 10.0), Sense::hover());
+                                let (r, _) =
+                                    ui.allocate_exact_size(vec2(14.0, 10.0), Sense::hover());
                                 ui.painter().rect_filled(r, 2.0, c);
                                 ui.label(text);
                             });
@@ -274,10 +334,14 @@ impl ImageView {
                         LegendItem::Ramp(f, lo, hi) => {
                             ui.horizontal(|ui| {
                                 ui.label(lo);
-                                let (r, _) = ui.allocate_exact_size(vec2(100.0, 10.0), Sense::hover());
+                                let (r, _) =
+                                    ui.allocate_exact_size(vec2(100.0, 10.0), Sense::hover());
                                 for k in 0..50 {
                                     let x0 = r.left() + r.width() * k as f32 / 50.0;
-                                    let cell = Rect::from_min_max(pos2(x0, r.top()), pos2(x0 + r.width() / 50.0 + 0.5, r.bottom()));
+                                    let cell = Rect::from_min_max(
+                                        pos2(x0, r.top()),
+                                        pos2(x0 + r.width() / 50.0 + 0.5, r.bottom()),
+                                    );
                                     ui.painter().rect_filled(cell, 0.0, f(k as f32 / 49.0));
                                 }
                                 ui.label(hi);
@@ -291,7 +355,13 @@ impl ImageView {
 
     /// Hover read-out of anchor `i`: level, size, ratio, IoU with each GT, label, score, CE, FL,
     /// weight, sampler pick.
-    pub fn hover_text(&self, ins: &Inspection, settings: &OverlaySettings, i: usize, prior: f64) -> String {
+    pub fn hover_text(
+        &self,
+        ins: &Inspection,
+        settings: &OverlaySettings,
+        i: usize,
+        prior: f64,
+    ) -> String {
         use crate::losses::classification::{ce, focal, prior_bias};
         let m = ins.anchors.meta(i);
         let b = ins.anchors.boxes[i];
@@ -312,7 +382,10 @@ impl ImageView {
             0 => "negative".into(),
             _ => "ignored".into(),
         };
-        s.push_str(&format!("label {label}: {what}\nmax IoU {:.3}\n", ins.assign.max_iou[i]));
+        s.push_str(&format!(
+            "label {label}: {what}\nmax IoU {:.3}\n",
+            ins.assign.max_iou[i]
+        ));
         for (g, gt) in ins.sample.boxes.iter().enumerate() {
             s.push_str(&format!("  IoU with GT {g}: {:.3}\n", iou(&b, gt)));
         }
@@ -329,16 +402,37 @@ impl ImageView {
             focal(x, y, alpha, gamma).0
         ));
         let p = prior;
-        let (p_t, alpha_t) = if y == 1.0 { (p, alpha) } else { (1.0 - p, 1.0 - alpha) };
+        let (p_t, alpha_t) = if y == 1.0 {
+            (p, alpha)
+        } else {
+            (1.0 - p, 1.0 - alpha)
+        };
         s.push_str(&format!(
             "focal weight alpha_t (1-p_t)^gamma = {:.3e}\n",
-            crate::losses::classification::focal_weight(p_t, if alpha < 0.0 { 1.0 } else { alpha_t }, gamma)
+            crate::losses::classification::focal_weight(
+                p_t,
+                if alpha < 0.0 { 1.0 } else { alpha_t },
+                gamma
+            )
         ));
-        if let Some(w) = self.weight(i).filter(|_| settings.mode == OverlayMode::LossWeight) {
-            s.push_str(&format!("{} weight (loss / CE, all classes) {:.3e}\n", settings.loss.name(), w));
+        if let Some(w) = self
+            .weight(i)
+            .filter(|_| settings.mode == OverlayMode::LossWeight)
+        {
+            s.push_str(&format!(
+                "{} weight (loss / CE, all classes) {:.3e}\n",
+                settings.loss.name(),
+                w
+            ));
         }
-        let picked = ins.sampler(settings.sampler.key()).is_some_and(|r| r.weights[i] > 0.0);
-        s.push_str(&format!("{}: {}", settings.sampler.label(), if picked { "picked" } else { "not picked" }));
+        let picked = ins
+            .sampler(settings.sampler.key())
+            .is_some_and(|r| r.weights[i] > 0.0);
+        s.push_str(&format!(
+            "{}: {}",
+            settings.sampler.label(),
+            if picked { "picked" } else { "not picked" }
+        ));
         s
     }
 }

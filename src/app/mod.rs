@@ -76,6 +76,11 @@ impl AppOptions {
             })?),
             None => None,
         };
-        Ok(Self { dataset: args.dataset.clone(), screenshot: args.screenshot.clone(), tab, image: args.image })
+        Ok(Self {
+            dataset: args.dataset.clone(),
+            screenshot: args.screenshot.clone(),
+            tab,
+            image: args.image,
+        })
     }
 }

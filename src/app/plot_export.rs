@@ -28,7 +28,10 @@ pub struct PlotExports {
 impl PlotExports {
     /// Exports into `dir`.
     pub fn new(dir: PathBuf) -> Self {
-        Self { queue: Mutex::new(Vec::new()), dir }
+        Self {
+            queue: Mutex::new(Vec::new()),
+            dir,
+        }
     }
 
     /// Queues a request.
@@ -45,20 +48,46 @@ impl PlotExports {
     pub fn path_for(&self, name: &str, ext: &str) -> PathBuf {
         let safe: String = name
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         self.dir.join(format!("{safe}.{ext}"))
     }
 
     /// "CSV" and "PNG" buttons for a plot called `name` whose data is `series` and whose screen
     /// rectangle is `rect` (from the plot's response).
-    pub fn buttons(&self, ui: &mut egui::Ui, name: &str, series: impl FnOnce() -> Vec<Series>, rect: egui::Rect) {
+    pub fn buttons(
+        &self,
+        ui: &mut egui::Ui,
+        name: &str,
+        series: impl FnOnce() -> Vec<Series>,
+        rect: egui::Rect,
+    ) {
         ui.horizontal(|ui| {
-            if ui.small_button("CSV").on_hover_text(format!("Export {name} as CSV")).clicked() {
-                self.push(ExportRequest::Csv { path: self.path_for(name, "csv"), series: series() });
+            if ui
+                .small_button("CSV")
+                .on_hover_text(format!("Export {name} as CSV"))
+                .clicked()
+            {
+                self.push(ExportRequest::Csv {
+                    path: self.path_for(name, "csv"),
+                    series: series(),
+                });
             }
-            if ui.small_button("PNG").on_hover_text(format!("Export {name} as PNG")).clicked() {
-                self.push(ExportRequest::Png { path: self.path_for(name, "png"), rect });
+            if ui
+                .small_button("PNG")
+                .on_hover_text(format!("Export {name} as PNG"))
+                .clicked()
+            {
+                self.push(ExportRequest::Png {
+                    path: self.path_for(name, "png"),
+                    rect,
+                });
             }
         });
     }
@@ -76,12 +105,20 @@ pub fn series_csv(series: &[Series]) -> String {
 }
 
 /// Crops `rect` (in points) out of a screenshot taken at `pixels_per_point` and returns RGBA.
-pub fn crop_screenshot(image: &egui::ColorImage, rect: egui::Rect, pixels_per_point: f32) -> image::RgbaImage {
+pub fn crop_screenshot(
+    image: &egui::ColorImage,
+    rect: egui::Rect,
+    pixels_per_point: f32,
+) -> image::RgbaImage {
     let [w, h] = image.size;
     let x0 = ((rect.min.x * pixels_per_point).floor().max(0.0) as usize).min(w);
     let y0 = ((rect.min.y * pixels_per_point).floor().max(0.0) as usize).min(h);
-    let x1 = ((rect.max.x * pixels_per_point).ceil().max(0.0) as usize).min(w).max(x0);
-    let y1 = ((rect.max.y * pixels_per_point).ceil().max(0.0) as usize).min(h).max(y0);
+    let x1 = ((rect.max.x * pixels_per_point).ceil().max(0.0) as usize)
+        .min(w)
+        .max(x0);
+    let y1 = ((rect.max.y * pixels_per_point).ceil().max(0.0) as usize)
+        .min(h)
+        .max(y0);
     let mut out = image::RgbaImage::new((x1 - x0) as u32, (y1 - y0) as u32);
     for y in y0..y1 {
         for x in x0..x1 {
@@ -101,7 +138,10 @@ mod tests {
         let s = series_csv(&[("FL, gamma 2".into(), vec![[0.5, 0.25], [1.0, 0.0]])]);
         assert_eq!(s, "series,x,y\nFL; gamma 2,0.5,0.25\nFL; gamma 2,1,0\n");
         let e = PlotExports::new(PathBuf::from("/tmp/x"));
-        assert_eq!(e.path_for("loss vs p_t", "csv"), PathBuf::from("/tmp/x/loss_vs_p_t.csv"));
+        assert_eq!(
+            e.path_for("loss vs p_t", "csv"),
+            PathBuf::from("/tmp/x/loss_vs_p_t.csv")
+        );
     }
 
     #[test]

@@ -48,7 +48,9 @@ impl Tab {
     /// Parses a tab name as given to `--tab` (case-insensitive, short name or title).
     pub fn parse(s: &str) -> Option<Tab> {
         let s = s.to_ascii_lowercase();
-        Tab::ALL.into_iter().find(|t| t.short() == s || t.title().to_ascii_lowercase() == s)
+        Tab::ALL
+            .into_iter()
+            .find(|t| t.short() == s || t.title().to_ascii_lowercase() == s)
     }
 }
 
@@ -68,8 +70,12 @@ pub enum OverlayMode {
 
 impl OverlayMode {
     /// Every mode in display order.
-    pub const ALL: [OverlayMode; 4] =
-        [OverlayMode::Assignment, OverlayMode::MaxIou, OverlayMode::SamplerPick, OverlayMode::LossWeight];
+    pub const ALL: [OverlayMode; 4] = [
+        OverlayMode::Assignment,
+        OverlayMode::MaxIou,
+        OverlayMode::SamplerPick,
+        OverlayMode::LossWeight,
+    ];
 
     /// Label shown in the UI.
     pub fn label(self) -> &'static str {

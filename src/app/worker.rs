@@ -14,11 +14,22 @@ use std::sync::Arc;
 /// Work for the worker.
 pub enum Job {
     /// Open a dataset (and forget the previous one).
-    Open { generation: u64, settings: DatasetSettings },
+    Open {
+        generation: u64,
+        settings: DatasetSettings,
+    },
     /// Load image `index` of the open dataset and inspect it.
-    Inspect { generation: u64, index: usize, lab: LabConfig },
+    Inspect {
+        generation: u64,
+        index: usize,
+        lab: LabConfig,
+    },
     /// Statistics over the first `images` images.
-    Stats { generation: u64, images: usize, lab: LabConfig },
+    Stats {
+        generation: u64,
+        images: usize,
+        lab: LabConfig,
+    },
 }
 
 /// Facts about an open dataset.
@@ -37,11 +48,23 @@ pub enum WorkerEvent {
     /// A dataset is open.
     Opened { generation: u64, info: DatasetInfo },
     /// An image was inspected.
-    Inspected { generation: u64, index: usize, lab: LabConfig, inspection: Arc<Inspection> },
+    Inspected {
+        generation: u64,
+        index: usize,
+        lab: LabConfig,
+        inspection: Arc<Inspection>,
+    },
     /// Progress of a long job, 0..1.
-    Progress { generation: u64, what: String, fraction: f32 },
+    Progress {
+        generation: u64,
+        what: String,
+        fraction: f32,
+    },
     /// Dataset statistics are ready.
-    Stats { generation: u64, stats: Arc<DatasetStats> },
+    Stats {
+        generation: u64,
+        stats: Arc<DatasetStats>,
+    },
     /// A job failed; the message is one line.
     Error { generation: u64, message: String },
 }
@@ -122,20 +145,37 @@ fn run_job(
     wake: &impl Fn(),
 ) -> WorkerEvent {
     match job {
-        Job::Open { generation, settings } => match open_dataset(&settings) {
+        Job::Open {
+            generation,
+            settings,
+        } => match open_dataset(&settings) {
             Ok(ds) => {
-                let info = DatasetInfo { name: ds.name(), len: ds.len(), class_names: ds.class_names() };
+                let info = DatasetInfo {
+                    name: ds.name(),
+                    len: ds.len(),
+                    class_names: ds.class_names(),
+                };
                 *dataset = Some(ds);
                 WorkerEvent::Opened { generation, info }
             }
             Err(message) => {
                 *dataset = None;
-                WorkerEvent::Error { generation, message }
+                WorkerEvent::Error {
+                    generation,
+                    message,
+                }
             }
         },
-        Job::Inspect { generation, index, lab } => {
+        Job::Inspect {
+            generation,
+            index,
+            lab,
+        } => {
             let Some(ds) = dataset.as_ref() else {
-                return WorkerEvent::Error { generation, message: "no dataset is open".into() };
+                return WorkerEvent::Error {
+                    generation,
+                    message: "no dataset is open".into(),
+                };
             };
             let r = ds
                 .load(index.min(ds.len().saturating_sub(1)))
@@ -143,13 +183,28 @@ fn run_job(
                 .map(|s| inspect_sample(s, ds.class_names(), &lab));
             let lab = lab.clone();
             match r {
-                Ok(ins) => WorkerEvent::Inspected { generation, index, lab, inspection: Arc::new(ins) },
-                Err(message) => WorkerEvent::Error { generation, message },
+                Ok(ins) => WorkerEvent::Inspected {
+                    generation,
+                    index,
+                    lab,
+                    inspection: Arc::new(ins),
+                },
+                Err(message) => WorkerEvent::Error {
+                    generation,
+                    message,
+                },
             }
         }
-        Job::Stats { generation, images, lab } => {
+        Job::Stats {
+            generation,
+            images,
+            lab,
+        } => {
             let Some(ds) = dataset.as_ref() else {
-                return WorkerEvent::Error { generation, message: "no dataset is open".into() };
+                return WorkerEvent::Error {
+                    generation,
+                    message: "no dataset is open".into(),
+                };
             };
             match dataset_stats(ds.as_ref(), images, &lab, |f| {
                 let _ = ev_tx.send(WorkerEvent::Progress {
@@ -159,8 +214,14 @@ fn run_job(
                 });
                 wake();
             }) {
-                Ok(stats) => WorkerEvent::Stats { generation, stats: Arc::new(stats) },
-                Err(message) => WorkerEvent::Error { generation, message },
+                Ok(stats) => WorkerEvent::Stats {
+                    generation,
+                    stats: Arc::new(stats),
+                },
+                Err(message) => WorkerEvent::Error {
+                    generation,
+                    message,
+                },
             }
         }
     }
@@ -175,7 +236,12 @@ pub fn dataset_stats(
 ) -> Result<DatasetStats, String> {
     let n = images.min(ds.len());
     let class_names = ds.class_names();
-    let mut st = DatasetStats { images: n, class_names: class_names.clone(), grid: 16, ..Default::default() };
+    let mut st = DatasetStats {
+        images: n,
+        class_names: class_names.clone(),
+        grid: 16,
+        ..Default::default()
+    };
     let mut views = Vec::with_capacity(n);
     let mut iou_counts = vec![0u64; 50];
     let step = (n / 20).max(1);
@@ -201,7 +267,11 @@ pub fn dataset_stats(
             progress(i as f32 / n.max(1) as f32);
         }
     }
-    let items = || views.iter().map(|(b, c, wh)| (b.as_slice(), c.as_slice(), *wh));
+    let items = || {
+        views
+            .iter()
+            .map(|(b, c, wh)| (b.as_slice(), c.as_slice(), *wh))
+    };
     st.class_counts = class_counts(items(), class_names.len());
     st.centre_heatmap = centre_heatmap(items(), st.grid);
     st.anchor_max_iou_counts = iou_counts;

@@ -45,7 +45,11 @@ impl Figure {
     fn line(&self) -> String {
         match self.reference {
             Some(r) => {
-                let ratio = if self.unit.ends_with("/s") { self.value / r } else { r / self.value };
+                let ratio = if self.unit.ends_with("/s") {
+                    self.value / r
+                } else {
+                    r / self.value
+                };
                 format!(
                     "{:<48} {:>10.3} {:<9} reference {:>8.3} {} ({}): {:.1}x",
                     self.name, self.value, self.unit, r, self.unit, self.reference_label, ratio
@@ -166,7 +170,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
 
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "figures": figures }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "figures": figures }))?
+        );
     } else {
         for f in &figures {
             println!("{}", f.line());

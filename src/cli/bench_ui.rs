@@ -13,7 +13,10 @@ pub fn idle_frame_ms(frames: usize) -> Result<f64, String> {
     let mut frame = eframe::Frame::_new_kittest();
     let mut app = AnchorscopeApp::new(&cc, AppOptions::default(), None);
     let input = || egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 800.0))),
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1280.0, 800.0),
+        )),
         ..Default::default()
     };
     let mut run_frame = |app: &mut AnchorscopeApp| {
@@ -51,7 +54,11 @@ pub fn overlay_frame_ms(frames: u32, n: usize) -> Result<(f64, String), String> 
     use crate::app::overlay::{BoxInstance, BoxSet, OffscreenOverlay, OverlayView, request_device};
     let (device, queue, info) = request_device().map_err(|e| format!("{e:#}"))?;
     let anchors = crate::anchors::AnchorConfig::retinanet_p3_p7().generate(1100, 1100);
-    let colours = [[0.3, 0.9, 0.4, 0.6], [0.35, 0.55, 0.9, 0.6], [1.0, 0.65, 0.15, 0.6]];
+    let colours = [
+        [0.3, 0.9, 0.4, 0.6],
+        [0.35, 0.55, 0.9, 0.6],
+        [1.0, 0.65, 0.15, 0.6],
+    ];
     let boxes: Vec<BoxInstance> = anchors
         .boxes
         .iter()
@@ -63,5 +70,8 @@ pub fn overlay_frame_ms(frames: u32, n: usize) -> Result<(f64, String), String> 
     let mut target = OffscreenOverlay::new(&device, 1280, 800, 1);
     let view = OverlayView::new(800.0 / 1100.0, [240.0, 0.0]);
     let t = target.time_frames(&device, &queue, &set, &view, frames);
-    Ok((t.mean.as_secs_f64() * 1e3, format!("{} ({:?})", info.name, info.backend)))
+    Ok((
+        t.mean.as_secs_f64() * 1e3,
+        format!("{} ({:?})", info.name, info.backend),
+    ))
 }

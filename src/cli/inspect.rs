@@ -37,7 +37,10 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     let spec = args.dataset.as_deref().unwrap_or("synthetic:shapes@0");
     let ins = inspect(spec, args.image, &cfg)?;
     if args.json {
-        println!("{}", serde_json::to_string(&to_json(&ins, args.image, args.dump_anchors))?);
+        println!(
+            "{}",
+            serde_json::to_string(&to_json(&ins, args.image, args.dump_anchors))?
+        );
     } else {
         print!("{}", summary(&ins, spec, args.image));
     }
@@ -54,8 +57,12 @@ pub fn to_json(ins: &Inspection, index: usize, dump_anchors: bool) -> Value {
         .zip(&ins.sample.classes)
         .map(|(b, &c)| json!({ "box": b, "class": c, "name": ins.class_names.get(c) }))
         .collect();
-    let levels: Vec<Value> =
-        ins.anchors.levels.iter().map(|l| json!({ "stride": l.stride, "anchors": l.count })).collect();
+    let levels: Vec<Value> = ins
+        .anchors
+        .levels
+        .iter()
+        .map(|l| json!({ "stride": l.stride, "anchors": l.count }))
+        .collect();
     let a = &ins.assign;
     let samplers: serde_json::Map<String, Value> = ins
         .samplers
@@ -93,7 +100,11 @@ pub fn to_json(ins: &Inspection, index: usize, dump_anchors: bool) -> Value {
 fn bars(h: &Histogram, out: &mut String) {
     let max = h.counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     for (k, &c) in h.counts.iter().enumerate() {
-        let n = if c == 0 { 0 } else { 1 + ((c as f64).ln() / max.ln().max(1e-9) * 39.0) as usize };
+        let n = if c == 0 {
+            0
+        } else {
+            1 + ((c as f64).ln() / max.ln().max(1e-9) * 39.0) as usize
+        };
         out.push_str(&format!(
             "  [{:.1}, {:.1})  {:>7}  {}\n",
             h.edges[k],
@@ -107,12 +118,20 @@ fn bars(h: &Histogram, out: &mut String) {
 /// The readable summary printed without `--json`.
 pub fn summary(ins: &Inspection, spec: &str, index: usize) -> String {
     let (w, h) = ins.sample.size();
-    let mut s = format!("{spec}, image {index}: {w} x {h}, {} GT boxes\n", ins.sample.boxes.len());
+    let mut s = format!(
+        "{spec}, image {index}: {w} x {h}, {} GT boxes\n",
+        ins.sample.boxes.len()
+    );
     for (b, &c) in ins.sample.boxes.iter().zip(&ins.sample.classes) {
         let name = ins.class_names.get(c).map(String::as_str).unwrap_or("?");
         s.push_str(&format!(
             "  {name:<10} [{:.1}, {:.1}, {:.1}, {:.1}]  {:.0} x {:.0} px\n",
-            b[0], b[1], b[2], b[3], b[2] - b[0], b[3] - b[1]
+            b[0],
+            b[1],
+            b[2],
+            b[3],
+            b[2] - b[0],
+            b[3] - b[1]
         ));
     }
     s.push_str(&format!("anchors: {}\n", ins.anchors.len()));
@@ -139,7 +158,11 @@ pub fn summary(ins: &Inspection, spec: &str, index: usize) -> String {
     s.push_str("max IoU of all anchors (log-scaled bars):\n");
     bars(&max_iou_histogram(&ins.assign.max_iou, 10), &mut s);
     for (name, r) in &ins.samplers {
-        s.push_str(&format!("sampler {name}: {} positives, {} negatives\n", r.pos.len(), r.neg.len()));
+        s.push_str(&format!(
+            "sampler {name}: {} positives, {} negatives\n",
+            r.pos.len(),
+            r.neg.len()
+        ));
         let neg_iou = r.neg.iter().map(|&i| ins.assign.max_iou[i]);
         if !r.neg.is_empty() {
             s.push_str("  max IoU of the picked negatives:\n");

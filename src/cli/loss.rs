@@ -21,7 +21,8 @@ pub struct LossArgs {
 /// Reads the input, evaluates every case and prints the result.
 pub fn run(args: &LossArgs) -> Result<()> {
     let (name, text) = read_input(&args.input)?;
-    let doc: Value = serde_json::from_str(&text).with_context(|| format!("{name}: invalid JSON"))?;
+    let doc: Value =
+        serde_json::from_str(&text).with_context(|| format!("{name}: invalid JSON"))?;
     let out = evaluate(&doc).map_err(|e| anyhow!("{name}: {e}"))?;
     println!("{}", serde_json::to_string(&out)?);
     Ok(())
@@ -30,7 +31,9 @@ pub fn run(args: &LossArgs) -> Result<()> {
 fn read_input(path: &str) -> Result<(String, String)> {
     if path == "-" {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("<stdin>: cannot read")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("<stdin>: cannot read")?;
         Ok(("<stdin>".into(), s))
     } else {
         let s = std::fs::read_to_string(path).with_context(|| format!("{path}: cannot read"))?;
@@ -54,7 +57,9 @@ pub fn evaluate(doc: &Value) -> Result<Value> {
 }
 
 fn evaluate_case(case: &Value) -> Result<Value> {
-    let obj = case.as_object().ok_or_else(|| anyhow!("a case must be an object"))?;
+    let obj = case
+        .as_object()
+        .ok_or_else(|| anyhow!("a case must be an object"))?;
     let name = obj
         .get("loss")
         .and_then(Value::as_str)
@@ -64,7 +69,9 @@ fn evaluate_case(case: &Value) -> Result<Value> {
     if CLS_LOSS_NAMES.contains(&name) {
         for key in obj.keys() {
             if !["loss", "params", "logits", "targets"].contains(&key.as_str()) {
-                bail!("unexpected field \"{key}\" (a classification case has loss, params, logits, targets)");
+                bail!(
+                    "unexpected field \"{key}\" (a classification case has loss, params, logits, targets)"
+                );
             }
         }
         let loss = ClsLoss::from_json(name, params).map_err(|e| anyhow!(e))?;
@@ -75,7 +82,9 @@ fn evaluate_case(case: &Value) -> Result<Value> {
     } else if REG_LOSS_NAMES.contains(&name) {
         for key in obj.keys() {
             if !["loss", "params", "pred", "target"].contains(&key.as_str()) {
-                bail!("unexpected field \"{key}\" (a regression case has loss, params, pred, target)");
+                bail!(
+                    "unexpected field \"{key}\" (a regression case has loss, params, pred, target)"
+                );
             }
         }
         let loss = RegLoss::from_json(name, params).map_err(|e| anyhow!(e))?;
@@ -106,7 +115,10 @@ fn numbers(v: Option<&Value>, field: &str) -> Result<Vec<f64>> {
         .ok_or_else(|| anyhow!("missing array field \"{field}\""))?;
     arr.iter()
         .enumerate()
-        .map(|(k, x)| x.as_f64().ok_or_else(|| anyhow!("{field}[{k}] is not a number")))
+        .map(|(k, x)| {
+            x.as_f64()
+                .ok_or_else(|| anyhow!("{field}[{k}] is not a number"))
+        })
         .collect()
 }
 

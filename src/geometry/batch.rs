@@ -93,7 +93,10 @@ fn chunk_kernel(
                     lanes[k] = if c[k] > lanes[k] { c[k] } else { lanes[k] };
                 }
             }
-            let mut tile_best = chunks.remainder().iter().fold(f32::NEG_INFINITY, |x, &y| if y > x { y } else { x });
+            let mut tile_best = chunks
+                .remainder()
+                .iter()
+                .fold(f32::NEG_INFINITY, |x, &y| if y > x { y } else { x });
             for l in lanes {
                 tile_best = if l > tile_best { l } else { tile_best };
             }
@@ -140,7 +143,11 @@ pub fn max_iou_stats(anchors: &[Box4], gts: &[Box4]) -> MaxIouStats {
     let mut anchor_max = vec![0.0f32; n];
     let mut anchor_argmax = vec![-1i32; n];
     if m == 0 || n == 0 {
-        return MaxIouStats { anchor_max, anchor_argmax, gt_max: vec![0.0; m] };
+        return MaxIouStats {
+            anchor_max,
+            anchor_argmax,
+            gt_max: vec![0.0; m],
+        };
     }
     let soa = GtSoa::new(gts);
     let gt_max = anchors
@@ -161,12 +168,18 @@ pub fn max_iou_stats(anchors: &[Box4], gts: &[Box4]) -> MaxIouStats {
                 a
             },
         );
-    MaxIouStats { anchor_max, anchor_argmax, gt_max }
+    MaxIouStats {
+        anchor_max,
+        anchor_argmax,
+        gt_max,
+    }
 }
 
 /// The full IoU matrix, row-major `[a][b]`. For small inputs (tests, hover read-outs).
 pub fn iou_matrix(a: &[Box4], b: &[Box4]) -> Vec<Vec<f32>> {
-    a.iter().map(|x| b.iter().map(|y| iou(x, y)).collect()).collect()
+    a.iter()
+        .map(|x| b.iter().map(|y| iou(x, y)).collect())
+        .collect()
 }
 
 #[cfg(test)]

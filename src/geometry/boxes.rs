@@ -29,7 +29,11 @@ pub fn iou(a: &Box4, b: &Box4) -> f32 {
 #[inline]
 pub fn crowd_iou(det: &Box4, crowd_gt: &Box4) -> f32 {
     let a = area(det);
-    if a > 0.0 { intersection(det, crowd_gt) / a } else { 0.0 }
+    if a > 0.0 {
+        intersection(det, crowd_gt) / a
+    } else {
+        0.0
+    }
 }
 
 /// COCO `[x, y, w, h]` (top-left corner) to `xyxy`.
@@ -59,7 +63,10 @@ mod tests {
         let crowd = [1.0, 0.0, 10.0, 10.0];
         assert!((crowd_iou(&det, &crowd) - 0.5).abs() < 1e-7);
         assert!(iou(&det, &crowd) < 0.05);
-        assert_eq!(xyxy_to_xywh(&xywh_to_xyxy([1.0, 2.0, 3.0, 4.0])), [1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(
+            xyxy_to_xywh(&xywh_to_xyxy([1.0, 2.0, 3.0, 4.0])),
+            [1.0, 2.0, 3.0, 4.0]
+        );
     }
 
     fn arb_box() -> impl Strategy<Value = Box4> {

@@ -17,7 +17,10 @@ pub struct DeltaCoder {
 
 impl Default for DeltaCoder {
     fn default() -> Self {
-        Self { weights: [1.0; 4], clamp: (1000.0f32 / 16.0).ln() }
+        Self {
+            weights: [1.0; 4],
+            clamp: (1000.0f32 / 16.0).ln(),
+        }
     }
 }
 
@@ -33,7 +36,12 @@ impl DeltaCoder {
         let (ax, ay, aw, ah) = centre_size(anchor);
         let (gx, gy, gw, gh) = centre_size(gt);
         let [wx, wy, ww, wh] = self.weights;
-        [wx * (gx - ax) / aw, wy * (gy - ay) / ah, ww * (gw / aw).ln(), wh * (gh / ah).ln()]
+        [
+            wx * (gx - ax) / aw,
+            wy * (gy - ay) / ah,
+            ww * (gw / aw).ln(),
+            wh * (gh / ah).ln(),
+        ]
     }
 
     /// The box that `deltas` describe relative to `anchor` (`dw`, `dh` clamped).

@@ -49,7 +49,11 @@ mod tests {
 
     #[test]
     fn suppresses_overlaps() {
-        let boxes = [[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 11.0, 11.0], [20.0, 20.0, 30.0, 30.0]];
+        let boxes = [
+            [0.0, 0.0, 10.0, 10.0],
+            [1.0, 1.0, 11.0, 11.0],
+            [20.0, 20.0, 30.0, 30.0],
+        ];
         let scores = [0.9, 0.8, 0.7];
         assert_eq!(nms(&boxes, &scores, 0.5), vec![0, 2]);
         // IoU of the first two is 81/119 = 0.681: suppressed below it, kept above it

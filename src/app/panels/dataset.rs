@@ -14,7 +14,11 @@ static PICKED: Mutex<Option<PathBuf>> = Mutex::new(None);
 
 /// The dataset SPEC a dropped or picked path stands for (by extension).
 pub fn spec_for_path(p: &Path) -> String {
-    let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = p
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     match ext.as_str() {
         "json" => format!("coco:{}", p.display()),
         "yaml" | "yml" => format!("yolo:{}", p.display()),
@@ -26,7 +30,13 @@ pub fn spec_for_path(p: &Path) -> String {
 pub fn dataset_ui(ui: &mut egui::Ui, state: &mut AppState, _ctx: &PanelContext) {
     ui.heading("Dataset");
     // Files dropped on the window or picked in the dialog.
-    let dropped: Option<PathBuf> = ui.input(|i| i.raw.dropped_files.iter().next().map(|f| f.path().to_path_buf()));
+    let dropped: Option<PathBuf> = ui.input(|i| {
+        i.raw
+            .dropped_files
+            .iter()
+            .next()
+            .map(|f| f.path().to_path_buf())
+    });
     let picked = PICKED.lock().ok().and_then(|mut p| p.take());
     if let Some(p) = dropped.or(picked) {
         state.dataset.spec = spec_for_path(&p);
@@ -43,26 +53,39 @@ pub fn dataset_ui(ui: &mut egui::Ui, state: &mut AppState, _ctx: &PanelContext) 
         }
     });
     if synthetic {
-        egui::ComboBox::from_label("preset").selected_text(d.preset.as_str()).show_ui(ui, |ui| {
-            for p in PRESET_NAMES {
-                if ui.selectable_label(d.preset == *p, *p).clicked() {
-                    d.preset = p.to_string();
-                    d.synthetic = SyntheticConfig::preset(p).unwrap_or_default();
+        egui::ComboBox::from_label("preset")
+            .selected_text(d.preset.as_str())
+            .show_ui(ui, |ui| {
+                for p in PRESET_NAMES {
+                    if ui.selectable_label(d.preset == *p, *p).clicked() {
+                        d.preset = p.to_string();
+                        d.synthetic = SyntheticConfig::preset(p).unwrap_or_default();
+                    }
                 }
-            }
-        });
+            });
         ui.add(egui::DragValue::new(&mut d.seed).prefix("seed "));
-        ui.add(egui::DragValue::new(&mut d.len).range(1..=100_000).prefix("images "));
-        egui::CollapsingHeader::new("Generator knobs").show(ui, |ui| knobs_ui(ui, &mut d.synthetic));
+        ui.add(
+            egui::DragValue::new(&mut d.len)
+                .range(1..=100_000)
+                .prefix("images "),
+        );
+        egui::CollapsingHeader::new("Generator knobs")
+            .show(ui, |ui| knobs_ui(ui, &mut d.synthetic));
     } else {
         ui.label("SPEC (coco:FILE.json[:IMAGES], voc:DIR, yolo:DATA.yaml):");
         let mut spec = d.spec.clone();
         if ui.text_edit_singleline(&mut spec).lost_focus() {
             d.spec = spec;
         }
-        if ui.button("Open...").on_hover_text("Pick an annotation file or a folder").clicked() {
+        if ui
+            .button("Open...")
+            .on_hover_text("Pick an annotation file or a folder")
+            .clicked()
+        {
             std::thread::spawn(|| {
-                if let Some(p) = rfd::FileDialog::new().set_title("Open a dataset").pick_file()
+                if let Some(p) = rfd::FileDialog::new()
+                    .set_title("Open a dataset")
+                    .pick_file()
                     && let Ok(mut slot) = PICKED.lock()
                 {
                     *slot = Some(p);
@@ -75,13 +98,18 @@ pub fn dataset_ui(ui: &mut egui::Ui, state: &mut AppState, _ctx: &PanelContext) 
     ui.heading("Images");
     let n = d.len;
     let current = state.image_index;
-    egui::ScrollArea::vertical().max_height(ui.available_height() - 8.0).show_rows(ui, 18.0, n, |ui, range| {
-        for i in range {
-            if ui.selectable_label(current == i, format!("image {i}")).clicked() {
-                state.image_index = i;
+    egui::ScrollArea::vertical()
+        .max_height(ui.available_height() - 8.0)
+        .show_rows(ui, 18.0, n, |ui, range| {
+            for i in range {
+                if ui
+                    .selectable_label(current == i, format!("image {i}"))
+                    .clicked()
+                {
+                    state.image_index = i;
+                }
             }
-        }
-    });
+        });
 }
 
 fn range_ui(ui: &mut egui::Ui, label: &str, r: &mut [f32; 2], lo: f32, hi: f32) {
@@ -111,12 +139,19 @@ fn count_ui(ui: &mut egui::Ui, label: &str, r: &mut [usize; 2], hi: usize) {
 /// Every generator knob.
 fn knobs_ui(ui: &mut egui::Ui, c: &mut SyntheticConfig) {
     let mut n = c.num_classes();
-    if ui.add(egui::Slider::new(&mut n, 1..=7).text("classes")).changed() {
+    if ui
+        .add(egui::Slider::new(&mut n, 1..=7).text("classes"))
+        .changed()
+    {
         c.set_class_count(n);
     }
     ui.label("Class frequencies (relative):");
     for k in c.classes.iter_mut() {
-        ui.add(egui::Slider::new(&mut k.weight, 0.0..=100.0).logarithmic(true).text(k.name.as_str()));
+        ui.add(
+            egui::Slider::new(&mut k.weight, 0.0..=100.0)
+                .logarithmic(true)
+                .text(k.name.as_str()),
+        );
     }
     range_ui(ui, "object size px", &mut c.size_range, 2.0, 256.0);
     ui.add(egui::Slider::new(&mut c.size_power, 0.25..=6.0).text("small-size bias"));
@@ -149,8 +184,14 @@ mod tests {
 
     #[test]
     fn specs_from_paths() {
-        assert_eq!(spec_for_path(Path::new("/d/instances.json")), "coco:/d/instances.json");
-        assert_eq!(spec_for_path(Path::new("/d/data.YAML")), "yolo:/d/data.YAML");
+        assert_eq!(
+            spec_for_path(Path::new("/d/instances.json")),
+            "coco:/d/instances.json"
+        );
+        assert_eq!(
+            spec_for_path(Path::new("/d/data.YAML")),
+            "yolo:/d/data.YAML"
+        );
         assert_eq!(spec_for_path(Path::new("/d/VOC2007")), "voc:/d/VOC2007");
     }
 }
