@@ -3,7 +3,7 @@
 //! channels: datasets, inspections and statistics come from a worker thread.
 
 pub mod anchor_colors;
-mod app;
+mod anchorscope_app;
 mod chrome;
 pub mod image_view;
 pub mod overlay;
@@ -12,7 +12,7 @@ pub mod plot_export;
 pub mod state;
 pub mod worker;
 
-pub use app::{AnchorscopeApp, AppOptions};
+pub use anchorscope_app::{AnchorscopeApp, AppOptions};
 
 use anyhow::{Result, anyhow, bail};
 use std::path::PathBuf;

@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn crop_picks_the_rect() {
         let mut img = egui::ColorImage::filled([4, 3], egui::Color32::BLACK);
-        img.pixels[1 * 4 + 2] = egui::Color32::RED;
+        img.pixels[4 + 2] = egui::Color32::RED;
         let r = egui::Rect::from_min_max(egui::pos2(1.0, 0.5), egui::pos2(1.5, 1.0));
         let c = crop_screenshot(&img, r, 2.0);
         assert_eq!(c.dimensions(), (1, 1));

@@ -44,6 +44,7 @@ pub struct DatasetInfo {
 }
 
 /// Answers from the worker.
+#[allow(clippy::large_enum_variant)]
 pub enum WorkerEvent {
     /// A dataset is open.
     Opened { generation: u64, info: DatasetInfo },

@@ -30,13 +30,8 @@ pub fn spec_for_path(p: &Path) -> String {
 pub fn dataset_ui(ui: &mut egui::Ui, state: &mut AppState, _ctx: &PanelContext) {
     ui.heading("Dataset");
     // Files dropped on the window or picked in the dialog.
-    let dropped: Option<PathBuf> = ui.input(|i| {
-        i.raw
-            .dropped_files
-            .iter()
-            .next()
-            .map(|f| f.path().to_path_buf())
-    });
+    let dropped: Option<PathBuf> =
+        ui.input(|i| i.raw.dropped_files.first().map(|f| f.path().to_path_buf()));
     let picked = PICKED.lock().ok().and_then(|mut p| p.take());
     if let Some(p) = dropped.or(picked) {
         state.dataset.spec = spec_for_path(&p);

@@ -26,6 +26,9 @@ pub struct AppOptions {
     pub image: Option<usize>,
 }
 
+/// Where `run` learns how a `--screenshot` run ended.
+pub type Outcome = Arc<Mutex<Option<Result<(), String>>>>;
+
 /// Images covered by the dataset statistics.
 const STATS_IMAGES: usize = 200;
 
@@ -64,7 +67,7 @@ pub struct AnchorscopeApp {
     adapter: String,
     started: Instant,
     screenshot_sent: bool,
-    outcome: Option<Arc<Mutex<Option<Result<(), String>>>>>,
+    outcome: Option<Outcome>,
     notice: Option<(String, Instant)>,
     shots: Arc<Mutex<Vec<Arc<egui::ColorImage>>>>,
 }
@@ -74,7 +77,7 @@ impl AnchorscopeApp {
     pub fn new(
         cc: &eframe::CreationContext<'_>,
         opts: AppOptions,
-        outcome: Option<Arc<Mutex<Option<Result<(), String>>>>>,
+        outcome: Option<Outcome>,
     ) -> Self {
         let mut state: AppState = if opts.screenshot.is_none() {
             cc.storage
