@@ -37,6 +37,7 @@ enum Command {
 
 /// Runs the command line and returns the process exit status.
 pub fn main() -> i32 {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
     let result = match cli.command {
         None => crate::app::run(crate::app::GuiArgs::default()),
