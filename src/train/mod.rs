@@ -1,1 +1,21 @@
 //! Training: targets, the per-anchor loss on head outputs, the optimizer loop, the trainer thread.
+//!
+//! Model-independent parts, working on flat head outputs (logits `[N][A][C]`, deltas
+//! `[N][A][4]` in anchor generation order): [`TrainConfig`], the [`objective`] with its
+//! gradients, post-processing ([`detect`]), AP evaluation ([`eval`]), [`checkpoint`]s and
+//! per-step [`metrics`].
+
+pub mod box_grad;
+pub mod checkpoint;
+pub mod config;
+pub mod detect;
+pub mod eval;
+pub mod metrics;
+pub mod objective;
+
+pub use checkpoint::{Checkpoint, CheckpointError, NamedTensor};
+pub use config::{LrSchedule, OptimizerKind, TrainConfig};
+pub use detect::{DetectConfig, Detection, detect};
+pub use eval::{ApSummary, EvalImage, evaluate};
+pub use metrics::{MetricsWriter, StepMetrics, divergence};
+pub use objective::{ImageGt, ObjectiveOutput, ObjectiveState, batch_objective, image_objective};
