@@ -1,1 +1,21 @@
 //! The wgpu compute backend: WGSL kernels (shaders/*.wgsl) mirroring the CPU ops.
+//!
+//! [`GpuContext`] holds the device, the queue and every pipeline ([`Kernels`]), created once.
+//! Tensors live in [`GpuTensor`] storage buffers (reusable through a [`BufferPool`]). Every
+//! kernel has a `record_*` function that records into a `wgpu::CommandEncoder`, so a whole
+//! training step can be one submission, and most have a convenience wrapper that submits
+//! and waits. As on the CPU, backward kernels ACCUMULATE (`+=`); zeroing is explicit
+//! ([`GpuTensor::zero`]). Each kernel is tested against its CPU twin (`tests.rs`).
+
+pub mod buffer;
+pub mod context;
+pub mod conv;
+pub mod elementwise;
+pub mod optim;
+pub mod reduce;
+
+pub use buffer::{BufferPool, GpuTensor};
+pub use context::{GpuContext, Kernel, Kernels, gpu_required};
+
+#[cfg(test)]
+mod tests;
