@@ -7,6 +7,7 @@ mod bench;
 mod bench_ui;
 mod inspect;
 mod loss;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +34,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Print the performance figures, each next to its reference.
     Bench(bench::BenchArgs),
+    /// Train the detector headless; writes metrics, config, checkpoint and evaluation.
+    Train(train::TrainArgs),
 }
 
 /// Runs the command line and returns the process exit status.
@@ -45,6 +48,7 @@ pub fn main() -> i32 {
         Some(Command::Loss(args)) => loss::run(&args),
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Train(args)) => train::run(&args),
     };
     match result {
         Ok(()) => 0,
