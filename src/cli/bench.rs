@@ -89,6 +89,22 @@ pub fn random_boxes(n: usize, seed: u64) -> Vec<Box4> {
         .collect()
 }
 
+/// Median ms of a full training step (synthetic `shapes` batch 8 generated on the fly, flip,
+/// forward, focal + smooth L1 objective, backward, clipping, SGD) after 2 warm-up steps.
+pub fn train_step_ms(steps: usize) -> Result<f64, String> {
+    let ds = crate::data::SyntheticDataset::preset("shapes", 0).ok_or("no shapes preset")?;
+    let cfg = crate::train::TrainConfig::default();
+    let mut t = crate::train::Trainer::new(cfg, &crate::model::ModelConfig::default(), std::sync::Arc::new(ds))?;
+    for _ in 0..2 {
+        t.train_step()?;
+    }
+    let mut ms: Vec<f64> = (0..steps.max(1))
+        .map(|_| t.train_step().map(|r| r.metrics.step_ms))
+        .collect::<Result<_, _>>()?;
+    ms.sort_by(f64::total_cmp);
+    Ok(ms[ms.len() / 2])
+}
+
 /// Runs the benchmarks and prints the figures.
 pub fn run(args: &BenchArgs) -> Result<()> {
     let mut figures = Vec::new();
@@ -144,6 +160,26 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         reference: None,
         reference_label: String::new(),
     });
+
+    // Training step on the CPU backend, batch 8 at 256 x 256, default model (REFERENCE.md).
+    let t = crate::model::bench_step(&crate::model::ModelConfig::default(), 8, 256, if args.quick { 2 } else { 5 });
+    figures.push(Figure {
+        name: "CPU model forward + backward, batch 8 at 256x256 (best)".into(),
+        value: t.total_ms,
+        unit: "ms".into(),
+        reference: Some(85.0),
+        reference_label: "PyTorch 2.15 full step (fwd+bwd+SGD)".into(),
+    });
+    match train_step_ms(if args.quick { 3 } else { 10 }) {
+        Ok(ms) => figures.push(Figure {
+            name: "CPU full training step (data, fwd, loss, bwd, SGD), median".into(),
+            value: ms,
+            unit: "ms".into(),
+            reference: Some(85.0),
+            reference_label: "PyTorch 2.15 full step (fwd+bwd+SGD)".into(),
+        }),
+        Err(e) => eprintln!("bench: training step: {e}"),
+    }
 
     match super::bench_ui::idle_frame_ms(60) {
         Ok(ms) => figures.push(Figure {
