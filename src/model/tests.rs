@@ -312,4 +312,11 @@ fn bench_default_step() {
             t.forward_ms, t.backward_ms, t.total_ms
         );
     }
+    // The same convolutions timed alone (backend::cpu::bench): what is left is model overhead.
+    let rows = crate::backend::cpu::bench_conv_shapes(8, 3);
+    let sum = |f: fn(&crate::backend::cpu::ConvBenchRow) -> f64| -> f64 {
+        rows.iter().map(|r| f(r) * r.count as f64).sum()
+    };
+    let (f, b) = (sum(|r| r.fwd_ms), sum(|r| r.bwd_ms));
+    println!("| convolutions alone | {f:.1} | {b:.1} | {:.1} | |", f + b);
 }
