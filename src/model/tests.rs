@@ -32,6 +32,13 @@ fn default_matches_reference_param_count() {
     };
     let mb = Model::new(&b, 0).unwrap();
     assert_eq!(mb.param_count(), n + 64 * 64 * 9 + 64);
+    // REFERENCE.md: 12,096 anchors per 256 x 256 image.
+    let cells: usize = ModelConfig::default()
+        .level_sizes(256, 256)
+        .iter()
+        .map(|(h, w)| h * w)
+        .sum();
+    assert_eq!(cells * 9, 12_096);
 }
 
 #[test]
