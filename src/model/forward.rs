@@ -22,9 +22,9 @@ pub(super) fn ensure_len<T: Default>(v: &mut Vec<T>, n: usize) {
 fn head_forward(convs: &[Conv], x: &Tensor, hidden: &mut Vec<Tensor>, out: &mut Tensor) {
     let n = convs.len() - 1;
     ensure_len(hidden, n);
-    for j in 0..n {
+    for (j, conv) in convs[..n].iter().enumerate() {
         let (done, rest) = hidden.split_at_mut(j);
-        conv_relu(&convs[j], done.last().unwrap_or(x), &mut rest[0]);
+        conv_relu(conv, done.last().unwrap_or(x), &mut rest[0]);
     }
     convs[n].forward(hidden.last().unwrap_or(x), out);
 }

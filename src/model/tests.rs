@@ -32,6 +32,13 @@ fn default_matches_reference_param_count() {
     };
     let mb = Model::new(&b, 0).unwrap();
     assert_eq!(mb.param_count(), n + 64 * 64 * 9 + 64);
+    // REFERENCE.md: 12,096 anchors per 256 x 256 image.
+    let cells: usize = ModelConfig::default()
+        .level_sizes(256, 256)
+        .iter()
+        .map(|(h, w)| h * w)
+        .sum();
+    assert_eq!(cells * 9, 12_096);
 }
 
 #[test]
@@ -312,4 +319,11 @@ fn bench_default_step() {
             t.forward_ms, t.backward_ms, t.total_ms
         );
     }
+    // The same convolutions timed alone (backend::cpu::bench): what is left is model overhead.
+    let rows = crate::backend::cpu::bench_conv_shapes(8, 3);
+    let sum = |f: fn(&crate::backend::cpu::ConvBenchRow) -> f64| -> f64 {
+        rows.iter().map(|r| f(r) * r.count as f64).sum()
+    };
+    let (f, b) = (sum(|r| r.fwd_ms), sum(|r| r.bwd_ms));
+    println!("| convolutions alone | {f:.1} | {b:.1} | {:.1} | |", f + b);
 }
