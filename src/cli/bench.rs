@@ -94,7 +94,11 @@ pub fn random_boxes(n: usize, seed: u64) -> Vec<Box4> {
 pub fn train_step_ms(steps: usize) -> Result<f64, String> {
     let ds = crate::data::SyntheticDataset::preset("shapes", 0).ok_or("no shapes preset")?;
     let cfg = crate::train::TrainConfig::default();
-    let mut t = crate::train::Trainer::new(cfg, &crate::model::ModelConfig::default(), std::sync::Arc::new(ds))?;
+    let mut t = crate::train::Trainer::new(
+        cfg,
+        &crate::model::ModelConfig::default(),
+        std::sync::Arc::new(ds),
+    )?;
     for _ in 0..2 {
         t.train_step()?;
     }
@@ -162,7 +166,12 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     });
 
     // Training step on the CPU backend, batch 8 at 256 x 256, default model (REFERENCE.md).
-    let t = crate::model::bench_step(&crate::model::ModelConfig::default(), 8, 256, if args.quick { 2 } else { 5 });
+    let t = crate::model::bench_step(
+        &crate::model::ModelConfig::default(),
+        8,
+        256,
+        if args.quick { 2 } else { 5 },
+    );
     figures.push(Figure {
         name: "CPU model forward + backward, batch 8 at 256x256 (best)".into(),
         value: t.total_ms,

@@ -41,13 +41,20 @@ pub struct TrainArgs {
     /// Evaluate (and checkpoint) every N steps as well as at the end (0: only at the end).
     #[arg(long, default_value_t = 0)]
     pub eval_every: u64,
+    /// Resume from a checkpoint (parameters, optimizer state and step); `--steps` counts the
+    /// total, so training continues up to it.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
 }
 
 /// Splits a run config into the training settings and the `[model]` table.
 pub fn parse_run_config(text: &str, origin: &str) -> Result<(TrainConfig, ModelConfig)> {
-    let mut table: toml::Table = toml::from_str(text).map_err(|e| anyhow!("{origin}: {}", e.message()))?;
+    let mut table: toml::Table =
+        toml::from_str(text).map_err(|e| anyhow!("{origin}: {}", e.message()))?;
     let model = match table.remove("model") {
-        Some(v) => v.try_into::<ModelConfig>().map_err(|e| anyhow!("{origin}: [model]: {}", e.message()))?,
+        Some(v) => v
+            .try_into::<ModelConfig>()
+            .map_err(|e| anyhow!("{origin}: [model]: {}", e.message()))?,
         None => ModelConfig::default(),
     };
     let rest = toml::to_string(&table)?;
@@ -59,7 +66,8 @@ pub fn parse_run_config(text: &str, origin: &str) -> Result<(TrainConfig, ModelC
 pub fn run(args: &TrainArgs) -> Result<()> {
     let (mut cfg, model_cfg) = match &args.config {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("{}: cannot read", p.display()))?;
             parse_run_config(&text, &p.display().to_string())?
         }
         None => (TrainConfig::default(), ModelConfig::default()),
@@ -75,13 +83,16 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     }
     match args.backend.as_str() {
         "cpu" | "auto" => {}
-        "gpu" => bail!("--backend gpu: the GPU training backend is not wired up yet (its kernels exist); use cpu"),
+        "gpu" => bail!(
+            "--backend gpu: the GPU training backend is not wired up yet (its kernels exist); use cpu"
+        ),
         other => bail!("--backend {other}: expected auto, cpu or gpu"),
     }
     let spec = DatasetSpec::parse(args.dataset.as_deref().unwrap_or("synthetic:shapes@0"))?;
     let (train, held_out): (Arc<dyn Dataset>, Arc<dyn Dataset>) = match &spec {
         DatasetSpec::Synthetic { preset, seed } => {
-            let ds = SyntheticDataset::preset(preset, *seed).ok_or_else(|| anyhow!("unknown preset {preset}"))?;
+            let ds = SyntheticDataset::preset(preset, *seed)
+                .ok_or_else(|| anyhow!("unknown preset {preset}"))?;
             cfg.num_classes = ds.config.num_classes();
             let val = ds.held_out(args.eval_images.max(1));
             (Arc::new(ds.with_len(10_000_000)), Arc::new(val))
@@ -92,21 +103,28 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         }
     };
     cfg.validate().map_err(|e| anyhow!(e))?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("{}: cannot create", args.out.display()))?;
     let mut full = toml::Table::try_from(&cfg)?;
     full.insert("model".into(), toml::Value::try_from(&model_cfg)?);
     std::fs::write(args.out.join("config.toml"), toml::to_string(&full)?)
         .with_context(|| format!("{}: cannot write config.toml", args.out.display()))?;
-    let mut metrics = MetricsWriter::create(&args.out.join("metrics.csv")).map_err(|e| anyhow!(e))?;
+    let mut metrics =
+        MetricsWriter::create(&args.out.join("metrics.csv")).map_err(|e| anyhow!(e))?;
     let mut trainer = Trainer::new(cfg.clone(), &model_cfg, train).map_err(|e| anyhow!(e))?;
+    if let Some(p) = &args.resume {
+        trainer.load(p).map_err(|e| anyhow!(e))?;
+    }
     let ckpt = args.out.join("checkpoint.safetensors");
     let tty = std::io::stdout().is_terminal();
     let bar = if tty {
         let b = indicatif::ProgressBar::new(cfg.steps);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} steps, ETA {eta} {msg}")
-                .expect("progress template")
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} steps, ETA {eta} {msg}",
+            )
+            .expect("progress template")
+            .progress_chars("=> "),
         );
         Some(b)
     } else {
@@ -121,7 +139,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         cfg.steps,
         rayon::current_num_threads()
     );
-    for _ in 0..cfg.steps {
+    if let Some(b) = &bar {
+        b.set_position(trainer.step.min(cfg.steps));
+    }
+    while trainer.step < cfg.steps {
         let r = trainer.train_step().map_err(|e| anyhow!(e))?;
         let m = &r.metrics;
         metrics.write(m).map_err(|e| anyhow!(e))?;
@@ -135,7 +156,11 @@ pub fn run(args: &TrainArgs) -> Result<()> {
                 m.loss_cls,
                 m.loss_reg,
                 m.grad_norm,
-                if ckpt.exists() { ckpt.display().to_string() } else { "none".into() }
+                if ckpt.exists() {
+                    ckpt.display().to_string()
+                } else {
+                    "none".into()
+                }
             );
         }
         let line = format!(
@@ -152,8 +177,16 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         }
         if args.eval_every > 0 && trainer.step % args.eval_every == 0 && trainer.step < cfg.steps {
             trainer.save(&ckpt).map_err(|e| anyhow!(e))?;
-            let ap = trainer.evaluate(held_out.as_ref(), args.eval_images).map_err(|e| anyhow!(e))?;
-            let msg = format!("step {}: AP50 {:.3}, AP {:.3} ({:.0} s)", trainer.step, ap.ap50, ap.ap, started.elapsed().as_secs_f64());
+            let ap = trainer
+                .evaluate(held_out.as_ref(), args.eval_images)
+                .map_err(|e| anyhow!(e))?;
+            let msg = format!(
+                "step {}: AP50 {:.3}, AP {:.3} ({:.0} s)",
+                trainer.step,
+                ap.ap50,
+                ap.ap,
+                started.elapsed().as_secs_f64()
+            );
             match &bar {
                 Some(b) => b.println(msg),
                 None => println!("{msg}"),
@@ -165,7 +198,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     }
     let train_s = started.elapsed().as_secs_f64();
     trainer.save(&ckpt).map_err(|e| anyhow!(e))?;
-    let ap = trainer.evaluate(held_out.as_ref(), args.eval_images).map_err(|e| anyhow!(e))?;
+    let ap = trainer
+        .evaluate(held_out.as_ref(), args.eval_images)
+        .map_err(|e| anyhow!(e))?;
     let eval = serde_json::json!({
         "dataset": spec.to_string(),
         "held_out_images": args.eval_images.min(held_out.len()),
@@ -177,8 +212,11 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         "per_class_ap50": ap.per_class_ap50,
         "note": "COCO-style 101-point AP on the held-out split; crowd / area ranges not evaluated",
     });
-    std::fs::write(args.out.join("eval.json"), serde_json::to_string_pretty(&eval)?)
-        .with_context(|| format!("{}: cannot write eval.json", args.out.display()))?;
+    std::fs::write(
+        args.out.join("eval.json"),
+        serde_json::to_string_pretty(&eval)?,
+    )
+    .with_context(|| format!("{}: cannot write eval.json", args.out.display()))?;
     println!(
         "done: {} steps in {:.0} s; held-out AP50 {:.3}, AP {:.3}; wrote {}",
         trainer.step,

@@ -19,5 +19,5 @@ pub use config::{LrSchedule, OptimizerKind, TrainConfig};
 pub use detect::{DetectConfig, Detection, detect};
 pub use eval::{ApSummary, EvalImage, evaluate};
 pub use metrics::{MetricsWriter, StepMetrics, divergence};
-pub use trainer::{StepReport, Trainer};
 pub use objective::{ImageGt, ObjectiveOutput, ObjectiveState, batch_objective, image_objective};
+pub use trainer::{StepReport, Trainer};

@@ -30,13 +30,16 @@ pub fn images_to_tensor(images: &[&image::RgbImage]) -> Tensor {
     let (w, h) = images[0].dimensions();
     let (w, h) = (w as usize, h as usize);
     let mut t = Tensor::zeros([images.len(), 3, h, w]);
-    t.data.par_chunks_mut(3 * h * w).zip(images).for_each(|(dst, img)| {
-        for (i, p) in img.pixels().enumerate() {
-            for c in 0..3 {
-                dst[c * h * w + i] = (p.0[c] as f32 / 255.0 - MEAN) / STD;
+    t.data
+        .par_chunks_mut(3 * h * w)
+        .zip(images)
+        .for_each(|(dst, img)| {
+            for (i, p) in img.pixels().enumerate() {
+                for c in 0..3 {
+                    dst[c * h * w + i] = (p.0[c] as f32 / 255.0 - MEAN) / STD;
+                }
             }
-        }
-    });
+        });
     t
 }
 
@@ -86,7 +89,11 @@ pub struct Trainer {
 
 impl Trainer {
     /// A fresh model for `cfg` on `train` (every image must have the first image's size).
-    pub fn new(cfg: TrainConfig, model_cfg: &ModelConfig, train: Arc<dyn Dataset>) -> Result<Self, String> {
+    pub fn new(
+        cfg: TrainConfig,
+        model_cfg: &ModelConfig,
+        train: Arc<dyn Dataset>,
+    ) -> Result<Self, String> {
         cfg.validate()?;
         if train.is_empty() {
             return Err(format!("{}: the training set is empty", train.name()));
@@ -116,7 +123,17 @@ impl Trainer {
             },
         };
         let obj = ObjectiveState::new(&cfg);
-        Ok(Self { cfg, model, opt, obj, train, anchors, size, step: 0, grads: None })
+        Ok(Self {
+            cfg,
+            model,
+            opt,
+            obj,
+            train,
+            anchors,
+            size,
+            step: 0,
+            grads: None,
+        })
     }
 
     /// The anchors of the training image size.
@@ -127,9 +144,16 @@ impl Trainer {
     /// Loads the batch of step `step`: images drawn at random (seeded by seed and step),
     /// each flipped with probability `hflip`.
     fn batch(&self) -> Result<Vec<Sample>, String> {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.cfg.seed ^ (self.step + 1).wrapping_mul(0xA24B_AED4_963E_E407));
+        let mut rng = ChaCha8Rng::seed_from_u64(
+            self.cfg.seed ^ (self.step + 1).wrapping_mul(0xA24B_AED4_963E_E407),
+        );
         let picks: Vec<(usize, bool)> = (0..self.cfg.batch)
-            .map(|_| (rng.random_range(0..self.train.len()), rng.random::<f64>() < self.cfg.hflip))
+            .map(|_| {
+                (
+                    rng.random_range(0..self.train.len()),
+                    rng.random::<f64>() < self.cfg.hflip,
+                )
+            })
             .collect();
         picks
             .par_iter()
@@ -160,9 +184,23 @@ impl Trainer {
         let x = images_to_tensor(&imgs);
         let out = self.model.forward(&x);
         let (logits, deltas) = flatten_outputs(&out);
-        let gts: Vec<ImageGt> = batch.iter().map(|s| ImageGt { boxes: &s.boxes, classes: &s.classes }).collect();
+        let gts: Vec<ImageGt> = batch
+            .iter()
+            .map(|s| ImageGt {
+                boxes: &s.boxes,
+                classes: &s.classes,
+            })
+            .collect();
         let seed = self.cfg.seed ^ self.step.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let o = batch_objective(&self.anchors, &gts, &logits, &deltas, &self.cfg, &mut self.obj, seed)?;
+        let o = batch_objective(
+            &self.anchors,
+            &gts,
+            &logits,
+            &deltas,
+            &self.cfg,
+            &mut self.obj,
+            seed,
+        )?;
         let lr = self.cfg.lr_at(self.step);
         let mut metrics = StepMetrics {
             step: self.step,
@@ -181,8 +219,16 @@ impl Trainer {
             unflatten_outputs_into(&o.grad_logits, &o.grad_deltas, grads);
             self.model.zero_grad();
             self.model.backward(grads);
-            let mut g: Vec<&mut [f32]> = self.model.params_mut().map(|p| p.grad.data.as_mut_slice()).collect();
-            let clip = if self.cfg.grad_clip > 0.0 { self.cfg.grad_clip as f32 } else { f32::INFINITY };
+            let mut g: Vec<&mut [f32]> = self
+                .model
+                .params_mut()
+                .map(|p| p.grad.data.as_mut_slice())
+                .collect();
+            let clip = if self.cfg.grad_clip > 0.0 {
+                self.cfg.grad_clip as f32
+            } else {
+                f32::INFINITY
+            };
             metrics.grad_norm = clip_grad_norm(&mut g, clip) as f64;
             if metrics.divergence().is_none() {
                 self.optimizer_step(lr as f32);
@@ -190,7 +236,10 @@ impl Trainer {
         }
         self.step += 1;
         metrics.step_ms = t0.elapsed().as_secs_f64() * 1e3;
-        Ok(StepReport { metrics, objective: o })
+        Ok(StepReport {
+            metrics,
+            objective: o,
+        })
     }
 
     fn optimizer_step(&mut self, lr: f32) {
@@ -202,7 +251,11 @@ impl Trainer {
                     &mut p.value.data,
                     &p.grad.data,
                     &mut self.opt.m[k],
-                    &SgdConfig { lr, momentum: cfg.momentum as f32, weight_decay: cfg.weight_decay as f32 },
+                    &SgdConfig {
+                        lr,
+                        momentum: cfg.momentum as f32,
+                        weight_decay: cfg.weight_decay as f32,
+                    },
                 ),
                 OptimizerKind::Adamw => adamw_step(
                     &mut p.value.data,
@@ -223,11 +276,23 @@ impl Trainer {
     }
 
     /// Per-anchor class probabilities `[anchors][C]` and detections for one image.
-    pub fn predict(&mut self, image: &image::RgbImage, det: &DetectConfig) -> (Vec<f32>, Vec<Detection>) {
+    pub fn predict(
+        &mut self,
+        image: &image::RgbImage,
+        det: &DetectConfig,
+    ) -> (Vec<f32>, Vec<Detection>) {
         let x = images_to_tensor(&[image]);
         let out = self.model.forward(&x);
         let (logits, deltas) = flatten_outputs(&out);
-        let dets = detect(&self.anchors, &logits, &deltas, self.cfg.num_classes, &self.cfg.coder, self.size, det);
+        let dets = detect(
+            &self.anchors,
+            &logits,
+            &deltas,
+            self.cfg.num_classes,
+            &self.cfg.coder,
+            self.size,
+            det,
+        );
         let probs = logits.iter().map(|&x| 1.0 / (1.0 + (-x).exp())).collect();
         (probs, dets)
     }
@@ -264,7 +329,11 @@ impl Trainer {
         let images: Vec<EvalImage> = samples
             .iter()
             .zip(&dets)
-            .map(|(s, d)| EvalImage { gt_boxes: &s.boxes, gt_classes: &s.classes, dets: d })
+            .map(|(s, d)| EvalImage {
+                gt_boxes: &s.boxes,
+                gt_classes: &s.classes,
+                dets: d,
+            })
             .collect();
         Ok(evaluate(&images, self.cfg.num_classes))
     }
@@ -274,16 +343,33 @@ impl Trainer {
         let params = self
             .model
             .params()
-            .map(|p| NamedTensor { name: p.name.clone(), shape: p.shape.clone(), data: p.value.data.clone() })
+            .map(|p| NamedTensor {
+                name: p.name.clone(),
+                shape: p.shape.clone(),
+                data: p.value.data.clone(),
+            })
             .collect();
         let mut optimizer = Vec::new();
         for (p, (m, v)) in self.model.params().zip(self.opt.m.iter().zip(&self.opt.v)) {
-            optimizer.push(NamedTensor { name: format!("{}.m", p.name), shape: p.shape.clone(), data: m.clone() });
+            optimizer.push(NamedTensor {
+                name: format!("{}.m", p.name),
+                shape: p.shape.clone(),
+                data: m.clone(),
+            });
             if !v.is_empty() {
-                optimizer.push(NamedTensor { name: format!("{}.v", p.name), shape: p.shape.clone(), data: v.clone() });
+                optimizer.push(NamedTensor {
+                    name: format!("{}.v", p.name),
+                    shape: p.shape.clone(),
+                    data: v.clone(),
+                });
             }
         }
-        Ok(Checkpoint { params, optimizer, step: self.step, config_toml: self.cfg.to_toml()? })
+        Ok(Checkpoint {
+            params,
+            optimizer,
+            step: self.step,
+            config_toml: self.cfg.to_toml()?,
+        })
     }
 
     /// Writes a checkpoint atomically.
@@ -295,17 +381,32 @@ impl Trainer {
     pub fn load(&mut self, path: &Path) -> Result<(), String> {
         let ck = Checkpoint::load(path).map_err(|e| e.to_string())?;
         for (k, p) in self.model.params_mut().enumerate() {
-            let t = ck.params.iter().find(|t| t.name == p.name).ok_or_else(|| {
-                format!("{}: no tensor {}", path.display(), p.name)
-            })?;
+            let t = ck
+                .params
+                .iter()
+                .find(|t| t.name == p.name)
+                .ok_or_else(|| format!("{}: no tensor {}", path.display(), p.name))?;
             if t.shape != p.shape || t.data.len() != p.value.data.len() {
-                return Err(format!("{}: tensor {} has shape {:?}, the model needs {:?}", path.display(), p.name, t.shape, p.shape));
+                return Err(format!(
+                    "{}: tensor {} has shape {:?}, the model needs {:?}",
+                    path.display(),
+                    p.name,
+                    t.shape,
+                    p.shape
+                ));
             }
             p.value.data.copy_from_slice(&t.data);
-            if let Some(m) = ck.optimizer.iter().find(|t| t.name == format!("{}.m", p.name)) {
+            if let Some(m) = ck
+                .optimizer
+                .iter()
+                .find(|t| t.name == format!("{}.m", p.name))
+            {
                 self.opt.m[k].copy_from_slice(&m.data);
             }
-            if let Some(v) = ck.optimizer.iter().find(|t| t.name == format!("{}.v", p.name))
+            if let Some(v) = ck
+                .optimizer
+                .iter()
+                .find(|t| t.name == format!("{}.v", p.name))
                 && !self.opt.v[k].is_empty()
             {
                 self.opt.v[k].copy_from_slice(&v.data);
@@ -321,7 +422,11 @@ mod tests {
     use super::*;
 
     fn tiny() -> (TrainConfig, ModelConfig, Arc<dyn Dataset>) {
-        let mut cfg = TrainConfig { batch: 2, warmup_steps: 0, ..TrainConfig::default() };
+        let mut cfg = TrainConfig {
+            batch: 2,
+            warmup_steps: 0,
+            ..TrainConfig::default()
+        };
         cfg.lab.anchors.strides = vec![8, 16, 32];
         let ds = SyntheticDatasetForTests::new();
         (cfg, ModelConfig::default(), ds)
@@ -349,10 +454,17 @@ mod tests {
             let ra = a.train_step().unwrap();
             let rb = b.train_step().unwrap();
             for p in a.model.params() {
-                assert!(p.grad.data.iter().all(|g| g.is_finite()), "{} has non-finite grads", p.name);
+                assert!(
+                    p.grad.data.iter().all(|g| g.is_finite()),
+                    "{} has non-finite grads",
+                    p.name
+                );
             }
             assert_eq!(ra.metrics.divergence(), None, "{:?}", ra.metrics);
-            assert_eq!(ra.metrics.loss_total, rb.metrics.loss_total, "deterministic");
+            assert_eq!(
+                ra.metrics.loss_total, rb.metrics.loss_total,
+                "deterministic"
+            );
             first.get_or_insert(ra.metrics.loss_total);
             last = ra.metrics.loss_total;
         }

@@ -1,0 +1,131 @@
+//! `anchorscope train`: the files of a short run, resuming, and a diverging run.
+
+use std::process::Command;
+
+fn train(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_anchorscope"))
+        .arg("train")
+        .args(args)
+        .output()
+        .expect("spawn")
+}
+
+#[test]
+fn short_run_writes_its_files_and_resumes() {
+    let dir = std::env::temp_dir().join(format!("anchorscope-train-{}", std::process::id()));
+    let out = dir.join("run");
+    let o = train(&[
+        "--steps",
+        "3",
+        "--batch",
+        "2",
+        "--eval-images",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(lines[0].starts_with("step,loss_total,loss_cls,loss_reg"));
+    for l in &lines[1..] {
+        let loss: f64 = l.split(',').nth(1).unwrap().parse().unwrap();
+        assert!(loss.is_finite() && loss > 0.0);
+    }
+    let cfg = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(
+        cfg.contains("[model]") && cfg.contains("steps = 3"),
+        "{cfg}"
+    );
+    let eval: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("eval.json")).unwrap()).unwrap();
+    assert_eq!(eval["steps"], 3);
+    assert!(eval["ap50"].as_f64().unwrap() >= 0.0);
+    let ckpt = out.join("checkpoint.safetensors");
+    assert!(std::fs::metadata(&ckpt).unwrap().len() > 560_543 * 4);
+    // resume: continues from step 3 to 5
+    let out2 = dir.join("resumed");
+    let o = train(&[
+        "--steps",
+        "5",
+        "--batch",
+        "2",
+        "--eval-images",
+        "4",
+        "--out",
+        out2.to_str().unwrap(),
+        "--resume",
+        ckpt.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out2.join("metrics.csv")).unwrap();
+    let steps: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(steps, ["3", "4"]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn diverging_run_names_the_component_and_exits_2() {
+    let dir = std::env::temp_dir().join(format!("anchorscope-diverge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("hot.toml");
+    std::fs::write(&cfg, "lr = 1e12\nwarmup_steps = 0\ngrad_clip = 0.0\n").unwrap();
+    let out = dir.join("run");
+    let o = train(&[
+        "--steps",
+        "30",
+        "--batch",
+        "2",
+        "--eval-images",
+        "2",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("diverged at step") && err.contains("is not finite"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_config_is_one_line() {
+    let dir = std::env::temp_dir().join(format!("anchorscope-badtrain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("typo.toml");
+    std::fs::write(&cfg, "learning_rate = 0.1\n").unwrap();
+    let o = train(&[
+        "--steps",
+        "1",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        dir.join("r").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("typo.toml") && err.contains("learning_rate"),
+        "{err}"
+    );
+    let o = train(&[
+        "--steps",
+        "1",
+        "--backend",
+        "tpu",
+        "--out",
+        dir.join("r").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}
