@@ -5,9 +5,6 @@ use crate::geometry::{Box4, iou, max_iou_stats};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Anchors per parallel work item of the low-quality pass.
-const CHUNK: usize = 2048;
-
 /// IoU-threshold assigner (MMDetection `MaxIoUAssigner` semantics, exactly):
 /// 1. every anchor starts ignored (`-1`);
 /// 2. anchors with `0 <= max_iou < neg_iou_thr` become negative (`0`);
@@ -107,20 +104,16 @@ impl MaxIouAssigner {
         if self.gt_max_assign_all {
             // One pass per anchor: the last eligible GT (in order) reaching its best IoU wins,
             // which is what overwriting GT by GT produces.
-            anchors
-                .par_chunks(CHUNK)
-                .zip(labels.par_chunks_mut(CHUNK))
-                .for_each(|(a, l)| {
-                    for (box_a, lab) in a.iter().zip(l.iter_mut()) {
-                        let hit = eligible
-                            .iter()
-                            .rev()
-                            .find(|&&i| iou(box_a, &gts[i]) == gt_max[i]);
-                        if let Some(&i) = hit {
-                            *lab = i as i32 + 1;
-                        }
-                    }
-                });
+            let mut mask = vec![false; gts.len()];
+            for &i in &eligible {
+                mask[i] = true;
+            }
+            let hits = crate::geometry::last_gt_reaching(anchors, gts, gt_max, &mask);
+            labels.par_iter_mut().zip(hits).for_each(|(lab, h)| {
+                if h >= 0 {
+                    *lab = h + 1;
+                }
+            });
         } else {
             for &i in &eligible {
                 if let Some(j) = first_best_anchor(anchors, &gts[i], gt_max[i]) {

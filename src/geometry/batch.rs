@@ -175,6 +175,39 @@ pub fn max_iou_stats(anchors: &[Box4], gts: &[Box4]) -> MaxIouStats {
     }
 }
 
+/// For each anchor, the last GT `j` with `eligible[j]` whose IoU with the anchor equals
+/// `targets[j]` exactly (-1 when none): MaxIoU's low-quality matching with
+/// `gt_max_assign_all`. Uses the fused kernel's row formula, so the equality is exact.
+pub fn last_gt_reaching(anchors: &[Box4], gts: &[Box4], targets: &[f32], eligible: &[bool]) -> Vec<i32> {
+    assert_eq!(targets.len(), gts.len());
+    assert_eq!(eligible.len(), gts.len());
+    let m = gts.len();
+    let mut out = vec![-1i32; anchors.len()];
+    if m == 0 {
+        return out;
+    }
+    let soa = GtSoa::new(gts);
+    anchors.par_chunks(ANCHOR_CHUNK).zip(out.par_chunks_mut(ANCHOR_CHUNK)).for_each(|(chunk, o)| {
+        let mut row = [0.0f32; GT_TILE];
+        for (a, hit) in chunk.iter().zip(o.iter_mut()) {
+            let a_area = super::boxes::area(a);
+            let mut lo = 0;
+            while lo < m {
+                let len = GT_TILE.min(m - lo);
+                let row = &mut row[..len];
+                iou_row(a, a_area, &soa, lo, row);
+                for (j, &v) in row.iter().enumerate() {
+                    if eligible[lo + j] && v == targets[lo + j] {
+                        *hit = (lo + j) as i32;
+                    }
+                }
+                lo += len;
+            }
+        }
+    });
+    out
+}
+
 /// The full IoU matrix, row-major `[a][b]`. For small inputs (tests, hover read-outs).
 pub fn iou_matrix(a: &[Box4], b: &[Box4]) -> Vec<Vec<f32>> {
     a.iter()
@@ -218,6 +251,22 @@ mod tests {
         #[test]
         fn fused_matches_naive(anchors in arb_boxes(300), gts in arb_boxes(150)) {
             prop_assert_eq!(max_iou_stats(&anchors, &gts), naive(&anchors, &gts));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn last_gt_reaching_matches_scalar(anchors in arb_boxes(200), gts in arb_boxes(80)) {
+            let s = max_iou_stats(&anchors, &gts);
+            let eligible: Vec<bool> = (0..gts.len()).map(|j| j % 3 != 1).collect();
+            let got = last_gt_reaching(&anchors, &gts, &s.gt_max, &eligible);
+            for (i, a) in anchors.iter().enumerate() {
+                let want = (0..gts.len())
+                    .rev()
+                    .find(|&j| eligible[j] && iou(a, &gts[j]) == s.gt_max[j])
+                    .map_or(-1, |j| j as i32);
+                prop_assert_eq!(got[i], want);
+            }
         }
     }
 
