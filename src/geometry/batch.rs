@@ -64,7 +64,12 @@ fn iou_row(a: &Box4, a_area: f32, g: &GtSoa, lo: usize, out: &mut [f32]) {
     }
 }
 
+/// Anchors processed together, one per SIMD lane.
+const LANES: usize = 8;
+
 /// Per-anchor max/argmax and per-GT max for one chunk of anchors (the kernel's body).
+/// Anchors go `LANES` at a time against one GT at a time, so every operation is a lane-wise
+/// compare-and-select that vectorises; per-GT maxima stay per lane until the end.
 #[inline(always)]
 fn chunk_kernel(
     chunk: &[Box4],
@@ -74,43 +79,46 @@ fn chunk_kernel(
     gt_max: &mut [f32],
 ) {
     let m = gt_max.len();
-    let mut row = [0.0f32; GT_TILE];
-    for (i, a) in chunk.iter().enumerate() {
-        let a_area = super::boxes::area(a);
-        let mut best = f32::NEG_INFINITY;
-        let mut best_j = 0usize;
-        let mut lo = 0;
-        while lo < m {
-            let len = GT_TILE.min(m - lo);
-            let row = &mut row[..len];
-            iou_row(a, a_area, soa, lo, row);
-            // Branch-free maxima (vectorise); the argmax is found by a scan only when the
-            // tile improves on the best so far, so ties keep the first GT.
-            let mut lanes = [f32::NEG_INFINITY; 8];
-            let mut chunks = row.chunks_exact(8);
-            for c in &mut chunks {
-                for k in 0..8 {
-                    lanes[k] = if c[k] > lanes[k] { c[k] } else { lanes[k] };
-                }
+    let min = |p: f32, q: f32| if p < q { p } else { q };
+    let max = |p: f32, q: f32| if p > q { p } else { q };
+    let mut gacc = vec![[0.0f32; LANES]; m];
+    for (g, (am, ag)) in chunk
+        .chunks(LANES)
+        .zip(amax.chunks_mut(LANES).zip(aarg.chunks_mut(LANES)))
+    {
+        // Lanes past the end hold an empty box: IoU 0 everywhere, results discarded.
+        let mut ax = [[0.0f32; LANES]; 4];
+        let mut area = [0.0f32; LANES];
+        for (k, a) in g.iter().enumerate() {
+            for c in 0..4 {
+                ax[c][k] = a[c];
             }
-            let mut tile_best = chunks
-                .remainder()
-                .iter()
-                .fold(f32::NEG_INFINITY, |x, &y| if y > x { y } else { x });
-            for l in lanes {
-                tile_best = if l > tile_best { l } else { tile_best };
-            }
-            if tile_best > best {
-                best = tile_best;
-                best_j = lo + row.iter().position(|&v| v == tile_best).unwrap_or(0);
-            }
-            for (g, &v) in gt_max[lo..lo + len].iter_mut().zip(row.iter()) {
-                *g = if v > *g { v } else { *g };
-            }
-            lo += len;
+            area[k] = super::boxes::area(a);
         }
-        amax[i] = best;
-        aarg[i] = best_j as i32;
+        let mut best = [f32::NEG_INFINITY; LANES];
+        let mut arg = [0i32; LANES];
+        for j in 0..m {
+            let (x1, y1, x2, y2, ga) = (soa.x1[j], soa.y1[j], soa.x2[j], soa.y2[j], soa.area[j]);
+            let acc = &mut gacc[j];
+            for k in 0..LANES {
+                let w = max(min(ax[2][k], x2) - max(ax[0][k], x1), 0.0);
+                let h = max(min(ax[3][k], y2) - max(ax[1][k], y1), 0.0);
+                let inter = w * h;
+                let union = area[k] + ga - inter;
+                let v = if union > 0.0 { inter / union } else { 0.0 };
+                let better = v > best[k];
+                best[k] = if better { v } else { best[k] };
+                arg[k] = if better { j as i32 } else { arg[k] };
+                acc[k] = max(acc[k], v);
+            }
+        }
+        am.copy_from_slice(&best[..am.len()]);
+        ag.copy_from_slice(&arg[..ag.len()]);
+    }
+    for (g, acc) in gt_max.iter_mut().zip(&gacc) {
+        for &v in acc {
+            *g = max(*g, v);
+        }
     }
 }
 
@@ -178,7 +186,12 @@ pub fn max_iou_stats(anchors: &[Box4], gts: &[Box4]) -> MaxIouStats {
 /// For each anchor, the last GT `j` with `eligible[j]` whose IoU with the anchor equals
 /// `targets[j]` exactly (-1 when none): MaxIoU's low-quality matching with
 /// `gt_max_assign_all`. Uses the fused kernel's row formula, so the equality is exact.
-pub fn last_gt_reaching(anchors: &[Box4], gts: &[Box4], targets: &[f32], eligible: &[bool]) -> Vec<i32> {
+pub fn last_gt_reaching(
+    anchors: &[Box4],
+    gts: &[Box4],
+    targets: &[f32],
+    eligible: &[bool],
+) -> Vec<i32> {
     assert_eq!(targets.len(), gts.len());
     assert_eq!(eligible.len(), gts.len());
     let m = gts.len();
@@ -187,24 +200,27 @@ pub fn last_gt_reaching(anchors: &[Box4], gts: &[Box4], targets: &[f32], eligibl
         return out;
     }
     let soa = GtSoa::new(gts);
-    anchors.par_chunks(ANCHOR_CHUNK).zip(out.par_chunks_mut(ANCHOR_CHUNK)).for_each(|(chunk, o)| {
-        let mut row = [0.0f32; GT_TILE];
-        for (a, hit) in chunk.iter().zip(o.iter_mut()) {
-            let a_area = super::boxes::area(a);
-            let mut lo = 0;
-            while lo < m {
-                let len = GT_TILE.min(m - lo);
-                let row = &mut row[..len];
-                iou_row(a, a_area, &soa, lo, row);
-                for (j, &v) in row.iter().enumerate() {
-                    if eligible[lo + j] && v == targets[lo + j] {
-                        *hit = (lo + j) as i32;
+    anchors
+        .par_chunks(ANCHOR_CHUNK)
+        .zip(out.par_chunks_mut(ANCHOR_CHUNK))
+        .for_each(|(chunk, o)| {
+            let mut row = [0.0f32; GT_TILE];
+            for (a, hit) in chunk.iter().zip(o.iter_mut()) {
+                let a_area = super::boxes::area(a);
+                let mut lo = 0;
+                while lo < m {
+                    let len = GT_TILE.min(m - lo);
+                    let row = &mut row[..len];
+                    iou_row(a, a_area, &soa, lo, row);
+                    for (j, &v) in row.iter().enumerate() {
+                        if eligible[lo + j] && v == targets[lo + j] {
+                            *hit = (lo + j) as i32;
+                        }
                     }
+                    lo += len;
                 }
-                lo += len;
             }
-        }
-    });
+        });
     out
 }
 
