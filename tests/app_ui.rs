@@ -170,3 +170,72 @@ fn threshold_and_gamma_sliders_change_what_is_shown() {
         "negative weight at gamma 0.5: {w05}"
     );
 }
+
+#[test]
+fn training_tab_trains_live_pauses_and_reports_divergence() {
+    let Some(mut h) = harness() else { return };
+    {
+        // tiny scenes so the steps are quick
+        let s = &mut h.state_mut().state;
+        s.dataset.synthetic.width = 64;
+        s.dataset.synthetic.height = 64;
+        s.dataset.synthetic.size_range = [12.0, 40.0];
+        s.dataset.len = 50;
+        s.training.batch = 2;
+        s.training.warmup_steps = 0;
+    }
+    settle(&mut h);
+    click_tab(&h, "Training");
+    h.run_steps(2);
+    assert_eq!(h.state().state.tab, Tab::Training);
+    h.get_by_label("Start").click();
+    // the UI keeps answering while the trainer thread works
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut slowest = Duration::ZERO;
+    while h.state().training.metrics_received < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "no metrics: {:?}",
+            h.state().training.error
+        );
+        let t = Instant::now();
+        h.step();
+        slowest = slowest.max(t.elapsed());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        slowest < Duration::from_millis(200),
+        "slowest frame {slowest:?}"
+    );
+    h.get_by_label("Pause").click();
+    h.run_steps(2);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while h.state().training.is_running() {
+        assert!(Instant::now() < deadline, "did not pause");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.get_by_label("Start");
+    h.get_by_label_contains("training: paused");
+
+    // a learning rate of 1e6: the divergence is caught and named, not a crash
+    h.state_mut().state.training.lr = 1e6;
+    h.run_steps(2);
+    h.get_by_label("Start").click();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while h.state().training.diverged.is_none() {
+        let t = &h.state().training;
+        assert!(
+            Instant::now() < deadline,
+            "no divergence: {:?} {:?} {:?}",
+            t.error,
+            t.state,
+            t.runs.last().and_then(|r| r.metrics.last())
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.run_steps(3);
+    h.get_by_label_contains("Diverged at step");
+    h.get_by_label("Reload last good");
+}

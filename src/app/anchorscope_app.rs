@@ -2,6 +2,7 @@
 //! persistence and the `--screenshot` mode.
 
 use crate::app::image_view::ImageView;
+use crate::app::panels::training::TrainingRuntime;
 use crate::app::panels::{self, DatasetStats, PanelContext};
 use crate::app::plot_export::{ExportRequest, PlotExports, crop_screenshot, series_csv};
 use crate::app::state::{AppState, Tab};
@@ -57,6 +58,8 @@ pub struct AnchorscopeApp {
     pub error: Option<String>,
     /// Image view runtime state.
     pub view: ImageView,
+    /// The trainer thread's handle and what it reported (the Training tab).
+    pub training: TrainingRuntime,
     exports: PlotExports,
     pending_png: Vec<(PathBuf, egui::Rect)>,
     undo: Vec<AppState>,
@@ -95,6 +98,7 @@ impl AnchorscopeApp {
         if let Some(i) = opts.image {
             state.image_index = i;
         }
+        let training = TrainingRuntime::new(cc.egui_ctx.clone());
         let ctx = cc.egui_ctx.clone();
         let (jobs, events) = worker::spawn(move || ctx.request_repaint());
         let adapter = cc
@@ -133,6 +137,7 @@ impl AnchorscopeApp {
             progress: None,
             error: None,
             view,
+            training,
             exports: PlotExports::new(export_dir),
             pending_png: Vec::new(),
             undo: Vec::new(),
@@ -243,6 +248,13 @@ impl AnchorscopeApp {
                 _ => {}
             }
         }
+        self.training
+            .drain(Instant::now() + Duration::from_millis(4));
+    }
+
+    /// Classes of the open dataset (`None` until it is open).
+    fn num_classes(&self) -> Option<usize> {
+        self.dataset.as_ref().map(|d| d.class_names.len().max(1))
     }
 
     /// Records an undo step when the settings changed and no pointer button is held (so a
@@ -278,6 +290,11 @@ impl AnchorscopeApp {
             return; // typing in a text field
         }
         let n_images = self.dataset.as_ref().map(|d| d.len).unwrap_or(1);
+        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Space))
+            && let Some(nc) = self.num_classes()
+        {
+            self.training.toggle(&self.state, nc);
+        }
         let (redo, undo, next, prev, fit, help, theme, modes) = ctx.input_mut(|i| {
             (
                 i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z)
@@ -427,6 +444,9 @@ impl eframe::App for AnchorscopeApp {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.drain_events();
         self.schedule();
+        if let Some(nc) = self.num_classes() {
+            self.training.sync(&self.state, nc);
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -438,9 +458,14 @@ impl eframe::App for AnchorscopeApp {
             egui::Visuals::light()
         });
         self.shortcuts(&ctx);
+        let live = self.inspection.as_ref().and_then(|ins| {
+            let len = ins.anchors.len() * ins.class_names.len().max(1);
+            self.training.scores_for(&self.state, len)
+        });
+        let num_classes = self.num_classes();
         let pctx = PanelContext {
             inspection: self.inspection.as_deref(),
-            scores: None,
+            scores: live.as_deref().map(|v| v.as_slice()),
             prior_prob: self.state.lab.prior_prob,
             stats: self.stats.as_deref(),
             exports: &self.exports,
@@ -470,15 +495,34 @@ impl eframe::App for AnchorscopeApp {
                         panels::loss_explorer::loss_explorer_ui(ui, &mut self.state, &pctx)
                     }
                     Tab::Stats => panels::stats::stats_ui(ui, &mut self.state, &pctx),
+                    Tab::Training => panels::training::training_ui(
+                        ui,
+                        &mut self.state,
+                        &pctx,
+                        &mut self.training,
+                        num_classes,
+                    ),
                 }
             });
         egui::CentralPanel::default().show(ui, |ui| {
             crate::app::chrome::overlay_bar_ui(ui, &mut self.state);
             match self.inspection.clone() {
                 Some(ins) => {
+                    let prior = self.state.lab.prior_prob;
                     self.view
-                        .update(&ins, &self.state.overlay, None, self.state.lab.prior_prob);
+                        .update(&ins, &self.state.overlay, live.as_ref(), prior);
                     self.view.ui(ui, &ins, &self.state.overlay);
+                    if self.state.training.show_detections
+                        && live.is_some()
+                        && let Some(p) = &self.training.preview
+                    {
+                        panels::training::draw_detections(
+                            ui,
+                            &self.view,
+                            &p.detections,
+                            &ins.class_names,
+                        );
+                    }
                     if let Some(i) = self.view.hovered {
                         let text = self.view.hover_text(
                             &ins,

@@ -15,6 +15,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
         "1 2 3 4",
         "overlay: assignment, max IoU, sampler pick, loss weight",
     ),
+    ("Space", "start / pause training"),
     ("T", "dark / light theme"),
     ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo a settings change"),
     ("F1", "this help"),
@@ -47,6 +48,14 @@ pub fn status_bar_ui(ui: &mut egui::Ui, app: &AnchorscopeApp) {
             }
             ui.separator();
             ui.label(format!("backend: CPU | adapter: {}", app.adapter()));
+            if let Some(s) = app.training.state {
+                let step = app.training.runs.last().and_then(|r| r.metrics.last());
+                let step = step
+                    .map(|m| format!(", step {}", m.step))
+                    .unwrap_or_default();
+                ui.separator();
+                ui.label(format!("training: {s:?}{step}").to_lowercase());
+            }
             ui.separator();
             ui.label(format!("frame {:.1} ms", app.frame_ms()));
             if let Some((what, f)) = &app.progress {

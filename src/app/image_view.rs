@@ -58,6 +58,8 @@ pub struct ImageView {
     boxes: Option<BoxSet>,
     /// Draw through the wgpu overlay pipeline (false: egui's painter, e.g. without wgpu).
     pub gpu: bool,
+    /// Screen rectangle of the view in the last frame (for drawing on top of the image).
+    pub view_rect: Option<Rect>,
 }
 
 fn ptr_key<T>(a: &Arc<T>) -> usize {
@@ -154,6 +156,15 @@ impl ImageView {
         self.rebuilds += 1;
     }
 
+    /// Screen rectangle of the image box `b` (`xyxy` pixels) as drawn in the last frame.
+    pub fn screen_rect(&self, b: [f32; 4]) -> Option<Rect> {
+        let r = self.view_rect?;
+        Some(Rect::from_min_max(
+            self.to_screen(r, vec2(b[0], b[1])),
+            self.to_screen(r, vec2(b[2], b[3])),
+        ))
+    }
+
     /// Loss weight of anchor `i` in LossWeight mode.
     pub fn weight(&self, i: usize) -> Option<f32> {
         self.weights.get(i).copied()
@@ -176,6 +187,7 @@ impl ImageView {
     /// Shows the view; returns the hovered anchor index.
     pub fn ui(&mut self, ui: &mut egui::Ui, ins: &Arc<Inspection>, settings: &OverlaySettings) {
         let (rect, resp) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
+        self.view_rect = Some(rect);
         let (w, h) = ins.sample.size();
         let size = vec2(w as f32, h as f32);
         if self.zoom <= 0.0 || self.fit_pending {

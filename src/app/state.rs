@@ -2,6 +2,7 @@
 //! channels, textures, GPU resources) live in the app, never here.
 
 use crate::app::panels::loss_explorer::LossExplorerSettings;
+use crate::app::panels::training::TrainingSettings;
 use crate::config::LabConfig;
 use crate::data::SyntheticConfig;
 use crate::losses::classification::ClsLoss;
@@ -19,11 +20,19 @@ pub enum Tab {
     Loss,
     /// Dataset statistics.
     Stats,
+    /// Training a detector live.
+    Training,
 }
 
 impl Tab {
     /// Every tab in display order.
-    pub const ALL: [Tab; 4] = [Tab::Anchors, Tab::Sampler, Tab::Loss, Tab::Stats];
+    pub const ALL: [Tab; 5] = [
+        Tab::Anchors,
+        Tab::Sampler,
+        Tab::Loss,
+        Tab::Stats,
+        Tab::Training,
+    ];
 
     /// Title shown on the tab button.
     pub fn title(self) -> &'static str {
@@ -32,6 +41,7 @@ impl Tab {
             Tab::Sampler => "Sampler",
             Tab::Loss => "Loss explorer",
             Tab::Stats => "Dataset stats",
+            Tab::Training => "Training",
         }
     }
 
@@ -42,6 +52,7 @@ impl Tab {
             Tab::Sampler => "sampler",
             Tab::Loss => "loss",
             Tab::Stats => "stats",
+            Tab::Training => "training",
         }
     }
 
@@ -233,6 +244,8 @@ pub struct AppState {
     pub overlay: OverlaySettings,
     /// Loss explorer settings.
     pub loss_explorer: LossExplorerSettings,
+    /// Training tab settings.
+    pub training: TrainingSettings,
     /// Selected tab.
     pub tab: Tab,
     /// Dark (true) or light theme.
@@ -247,6 +260,7 @@ impl Default for AppState {
             lab: LabConfig::default(),
             overlay: OverlaySettings::default(),
             loss_explorer: LossExplorerSettings::default(),
+            training: TrainingSettings::default(),
             tab: Tab::Anchors,
             dark: true,
         }
@@ -264,6 +278,7 @@ mod tests {
         assert_eq!(Tab::parse("sampler"), Some(Tab::Sampler));
         assert_eq!(Tab::parse("stats"), Some(Tab::Stats));
         assert_eq!(Tab::parse("Anchors"), Some(Tab::Anchors));
+        assert_eq!(Tab::parse("training"), Some(Tab::Training));
         assert_eq!(Tab::parse("nope"), None);
         let s = AppState::default();
         let back: AppState = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();

@@ -7,6 +7,7 @@ pub mod dataset;
 pub mod loss_explorer;
 pub mod sampler;
 pub mod stats;
+pub mod training;
 
 use crate::app::plot_export::PlotExports;
 use crate::data::stats::AnchorCounts;

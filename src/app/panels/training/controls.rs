@@ -1,0 +1,191 @@
+//! The Training tab's knobs (loss, sampler, regression loss, rate, weights) and the
+//! detections / evaluation section.
+
+use super::runtime::TrainingRuntime;
+use super::settings::{TRAIN_CLS_LOSSES, TRAIN_REG_LOSSES, TrainingSettings};
+use crate::app::panels::PanelContext;
+use crate::app::state::{AppState, SamplerChoice};
+use crate::losses::classification::ClsLoss;
+use crate::losses::regression::RegLoss;
+
+/// Loss, sampler, regression loss, learning rate, weighting, batch. Changes reach a running
+/// trainer as `SetConfig` (the app compares the settings every frame).
+pub fn settings_ui(ui: &mut egui::Ui, s: &mut TrainingSettings) {
+    egui::Grid::new("training_knobs")
+        .num_columns(2)
+        .show(ui, |ui| {
+            ui.label("Classification loss");
+            let shown = TRAIN_CLS_LOSSES
+                .iter()
+                .find(|(n, _)| *n == s.cls_loss.name())
+                .map_or(s.cls_loss.name(), |(_, l)| l);
+            egui::ComboBox::from_id_salt("training_cls_loss")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    for (name, label) in TRAIN_CLS_LOSSES {
+                        let on = s.cls_loss.name() == *name;
+                        if ui.selectable_label(on, *label).clicked()
+                            && !on
+                            && let Ok(l) = ClsLoss::default_for(name)
+                        {
+                            s.cls_loss = l;
+                        }
+                    }
+                });
+            ui.end_row();
+            cls_params_ui(ui, &mut s.cls_loss);
+
+            ui.label("Sampler");
+            let label = s.sampler.map_or("None (all anchors)", |c| c.label());
+            egui::ComboBox::from_id_salt("training_sampler")
+                .selected_text(label)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut s.sampler, None, "None (all anchors)");
+                    for c in SamplerChoice::ALL {
+                        ui.selectable_value(&mut s.sampler, Some(c), c.label());
+                    }
+                });
+            ui.end_row();
+
+            ui.label("Regression loss");
+            let shown = TRAIN_REG_LOSSES
+                .iter()
+                .find(|(n, _)| *n == s.reg_loss.name())
+                .map_or(s.reg_loss.name(), |(_, l)| l);
+            egui::ComboBox::from_id_salt("training_reg_loss")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    for (name, label) in TRAIN_REG_LOSSES {
+                        let on = s.reg_loss.name() == *name;
+                        if ui.selectable_label(on, *label).clicked()
+                            && !on
+                            && let Some(l) = RegLoss::default_for(name)
+                        {
+                            s.reg_loss = match l {
+                                RegLoss::SmoothL1 { .. } => RegLoss::SmoothL1 { beta: 1.0 / 9.0 },
+                                other => other,
+                            };
+                        }
+                    }
+                });
+            ui.end_row();
+
+            ui.label("Learning rate");
+            ui.add(
+                egui::Slider::new(&mut s.lr, 1e-5..=100.0)
+                    .logarithmic(true)
+                    .clamping(egui::SliderClamping::Never)
+                    .custom_formatter(|v, _| format!("{v:.2e}")),
+            );
+            ui.end_row();
+            ui.label("w_cls");
+            ui.add_enabled(
+                !s.weighting.guided,
+                egui::Slider::new(&mut s.weighting.w_cls, 0.0..=5.0),
+            );
+            ui.end_row();
+            ui.label("w_reg");
+            ui.add(egui::Slider::new(&mut s.weighting.w_reg, 0.0..=5.0));
+            ui.end_row();
+            ui.label("");
+            ui.checkbox(
+                &mut s.weighting.guided,
+                "guided loss (w_cls from L_reg / L_cls)",
+            );
+            ui.end_row();
+            ui.label("Batch");
+            ui.add(egui::Slider::new(&mut s.batch, 1..=16));
+            ui.end_row();
+            ui.label("Warm-up steps");
+            ui.add(egui::Slider::new(&mut s.warmup_steps, 0..=500));
+            ui.end_row();
+            ui.label("Seed (new runs)");
+            ui.add(egui::DragValue::new(&mut s.seed));
+            ui.end_row();
+        });
+    ui.weak(
+        "Changes apply from the next step of a running model; anchor settings and the seed \
+         apply to a new run. A constant rate follows the warm-up.",
+    );
+}
+
+/// Sliders for the parameters of the classification loss (grid rows).
+fn cls_params_ui(ui: &mut egui::Ui, l: &mut ClsLoss) {
+    let row = |ui: &mut egui::Ui, name: &str, v: &mut f64, lo: f64, hi: f64| {
+        ui.label(format!("  {name}"));
+        ui.add(egui::Slider::new(v, lo..=hi).text(name));
+        ui.end_row();
+    };
+    match l {
+        ClsLoss::Focal { alpha, gamma } => {
+            row(ui, "gamma", gamma, 0.0, 5.0);
+            row(ui, "alpha", alpha, 0.0, 1.0);
+        }
+        ClsLoss::FocalStar { gamma, beta } => {
+            row(ui, "gamma", gamma, 0.1, 5.0);
+            row(ui, "beta", beta, -5.0, 5.0);
+        }
+        ClsLoss::BalancedCe { alpha } => row(ui, "alpha", alpha, 0.0, 1.0),
+        ClsLoss::Qfl { beta } => row(ui, "beta", beta, 0.0, 5.0),
+        ClsLoss::GhmC { bins, momentum } => {
+            ui.label("  bins");
+            ui.add(egui::Slider::new(bins, 2..=50).text("bins"));
+            ui.end_row();
+            row(ui, "momentum", momentum, 0.0, 0.99);
+        }
+        _ => {}
+    }
+}
+
+/// Detection settings, the live model's detections on the image on screen, and evaluation.
+pub fn detections_ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    ctx: &PanelContext,
+    rt: &TrainingRuntime,
+) {
+    let s = &mut state.training;
+    ui.checkbox(
+        &mut s.show_detections,
+        "Draw the live model's detections on the image",
+    );
+    ui.add(egui::Slider::new(&mut s.score_thr, 0.01..=0.95).text("score threshold"));
+    ui.add(egui::Slider::new(&mut s.nms_iou, 0.1..=0.9).text("NMS IoU"));
+    match &rt.preview {
+        Some(p) if p.index == state.image_index => {
+            ui.label(format!(
+                "Image {}: {} detections (model at step {}). The loss-weight overlay uses \
+                 this model's scores.",
+                p.index,
+                p.detections.len(),
+                p.step
+            ));
+            let names = ctx
+                .inspection
+                .map(|i| i.class_names.as_slice())
+                .unwrap_or(&[]);
+            for d in p.detections.iter().take(8) {
+                let name = names.get(d.class).map_or("?", String::as_str);
+                ui.weak(format!(
+                    "{name} {:.2} [{:.0}, {:.0}, {:.0}, {:.0}]",
+                    d.score, d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3]
+                ));
+            }
+        }
+        _ => {
+            ui.weak("No live model for this image yet (the overlay uses the prior).");
+        }
+    }
+    ui.separator();
+    match &rt.eval {
+        Some((step, ap)) => {
+            ui.strong(format!(
+                "Held-out (100 images), step {step}: AP50 {:.3}, AP {:.3}, AP75 {:.3}",
+                ap.ap50, ap.ap, ap.ap75
+            ));
+        }
+        None => {
+            ui.weak("Evaluate scores the live model on 100 held-out images.");
+        }
+    }
+}
