@@ -20,6 +20,6 @@ pub use config::{LrSchedule, OptimizerKind, TrainConfig};
 pub use detect::{DetectConfig, Detection, detect};
 pub use eval::{ApSummary, EvalImage, evaluate};
 pub use metrics::{MetricsWriter, StepMetrics, divergence};
-pub use thread::{RunState, TrainData, TrainerCommand, TrainerEvent, TrainerHandle};
 pub use objective::{ImageGt, ObjectiveOutput, ObjectiveState, batch_objective, image_objective};
+pub use thread::{RunState, TrainData, TrainerCommand, TrainerEvent, TrainerHandle};
 pub use trainer::{StepReport, Trainer};
