@@ -26,7 +26,7 @@ pub struct GuiArgs {
     /// Render the window, write it as a PNG to this path and exit.
     #[arg(long)]
     pub screenshot: Option<PathBuf>,
-    /// Tab to show: anchors, sampler, loss, stats, training. training.
+    /// Tab to show: anchors, sampler, loss, stats, training.
     #[arg(long)]
     pub tab: Option<String>,
     /// Image index to show.
