@@ -4,7 +4,7 @@
 use crate::app::image_view::ImageView;
 use crate::app::panels::training::TrainingRuntime;
 use crate::app::panels::{self, DatasetStats, PanelContext};
-use crate::app::plot_export::{ExportRequest, PlotExports, crop_screenshot, series_csv};
+use crate::app::plot_export::PlotExports;
 use crate::app::state::{AppState, Tab};
 use crate::app::worker::{self, DatasetInfo, Job, WorkerEvent};
 use crate::data::DatasetSpec;
@@ -13,6 +13,9 @@ use crossbeam_channel::{Receiver, Sender};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod capture;
+mod history;
 
 /// Start-up options (from the command line).
 #[derive(Clone, Debug, Default)]
@@ -255,173 +258,6 @@ impl AnchorscopeApp {
     /// Classes of the open dataset (`None` until it is open).
     fn num_classes(&self) -> Option<usize> {
         self.dataset.as_ref().map(|d| d.class_names.len().max(1))
-    }
-
-    /// Records an undo step when the settings changed and no pointer button is held (so a
-    /// slider drag is one step).
-    fn track_undo(&mut self, ctx: &egui::Context) {
-        if self.state != self.last_state && !ctx.input(|i| i.pointer.any_down()) {
-            self.undo
-                .push(std::mem::replace(&mut self.last_state, self.state.clone()));
-            if self.undo.len() > 100 {
-                self.undo.remove(0);
-            }
-            self.redo.clear();
-        }
-    }
-
-    fn undo_step(&mut self) {
-        if let Some(prev) = self.undo.pop() {
-            self.redo.push(std::mem::replace(&mut self.state, prev));
-            self.last_state = self.state.clone();
-        }
-    }
-
-    fn redo_step(&mut self) {
-        if let Some(next) = self.redo.pop() {
-            self.undo.push(std::mem::replace(&mut self.state, next));
-            self.last_state = self.state.clone();
-        }
-    }
-
-    fn shortcuts(&mut self, ctx: &egui::Context) {
-        use egui::{Key, Modifiers};
-        if ctx.memory(|m| m.focused().is_some()) {
-            return; // typing in a text field
-        }
-        let n_images = self.dataset.as_ref().map(|d| d.len).unwrap_or(1);
-        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Space))
-            && let Some(nc) = self.num_classes()
-        {
-            self.training.toggle(&self.state, nc);
-        }
-        let (redo, undo, next, prev, fit, help, theme, modes) = ctx.input_mut(|i| {
-            (
-                i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z)
-                    || i.consume_key(Modifiers::COMMAND, Key::Y),
-                i.consume_key(Modifiers::COMMAND, Key::Z),
-                i.consume_key(Modifiers::NONE, Key::ArrowRight),
-                i.consume_key(Modifiers::NONE, Key::ArrowLeft),
-                i.consume_key(Modifiers::NONE, Key::F),
-                i.consume_key(Modifiers::NONE, Key::F1),
-                i.consume_key(Modifiers::NONE, Key::T),
-                [Key::Num1, Key::Num2, Key::Num3, Key::Num4]
-                    .map(|k| i.consume_key(Modifiers::NONE, k)),
-            )
-        });
-        if undo {
-            self.undo_step();
-        }
-        if redo {
-            self.redo_step();
-        }
-        if next && self.state.image_index + 1 < n_images {
-            self.state.image_index += 1;
-        }
-        if prev && self.state.image_index > 0 {
-            self.state.image_index -= 1;
-        }
-        if fit {
-            self.view.fit_pending = true;
-        }
-        if help {
-            self.show_help = !self.show_help;
-        }
-        if theme {
-            self.state.dark = !self.state.dark;
-        }
-        for (k, on) in modes.into_iter().enumerate() {
-            if on {
-                self.state.overlay.mode = crate::app::state::OverlayMode::ALL[k];
-            }
-        }
-    }
-
-    /// Performs queued exports: CSV at once (on a thread), PNG after the next screenshot.
-    fn run_exports(&mut self, ctx: &egui::Context) {
-        for r in self.exports.take() {
-            match r {
-                ExportRequest::Csv { path, series } => {
-                    let text = series_csv(&series);
-                    let shown = path.display().to_string();
-                    std::thread::spawn(move || {
-                        if let Some(d) = path.parent() {
-                            let _ = std::fs::create_dir_all(d);
-                        }
-                        let _ = std::fs::write(&path, text);
-                    });
-                    self.notice = Some((format!("Wrote {shown}"), Instant::now()));
-                }
-                ExportRequest::Png { path, rect } => {
-                    self.pending_png.push((path, rect));
-                    self.request_screenshot(ctx);
-                }
-            }
-        }
-    }
-
-    /// Handles screenshots: plot PNG exports and the `--screenshot` mode.
-    fn handle_screenshots(&mut self, ctx: &egui::Context) {
-        let shots: Vec<Arc<egui::ColorImage>> =
-            std::mem::take(&mut *self.shots.lock().expect("shots"));
-        let ppp = ctx.pixels_per_point();
-        for image in shots {
-            for (path, rect) in std::mem::take(&mut self.pending_png) {
-                let crop = crop_screenshot(&image, rect, ppp);
-                let shown = path.display().to_string();
-                std::thread::spawn(move || {
-                    if let Some(d) = path.parent() {
-                        let _ = std::fs::create_dir_all(d);
-                    }
-                    let _ = crop.save(&path);
-                });
-                self.notice = Some((format!("Wrote {shown}"), Instant::now()));
-            }
-            if let Some(path) = self.opts.screenshot.clone()
-                && self.screenshot_sent
-            {
-                let [w, h] = image.size;
-                let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
-                let r = image::RgbaImage::from_raw(w as u32, h as u32, rgba)
-                    .ok_or_else(|| "screenshot has a wrong size".to_string())
-                    .and_then(|img| {
-                        img.save(&path)
-                            .map_err(|e| format!("{}: {e}", path.display()))
-                    });
-                self.finish(ctx, r);
-            }
-        }
-        if self.opts.screenshot.is_some() && !self.screenshot_sent {
-            let waited = self.started.elapsed();
-            if let Some(e) = &self.error {
-                let msg = e.clone();
-                self.finish(ctx, Err(msg));
-            } else if self.is_idle() && waited > Duration::from_millis(800) {
-                self.screenshot_sent = true;
-                self.request_screenshot(ctx);
-            } else if waited > Duration::from_secs(120) {
-                self.finish(
-                    ctx,
-                    Err("--screenshot: timed out waiting for the data".into()),
-                );
-            }
-            ctx.request_repaint_after(Duration::from_millis(50));
-        }
-    }
-
-    fn request_screenshot(&self, ctx: &egui::Context) {
-        let (inbox, repaint) = (self.shots.clone(), ctx.clone());
-        ctx.request_screenshot(move |img| {
-            inbox.lock().expect("shots").push(img);
-            repaint.request_repaint();
-        });
-    }
-
-    fn finish(&mut self, ctx: &egui::Context, r: Result<(), String>) {
-        if let Some(o) = &self.outcome {
-            *o.lock().expect("outcome") = Some(r);
-        }
-        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
     }
 }
 
