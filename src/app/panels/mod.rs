@@ -7,6 +7,8 @@ pub mod dataset;
 pub mod loss_explorer;
 pub mod sampler;
 pub mod stats;
+#[cfg(test)]
+pub mod test_support;
 pub mod training;
 
 use crate::app::plot_export::PlotExports;

@@ -1,15 +1,10 @@
 use super::*;
+use crate::app::panels::test_support::{inspection, panel_harness};
 use crate::app::plot_export::PlotExports;
-use crate::inspect::{Inspection, inspect_sample};
+use crate::inspect::Inspection;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-
-fn inspection(state: &AppState) -> Inspection {
-    let sample = crate::data::synthetic::generate(&Default::default(), 0, 0);
-    let names = vec!["disc".into(), "rectangle".into(), "triangle".into()];
-    inspect_sample(sample, names, &state.lab)
-}
 
 /// Queries by role and value (kittest has no such helper).
 trait ByRoleValue<'t> {
@@ -23,21 +18,7 @@ impl<'t, S> ByRoleValue<'t> for Harness<'_, S> {
 }
 
 fn harness<'a>(ins: &'a Inspection, exports: &'a PlotExports) -> Harness<'a, AppState> {
-    Harness::builder()
-        .with_size(egui::vec2(700.0, 2400.0))
-        .build_ui_state(
-            move |ui, state: &mut AppState| {
-                let ctx = PanelContext {
-                    inspection: Some(ins),
-                    scores: None,
-                    prior_prob: 0.01,
-                    stats: None,
-                    exports,
-                };
-                anchors_ui(ui, state, &ctx);
-            },
-            AppState::default(),
-        )
+    panel_harness(ins, exports, 2400.0, anchors_ui)
 }
 
 #[test]
