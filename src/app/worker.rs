@@ -173,16 +173,12 @@ fn run_job(
             lab,
         } => {
             let Some(ds) = dataset.as_ref() else {
-                return WorkerEvent::Error {
-                    generation,
-                    message: "no dataset is open".into(),
-                };
+                return no_dataset(generation);
             };
             let r = ds
                 .load(index.min(ds.len().saturating_sub(1)))
                 .map_err(|e| e.to_string())
                 .map(|s| inspect_sample(s, ds.class_names(), &lab));
-            let lab = lab.clone();
             match r {
                 Ok(ins) => WorkerEvent::Inspected {
                     generation,
@@ -202,10 +198,7 @@ fn run_job(
             lab,
         } => {
             let Some(ds) = dataset.as_ref() else {
-                return WorkerEvent::Error {
-                    generation,
-                    message: "no dataset is open".into(),
-                };
+                return no_dataset(generation);
             };
             match dataset_stats(ds.as_ref(), images, &lab, |f| {
                 let _ = ev_tx.send(WorkerEvent::Progress {
@@ -225,6 +218,14 @@ fn run_job(
                 },
             }
         }
+    }
+}
+
+/// The answer to a job that needs a dataset when none is open.
+fn no_dataset(generation: u64) -> WorkerEvent {
+    WorkerEvent::Error {
+        generation,
+        message: "no dataset is open".into(),
     }
 }
 
