@@ -1,4 +1,4 @@
-// Elementwise kernels over flat f32 buffers: ReLU forward / backward, add, scaled add
+// Elementwise kernels over flat f32 buffers: ReLU forward / backward / in-place mask, add, scaled add
 // (accumulate), scale in place. Backward kernels ACCUMULATE (+=), like the CPU ops.
 // The 1-D index spans a 2-D grid (x * 64 threads per row of workgroups) so that long
 // buffers fit under the 65535-workgroups-per-dimension limit.
@@ -45,6 +45,16 @@ fn relu_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 fn relu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) g: vec3<u32>) {
     let i = flat(gid, g);
     if (i < p.len && rb_y[i] > 0.0) { rb_dx[i] += rb_dy[i]; }
+}
+
+// relu_mask_inplace: dy = y > 0 ? dy : 0 (ReLU backward propagated in place)
+@group(0) @binding(1) var<storage, read> rm_y: array<f32>;
+@group(0) @binding(2) var<storage, read_write> rm_dy: array<f32>;
+
+@compute @workgroup_size(64)
+fn relu_mask_inplace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) g: vec3<u32>) {
+    let i = flat(gid, g);
+    if (i < p.len) { rm_dy[i] = select(0.0, rm_dy[i], rm_y[i] > 0.0); }
 }
 
 // add: y = a + b

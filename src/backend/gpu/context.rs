@@ -51,6 +51,8 @@ pub struct Kernels {
     pub relu_inplace: Kernel,
     /// `elementwise.wgsl`: `dx += dy` where `y > 0`.
     pub relu_backward: Kernel,
+    /// `elementwise.wgsl`: `dy = y > 0 ? dy : 0` in place.
+    pub relu_mask_inplace: Kernel,
     /// `elementwise.wgsl`: `y = a + b`.
     pub add: Kernel,
     /// `elementwise.wgsl`: `dst += alpha * src`.
@@ -61,6 +63,14 @@ pub struct Kernels {
     pub upsample2x_forward: Kernel,
     /// `resize.wgsl`: its backward.
     pub upsample2x_backward: Kernel,
+    /// `resize.wgsl`: `dst += alpha * nearest_resize(x)`, any sizes.
+    pub nearest_add: Kernel,
+    /// `resize.wgsl`: its backward (a gather per input pixel).
+    pub nearest_backward: Kernel,
+    /// `resize.wgsl`: `dst += alpha * adaptive_max_pool(x)` and the winners' indices.
+    pub max_pool_add: Kernel,
+    /// `resize.wgsl`: its backward (a gather per input pixel).
+    pub max_pool_backward: Kernel,
     /// `optim.wgsl`: SGD with momentum and weight decay.
     pub sgd_step: Kernel,
     /// `optim.wgsl`: AdamW.
@@ -93,11 +103,16 @@ impl Kernels {
             relu: k(&elem, "relu"),
             relu_inplace: k(&elem, "relu_inplace"),
             relu_backward: k(&elem, "relu_backward"),
+            relu_mask_inplace: k(&elem, "relu_mask_inplace"),
             add: k(&elem, "add"),
             add_scaled: k(&elem, "add_scaled"),
             scale: k(&elem, "scale"),
             upsample2x_forward: k(&resize, "upsample2x_forward"),
             upsample2x_backward: k(&resize, "upsample2x_backward"),
+            nearest_add: k(&resize, "nearest_add"),
+            nearest_backward: k(&resize, "nearest_backward"),
+            max_pool_add: k(&resize, "max_pool_add"),
+            max_pool_backward: k(&resize, "max_pool_backward"),
             sgd_step: k(&optim, "sgd_step"),
             adamw_step: k(&optim, "adamw_step"),
             sumsq_partials: k(&reduce, "sumsq_partials"),

@@ -1,9 +1,13 @@
-//! Elementwise kernels (`shaders/elementwise.wgsl`) and nearest 2x upsampling
-//! (`shaders/resize.wgsl`): the twins of `cpu::elementwise` and `cpu::resize`.
-//! Each `record_*` function records into an encoder; the plain functions submit and wait.
+//! Elementwise kernels (`shaders/elementwise.wgsl`), the twins of `cpu::elementwise` and of
+//! the model's `relu_mask_inplace`, and buffer copies. Each `record_*` function records into
+//! an encoder; the plain functions submit and wait. The 2x upsampling kernels now live in
+//! [`super::resize`] and are re-exported here under their old paths.
 
 use super::buffer::GpuTensor;
 use super::context::{GpuContext, Kernel, WG_1D, grid_1d};
+pub use super::resize::{
+    record_upsample2x_backward, record_upsample2x_forward, upsample2x_forward,
+};
 
 /// Length and scalar of an elementwise kernel; keep in sync with `ElemParams` in
 /// shaders/elementwise.wgsl.
@@ -13,17 +17,6 @@ struct ElemParams {
     len: u32,
     alpha: f32,
     _pad: [u32; 2],
-}
-
-/// Plane count and input size of a resize; keep in sync with `ResizeParams` in
-/// shaders/resize.wgsl.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-struct ResizeParams {
-    planes: u32,
-    h: u32,
-    w: u32,
-    _pad: u32,
 }
 
 fn elem(
@@ -80,6 +73,19 @@ pub fn record_relu_backward(
     );
 }
 
+/// Records `dy = y > 0 ? dy : 0` in place (the backward of a ReLU whose gradient is
+/// propagated in place, as the model's `relu_mask_inplace`).
+pub fn record_relu_mask_inplace(
+    ctx: &GpuContext,
+    enc: &mut wgpu::CommandEncoder,
+    y: &GpuTensor,
+    dy: &GpuTensor,
+) {
+    same_len(y, dy, "relu_mask_inplace");
+    let k = &ctx.kernels.relu_mask_inplace;
+    elem(ctx, enc, k, y.len(), 0.0, &[&y.buffer, &dy.buffer]);
+}
+
 /// Records `y = a + b`.
 pub fn record_add(
     ctx: &GpuContext,
@@ -120,58 +126,13 @@ pub fn record_scale(ctx: &GpuContext, enc: &mut wgpu::CommandEncoder, x: &GpuTen
     elem(ctx, enc, k, x.len(), alpha, &[&x.buffer]);
 }
 
-fn resize_params(small: [usize; 4]) -> ResizeParams {
-    let u = |v: usize| u32::try_from(v).expect("size fits u32");
-    ResizeParams {
-        planes: u(small[0] * small[1]),
-        h: u(small[2]),
-        w: u(small[3]),
-        _pad: 0,
+/// Records a copy of `src`'s values into `dst` (same length; a plain buffer copy).
+pub fn record_copy(enc: &mut wgpu::CommandEncoder, src: &GpuTensor, dst: &GpuTensor) {
+    same_len(src, dst, "copy");
+    if !src.is_empty() {
+        let bytes = (src.len() * std::mem::size_of::<f32>()) as u64;
+        enc.copy_buffer_to_buffer(&src.buffer, 0, &dst.buffer, 0, bytes);
     }
-}
-
-fn upsampled(s: [usize; 4]) -> [usize; 4] {
-    [s[0], s[1], 2 * s[2], 2 * s[3]]
-}
-
-/// Records nearest 2x upsampling: `y [N, C, 2H, 2W]` from `x [N, C, H, W]`.
-pub fn record_upsample2x_forward(
-    ctx: &GpuContext,
-    enc: &mut wgpu::CommandEncoder,
-    x: &GpuTensor,
-    y: &GpuTensor,
-) {
-    assert_eq!(y.shape, upsampled(x.shape), "gpu upsample2x: y shape");
-    let p = resize_params(x.shape);
-    let k = &ctx.kernels.upsample2x_forward;
-    let groups = grid_1d(y.len(), WG_1D);
-    ctx.dispatch(
-        enc,
-        k,
-        bytemuck::bytes_of(&p),
-        &[&x.buffer, &y.buffer],
-        groups,
-    );
-}
-
-/// Records the backward of 2x upsampling: `dx += ` the sum of each 2x2 block of `dy`.
-pub fn record_upsample2x_backward(
-    ctx: &GpuContext,
-    enc: &mut wgpu::CommandEncoder,
-    dy: &GpuTensor,
-    dx: &GpuTensor,
-) {
-    assert_eq!(dy.shape, upsampled(dx.shape), "gpu upsample2x: dy shape");
-    let p = resize_params(dx.shape);
-    let k = &ctx.kernels.upsample2x_backward;
-    let groups = grid_1d(dx.len(), WG_1D);
-    ctx.dispatch(
-        enc,
-        k,
-        bytemuck::bytes_of(&p),
-        &[&dy.buffer, &dx.buffer],
-        groups,
-    );
 }
 
 /// Runs one `record_*` call in its own submission and waits (tests, one-off use).
@@ -192,12 +153,5 @@ pub fn relu(ctx: &GpuContext, x: &GpuTensor) -> GpuTensor {
 pub fn add(ctx: &GpuContext, a: &GpuTensor, b: &GpuTensor) -> GpuTensor {
     let y = GpuTensor::zeros(ctx, a.shape);
     run(ctx, |e| record_add(ctx, e, a, b, &y));
-    y
-}
-
-/// Convenience: nearest 2x upsampling as a new tensor.
-pub fn upsample2x_forward(ctx: &GpuContext, x: &GpuTensor) -> GpuTensor {
-    let y = GpuTensor::zeros(ctx, upsampled(x.shape));
-    run(ctx, |e| record_upsample2x_forward(ctx, e, x, &y));
     y
 }

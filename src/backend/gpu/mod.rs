@@ -13,9 +13,12 @@ pub mod conv;
 pub mod elementwise;
 pub mod optim;
 pub mod reduce;
+pub mod resize;
 
 pub use buffer::{BufferPool, GpuTensor};
 pub use context::{GpuContext, Kernel, Kernels, gpu_required};
 
+#[cfg(test)]
+mod resize_tests;
 #[cfg(test)]
 mod tests;

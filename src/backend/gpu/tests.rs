@@ -11,9 +11,10 @@ use crate::backend::cpu::conv::{ConvGeom, conv2d_backward, conv2d_forward};
 use crate::backend::cpu::testutil::rand_tensor;
 use crate::backend::cpu::{elementwise as ce, norm as cn, optim as co, resize as cr};
 use crate::backend::tensor::Tensor;
+use crate::model::relu_mask_inplace;
 
 /// The shared context, or `None` (with a printed reason) when there is no adapter.
-fn ctx() -> Option<&'static GpuContext> {
+pub(super) fn ctx() -> Option<&'static GpuContext> {
     static CTX: OnceLock<Result<GpuContext, String>> = OnceLock::new();
     match CTX.get_or_init(GpuContext::new) {
         Ok(c) => Some(c),
@@ -26,7 +27,7 @@ fn ctx() -> Option<&'static GpuContext> {
 }
 
 /// Asserts `|a - b| <= max(5e-3 * |a + b|, 1e-5)` elementwise.
-fn assert_close(what: &str, gpu: &[f32], cpu: &[f32]) {
+pub(super) fn assert_close(what: &str, gpu: &[f32], cpu: &[f32]) {
     assert_eq!(gpu.len(), cpu.len(), "{what}: lengths");
     for (i, (&a, &b)) in gpu.iter().zip(cpu).enumerate() {
         let tol = (5e-3 * (a + b).abs()).max(1e-5);
@@ -34,7 +35,8 @@ fn assert_close(what: &str, gpu: &[f32], cpu: &[f32]) {
     }
 }
 
-fn up(c: &GpuContext, t: &Tensor) -> GpuTensor {
+/// Uploads `t`.
+pub(super) fn up(c: &GpuContext, t: &Tensor) -> GpuTensor {
     GpuTensor::upload(c, t)
 }
 
@@ -130,6 +132,29 @@ fn elementwise_match_cpu() {
     ce::add_scaled(&mut z, &b.data, -0.75);
     ce::scale_inplace(&mut z, 1.5);
     assert_close("add_scaled + scale", &ga.download_vec(c), &z);
+}
+
+#[test]
+fn relu_mask_and_copy_match_cpu() {
+    let Some(c) = ctx() else { return };
+    let shape = [2, 3, 5, 7];
+    let (y, dy) = (
+        ce::relu_forward(&rand_tensor(shape, 4)),
+        rand_tensor(shape, 5),
+    );
+    let (gy, gdy, gcopy) = (up(c, &y), up(c, &dy), GpuTensor::zeros(c, shape));
+    run(c, |e| {
+        ge::record_copy(e, &gdy, &gcopy);
+        ge::record_relu_mask_inplace(c, e, &gy, &gdy);
+    });
+    let mut want = dy.data.clone();
+    relu_mask_inplace(&y.data, &mut want);
+    assert_close("relu mask", &gdy.download_vec(c), &want);
+    assert_eq!(
+        gcopy.download_vec(c),
+        dy.data,
+        "copy (recorded before the mask)"
+    );
 }
 
 #[test]
