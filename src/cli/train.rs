@@ -133,7 +133,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let started = Instant::now();
     println!(
         "training {} parameters on {} ({} images/step, {} steps, CPU backend, {} threads)",
-        trainer.model.param_count(),
+        trainer.model().param_count(),
         spec,
         cfg.batch,
         cfg.steps,

@@ -1,37 +1,53 @@
-//! Forward pass: backbone, FPN, optional balanced pyramid, shared heads on every level.
+//! Forward pass: backbone, FPN, optional balanced pyramid, shared heads on every level,
+//! written once against [`Backend`].
 
 use super::HeadOutputs;
-use super::net::Model;
+use super::net::{Acts, Model};
 use super::param::Conv;
-use crate::backend::cpu::elementwise::{accumulate, add_scaled, relu_inplace};
-use crate::backend::cpu::resize::{adaptive_max_pool_forward, interpolate_nearest_forward};
+use crate::backend::Backend;
+use crate::backend::cpu::Cpu;
 use crate::backend::tensor::Tensor;
 
 /// `y = relu(conv(x))`.
-fn conv_relu(conv: &Conv, x: &Tensor, y: &mut Tensor) {
-    conv.forward(x, y);
-    relu_inplace(&mut y.data);
+fn conv_relu<B: Backend>(be: &mut B, conv: &Conv<B::Buf>, x: &B::Buf, y: &mut B::Buf) {
+    conv.forward_on(be, x, y);
+    be.relu_inplace(y);
 }
 
-/// Makes `v` hold exactly `n` entries (defaults added, extras dropped; buffers reused).
-pub(super) fn ensure_len<T: Default>(v: &mut Vec<T>, n: usize) {
-    v.resize_with(n, T::default);
+/// Makes `v` hold exactly `n` entries (new ones from `make`, extras dropped; buffers reused).
+pub(super) fn ensure_with<T>(v: &mut Vec<T>, n: usize, mut make: impl FnMut() -> T) {
+    v.truncate(n);
+    while v.len() < n {
+        v.push(make());
+    }
+}
+
+/// Makes `v` hold exactly `n` tensors of `be` (new ones empty).
+pub(super) fn ensure_bufs<B: Backend>(be: &mut B, v: &mut Vec<B::Buf>, n: usize) {
+    ensure_with(v, n, || be.zeros([0; 4]));
 }
 
 /// One head on one level: hidden convs with ReLU (kept in `hidden`), then the output conv.
-fn head_forward(convs: &[Conv], x: &Tensor, hidden: &mut Vec<Tensor>, out: &mut Tensor) {
+fn head_forward<B: Backend>(
+    be: &mut B,
+    convs: &[Conv<B::Buf>],
+    x: &B::Buf,
+    hidden: &mut Vec<B::Buf>,
+    out: &mut B::Buf,
+) {
     let n = convs.len() - 1;
-    ensure_len(hidden, n);
+    ensure_bufs(be, hidden, n);
     for (j, conv) in convs[..n].iter().enumerate() {
         let (done, rest) = hidden.split_at_mut(j);
-        conv_relu(conv, done.last().unwrap_or(x), &mut rest[0]);
+        conv_relu(be, conv, done.last().unwrap_or(x), &mut rest[0]);
     }
-    convs[n].forward(hidden.last().unwrap_or(x), out);
+    convs[n].forward_on(be, hidden.last().unwrap_or(x), out);
 }
 
 impl Model {
-    /// Runs the model on a batch `[N, C, H, W]`: per-level logits `[N, A*C, H_l, W_l]` and
-    /// box deltas `[N, A*4, H_l, W_l]`. Keeps the activations that [`Model::backward`] needs.
+    /// Runs the model on a batch `[N, C, H, W]` on the CPU: per-level logits
+    /// `[N, A*C, H_l, W_l]` and box deltas `[N, A*4, H_l, W_l]`. Keeps the activations that
+    /// [`Model::backward`] needs.
     pub fn forward(&mut self, x: &Tensor) -> HeadOutputs {
         let mut out = HeadOutputs::default();
         self.forward_into(x, &mut out);
@@ -40,50 +56,60 @@ impl Model {
 
     /// Like [`Model::forward`], writing into `out` (its buffers reused).
     pub fn forward_into(&mut self, x: &Tensor, out: &mut HeadOutputs) {
+        self.forward_on(&mut Cpu, x, out);
+    }
+}
+
+impl<T, I> Model<T, I> {
+    /// [`Model::forward`] on backend `be`: `x` is the batch on that backend, `out` receives
+    /// the head outputs (its buffers reused).
+    pub fn forward_on<B: Backend<Buf = T, Idx = I>>(
+        &mut self,
+        be: &mut B,
+        x: &T,
+        out: &mut HeadOutputs<T>,
+    ) {
+        let xc = B::shape(x)[1];
         assert_eq!(
-            x.c(),
-            self.config.in_channels,
-            "model: input has {} channels, the model expects {}",
-            x.c(),
+            xc, self.config.in_channels,
+            "model: input has {xc} channels, the model expects {}",
             self.config.in_channels
         );
         let a = &mut self.acts;
-        a.input.shape = x.shape;
-        a.input.data.clone_from(&x.data);
+        be.copy(x, &mut a.input);
         // Backbone: C_i = relu(conv_i(C_{i-1})), stride 2 each.
-        ensure_len(&mut a.stages, self.backbone.len());
+        ensure_bufs(be, &mut a.stages, self.backbone.len());
         for (i, conv) in self.backbone.iter().enumerate() {
             let (done, rest) = a.stages.split_at_mut(i);
-            conv_relu(conv, done.last().unwrap_or(&a.input), &mut rest[0]);
+            conv_relu(be, conv, done.last().unwrap_or(&a.input), &mut rest[0]);
         }
         // FPN, top-down: inner_l = lateral_l(C) + nearest(inner_{l+1}); P_l = output_l(inner_l).
         let nl = self.lateral.len();
         let first = self.config.first_level - 1;
-        ensure_len(&mut a.inner, nl);
-        ensure_len(&mut a.pyr, nl);
+        ensure_bufs(be, &mut a.inner, nl);
+        ensure_bufs(be, &mut a.pyr, nl);
         for l in (0..nl).rev() {
             let (lo, hi) = a.inner.split_at_mut(l + 1);
             let inner = &mut lo[l];
-            self.lateral[l].forward(&a.stages[first + l], inner);
+            self.lateral[l].forward_on(be, &a.stages[first + l], inner);
             if let Some(coarse) = hi.first() {
-                let up = interpolate_nearest_forward(coarse, inner.h(), inner.w());
-                accumulate(&mut inner.data, &up.data);
+                be.nearest_add(coarse, inner, 1.0);
             }
-            self.output[l].forward(inner, &mut a.pyr[l]);
+            self.output[l].forward_on(be, inner, &mut a.pyr[l]);
         }
         if let Some(refine) = &self.refine {
-            balanced_forward(refine, a);
+            balanced_forward(be, refine, a);
         } else {
             a.feats.clear();
         }
-        ensure_len(&mut out.cls, nl);
-        ensure_len(&mut out.reg, nl);
-        ensure_len(&mut a.cls_h, nl);
-        ensure_len(&mut a.reg_h, nl);
+        ensure_bufs(be, &mut out.cls, nl);
+        ensure_bufs(be, &mut out.reg, nl);
+        ensure_with(&mut a.cls_h, nl, Vec::new);
+        ensure_with(&mut a.reg_h, nl, Vec::new);
         for l in 0..nl {
             let feat = a.feats.get(l).unwrap_or(&a.pyr[l]);
-            head_forward(&self.cls, feat, &mut a.cls_h[l], &mut out.cls[l]);
-            head_forward(&self.reg, feat, &mut a.reg_h[l], &mut out.reg[l]);
+            head_forward(be, &self.cls, feat, &mut a.cls_h[l], &mut out.cls[l]);
+            head_forward(be, &self.reg, feat, &mut a.reg_h[l], &mut out.reg[l]);
         }
         a.ready = true;
     }
@@ -98,45 +124,36 @@ pub(super) fn refine_level(levels: usize) -> usize {
 /// gather (adaptive max pool finer levels, nearest-resize coarser ones to the refine level),
 /// average, refine by `relu(conv3x3)` (MMDetection's `ConvModule` default has the ReLU),
 /// scatter back (nearest up to finer levels, adaptive max pool down to coarser) and add.
-fn balanced_forward(refine: &Conv, a: &mut super::net::Acts) {
+fn balanced_forward<B: Backend>(be: &mut B, refine: &Conv<B::Buf>, a: &mut Acts<B::Buf, B::Idx>) {
     let nl = a.pyr.len();
     let r = refine_level(nl);
-    let (hr, wr) = (a.pyr[r].h(), a.pyr[r].w());
-    let [n, f, _, _] = a.pyr[r].shape;
-    a.bsf.reshape_for([n, f, hr, wr]);
-    a.bsf.zero_();
-    ensure_len(&mut a.gather_idx, nl);
-    ensure_len(&mut a.scatter_idx, nl);
+    be.resize(&mut a.bsf, B::shape(&a.pyr[r]));
+    be.zero(&mut a.bsf);
+    ensure_with(&mut a.gather_idx, nl, || be.empty_idx());
+    ensure_with(&mut a.scatter_idx, nl, || be.empty_idx());
     let inv = 1.0 / nl as f32;
     for l in 0..nl {
         let p = &a.pyr[l];
         if l < r {
-            let (g, idx) = adaptive_max_pool_forward(p, hr, wr);
-            a.gather_idx[l] = idx;
-            add_scaled(&mut a.bsf.data, &g.data, inv);
+            be.max_pool_add(p, &mut a.bsf, inv, &mut a.gather_idx[l]);
         } else if l == r {
-            add_scaled(&mut a.bsf.data, &p.data, inv);
+            be.add_scaled(&mut a.bsf, p, inv);
         } else {
-            let g = interpolate_nearest_forward(p, hr, wr);
-            add_scaled(&mut a.bsf.data, &g.data, inv);
+            be.nearest_add(p, &mut a.bsf, inv);
         }
     }
-    conv_relu(refine, &a.bsf, &mut a.refined);
-    ensure_len(&mut a.feats, nl);
+    conv_relu(be, refine, &a.bsf, &mut a.refined);
+    ensure_bufs(be, &mut a.feats, nl);
     for l in 0..nl {
         let p = &a.pyr[l];
         let feat = &mut a.feats[l];
-        feat.shape = p.shape;
-        feat.data.clone_from(&p.data);
+        be.copy(p, feat);
         if l < r {
-            let res = interpolate_nearest_forward(&a.refined, p.h(), p.w());
-            accumulate(&mut feat.data, &res.data);
+            be.nearest_add(&a.refined, feat, 1.0);
         } else if l == r {
-            accumulate(&mut feat.data, &a.refined.data);
+            be.add_scaled(feat, &a.refined, 1.0);
         } else {
-            let (res, idx) = adaptive_max_pool_forward(&a.refined, p.h(), p.w());
-            a.scatter_idx[l] = idx;
-            accumulate(&mut feat.data, &res.data);
+            be.max_pool_add(&a.refined, feat, 1.0, &mut a.scatter_idx[l]);
         }
     }
 }

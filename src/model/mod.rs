@@ -37,13 +37,23 @@ pub use layout::{flatten_outputs, unflatten_outputs, unflatten_outputs_into};
 pub use net::Model;
 pub use param::{Conv, Init, Param};
 
-/// Raw head outputs, one tensor per pyramid level (finest first).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct HeadOutputs {
+/// Raw head outputs, one tensor per pyramid level (finest first), on a backend (`T` =
+/// [`Tensor`] on the CPU).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeadOutputs<T = Tensor> {
     /// Classification logits `[N, A*C, H_l, W_l]`; channel `a*C + c` is class `c` of anchor `a`.
-    pub cls: Vec<Tensor>,
+    pub cls: Vec<T>,
     /// Box deltas `[N, A*4, H_l, W_l]`; channel `a*4 + j` is coordinate `j` of anchor `a`.
-    pub reg: Vec<Tensor>,
+    pub reg: Vec<T>,
+}
+
+impl<T> Default for HeadOutputs<T> {
+    fn default() -> Self {
+        Self {
+            cls: Vec::new(),
+            reg: Vec::new(),
+        }
+    }
 }
 
 impl HeadOutputs {

@@ -1,21 +1,46 @@
 //! Named parameter buffers, the convolution layer that owns them, and their initialisers.
 
-use crate::backend::cpu::{ConvGeom, conv2d_backward, conv2d_forward_into};
+use crate::backend::Backend;
+use crate::backend::cpu::{ConvGeom, Cpu};
 use crate::backend::tensor::Tensor;
 use rand::Rng;
 use rand_distr::{Distribution, Normal, Uniform};
 
-/// One named parameter: its values and the gradient that backward accumulates into.
+/// One named parameter: its values and the gradient that backward accumulates into, as
+/// tensors of a backend (`T` = [`Tensor`] on the CPU).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Param {
+pub struct Param<T = Tensor> {
     /// Export name, e.g. `backbone.0.weight` or `head.cls.out.bias`.
     pub name: String,
     /// Logical shape: `[Cout, Cin, kh, kw]` for a weight, `[Cout]` for a bias.
     pub shape: Vec<usize>,
     /// The values (a bias is stored as a `[Cout, 1, 1, 1]` tensor).
-    pub value: Tensor,
+    pub value: T,
     /// The gradient, same layout as `value`; accumulated by backward, zeroed explicitly.
-    pub grad: Tensor,
+    pub grad: T,
+}
+
+impl<T> Param<T> {
+    /// Number of scalar values.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// True for an empty parameter.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The storage shape of value and grad (a bias is `[Cout, 1, 1, 1]`).
+    pub fn tensor_shape(&self) -> [usize; 4] {
+        let s = &self.shape;
+        [
+            s[0],
+            *s.get(1).unwrap_or(&1),
+            *s.get(2).unwrap_or(&1),
+            *s.get(3).unwrap_or(&1),
+        ]
+    }
 }
 
 impl Param {
@@ -28,14 +53,16 @@ impl Param {
         }
     }
 
-    /// Number of scalar values.
-    pub fn len(&self) -> usize {
-        self.value.len()
-    }
-
-    /// True for an empty parameter.
-    pub fn is_empty(&self) -> bool {
-        self.value.is_empty()
+    /// The same parameter on backend `be` (values copied, gradient zeroed).
+    pub fn to_backend<B: Backend>(&self, be: &mut B) -> Param<B::Buf> {
+        let mut value = be.zeros(self.value.shape);
+        be.upload(&self.value, &mut value);
+        Param {
+            name: self.name.clone(),
+            shape: self.shape.clone(),
+            value,
+            grad: be.zeros(self.value.shape),
+        }
     }
 }
 
@@ -59,11 +86,11 @@ pub enum Init {
 
 /// A 2-D convolution with bias: the only parametrised layer of the detector.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Conv {
+pub struct Conv<T = Tensor> {
     /// `[Cout, Cin, k, k]`.
-    pub weight: Param,
+    pub weight: Param<T>,
     /// `[Cout]`.
-    pub bias: Param,
+    pub bias: Param<T>,
     /// Stride and padding.
     pub geom: ConvGeom,
 }
@@ -100,33 +127,48 @@ impl Conv {
         Self { weight, bias, geom }
     }
 
+    /// `y = conv(x) + b` on the CPU, into `y` (memory reused).
+    pub fn forward(&self, x: &Tensor, y: &mut Tensor) {
+        self.forward_on(&mut Cpu, x, y);
+    }
+
+    /// Accumulates the weight and bias gradients, and `dx` when given, on the CPU.
+    pub fn backward(&mut self, x: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>) {
+        self.backward_on(&mut Cpu, x, dy, dx);
+    }
+
+    /// The same layer on backend `be` (values copied, gradients zeroed).
+    pub fn to_backend<B: Backend>(&self, be: &mut B) -> Conv<B::Buf> {
+        Conv {
+            weight: self.weight.to_backend(be),
+            bias: self.bias.to_backend(be),
+            geom: self.geom,
+        }
+    }
+}
+
+impl<T> Conv<T> {
     /// Output channels.
     pub fn cout(&self) -> usize {
         self.weight.shape[0]
     }
 
-    /// `y = conv(x) + b`, into `y` (memory reused).
-    pub fn forward(&self, x: &Tensor, y: &mut Tensor) {
-        conv2d_forward_into(
-            x,
-            &self.weight.value,
-            Some(&self.bias.value.data),
-            self.geom,
-            y,
-        );
+    /// `y = conv(x) + b` on backend `be`, into `y` (resized).
+    pub fn forward_on<B: Backend<Buf = T>>(&self, be: &mut B, x: &T, y: &mut T) {
+        let (w, b) = (&self.weight.value, &self.bias.value);
+        be.conv2d_forward(x, w, Some(b), self.geom, y);
     }
 
-    /// Accumulates the weight and bias gradients, and `dx` when given.
-    pub fn backward(&mut self, x: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>) {
-        conv2d_backward(
-            x,
-            &self.weight.value,
-            dy,
-            self.geom,
-            dx,
-            &mut self.weight.grad,
-            Some(&mut self.bias.grad.data),
-        );
+    /// Accumulates the weight and bias gradients, and `dx` when given, on backend `be`.
+    pub fn backward_on<B: Backend<Buf = T>>(
+        &mut self,
+        be: &mut B,
+        x: &T,
+        dy: &T,
+        dx: Option<&mut T>,
+    ) {
+        let (w, b) = (&mut self.weight, &mut self.bias);
+        be.conv2d_backward(x, &w.value, dy, self.geom, dx, &mut w.grad, &mut b.grad);
     }
 }
 

@@ -5,16 +5,20 @@
 //! gradients, post-processing ([`detect`]), AP evaluation ([`eval`]), [`checkpoint`]s and
 //! per-step [`metrics`].
 
+pub mod backend_choice;
+pub mod batch;
 pub mod box_grad;
 pub mod checkpoint;
 pub mod config;
 pub mod detect;
 pub mod eval;
+pub mod gpu_engine;
 pub mod metrics;
 pub mod objective;
 pub mod thread;
 pub mod trainer;
 
+pub use backend_choice::BackendChoice;
 pub use checkpoint::{Checkpoint, CheckpointError, NamedTensor};
 pub use config::{LrSchedule, OptimizerKind, TrainConfig};
 pub use detect::{DetectConfig, Detection, detect};

@@ -4,6 +4,7 @@
 //! functions ACCUMULATE (`+=`) into gradient buffers, which the caller zeroes explicitly.
 //! Every op is deterministic for a fixed input and thread count.
 
+pub mod backend;
 pub mod bench;
 pub mod conv;
 pub mod elementwise;
@@ -14,6 +15,7 @@ pub mod optim;
 pub mod resize;
 
 pub use crate::backend::tensor::Tensor;
+pub use backend::Cpu;
 pub use bench::{ConvBenchRow, bench_conv_shapes, format_conv_table, reference_conv_shapes};
 pub use conv::{ConvGeom, conv2d_backward, conv2d_forward, conv2d_forward_into, conv2d_out_size};
 

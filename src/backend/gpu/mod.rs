@@ -7,6 +7,7 @@
 //! and waits. As on the CPU, backward kernels ACCUMULATE (`+=`); zeroing is explicit
 //! ([`GpuTensor::zero`]). Each kernel is tested against its CPU twin (`tests.rs`).
 
+pub mod backend;
 pub mod buffer;
 pub mod context;
 pub mod conv;
@@ -15,6 +16,7 @@ pub mod optim;
 pub mod reduce;
 pub mod resize;
 
+pub use backend::GpuBackend;
 pub use buffer::{BufferPool, GpuTensor};
 pub use context::{GpuContext, Kernel, Kernels, gpu_required};
 

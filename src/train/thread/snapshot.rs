@@ -11,20 +11,20 @@ pub(super) struct Snapshot {
 }
 
 impl Snapshot {
-    pub(super) fn of(t: &Trainer) -> Self {
-        let params = t.model.params().map(|p| p.value.data.clone()).collect();
+    pub(super) fn of(t: &mut Trainer) -> Self {
+        let params = t.model().params().map(|p| p.value.data.clone()).collect();
         Self {
             params,
-            opt: t.opt.clone(),
+            opt: t.opt().clone(),
             step: t.step,
         }
     }
 
     pub(super) fn restore(&self, t: &mut Trainer) {
-        for (p, v) in t.model.params_mut().zip(&self.params) {
+        for (p, v) in t.model_mut().params_mut().zip(&self.params) {
             p.value.data.copy_from_slice(v);
         }
-        t.opt = self.opt.clone();
+        *t.opt_mut() = self.opt.clone();
         t.step = self.step;
     }
 }

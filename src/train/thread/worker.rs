@@ -55,9 +55,9 @@ pub fn diverged_component(
 }
 
 impl Worker {
-    pub(super) fn new(trainer: Trainer, data: TrainData, out: Outbox) -> Self {
+    pub(super) fn new(mut trainer: Trainer, data: TrainData, out: Outbox) -> Self {
         let size = data.train.load(0).map(|s| s.size()).unwrap_or((0, 0));
-        let last_good = Snapshot::of(&trainer);
+        let last_good = Snapshot::of(&mut trainer);
         Self {
             trainer,
             data,
@@ -77,7 +77,7 @@ impl Worker {
     pub(super) fn run(mut self, commands: &Receiver<TrainerCommand>) {
         let params = self
             .trainer
-            .model
+            .model()
             .params()
             .map(|p| p.value.data.len())
             .sum();
@@ -150,7 +150,7 @@ impl Worker {
             TrainerCommand::Load(path) => match self.trainer.load(&path) {
                 Ok(()) => {
                     let step = self.trainer.step;
-                    self.last_good = Snapshot::of(&self.trainer);
+                    self.last_good = Snapshot::of(&mut self.trainer);
                     self.candidate = None;
                     self.out.send(TrainerEvent::Loaded { path, step })
                 }
@@ -207,7 +207,7 @@ impl Worker {
             if let Some(c) = self.candidate.take() {
                 self.last_good = c;
             }
-            self.candidate = Some(Snapshot::of(&self.trainer));
+            self.candidate = Some(Snapshot::of(&mut self.trainer));
         }
         let report = match self.trainer.train_step() {
             Ok(r) => r,

@@ -1,0 +1,143 @@
+//! [`Cpu`]: the [`Backend`] over plain [`Tensor`]s, running each op at once (rayon + gemm).
+
+use super::conv::{ConvGeom, conv2d_backward, conv2d_forward_into};
+use super::elementwise::{add_scaled, relu_inplace, scale_inplace};
+use super::norm::clip_grad_norm;
+use super::optim::{AdamWConfig, SgdConfig, adamw_step, sgd_step};
+use super::resize::{
+    adaptive_max_pool_backward, adaptive_max_pool_forward, interpolate_nearest_backward,
+    interpolate_nearest_forward,
+};
+use crate::backend::Backend;
+use crate::backend::tensor::Tensor;
+use crate::model::relu_mask_inplace;
+
+/// The CPU backend: the reference every GPU kernel is tested against. Deterministic for a
+/// fixed input whatever the thread count.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Cpu;
+
+impl Backend for Cpu {
+    type Buf = Tensor;
+    type Idx = Vec<u32>;
+
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn zeros(&mut self, shape: [usize; 4]) -> Tensor {
+        Tensor::zeros(shape)
+    }
+
+    fn empty_idx(&mut self) -> Vec<u32> {
+        Vec::new()
+    }
+
+    fn shape(b: &Tensor) -> [usize; 4] {
+        b.shape
+    }
+
+    fn resize(&mut self, b: &mut Tensor, shape: [usize; 4]) {
+        b.reshape_for(shape);
+    }
+
+    fn zero(&mut self, b: &mut Tensor) {
+        b.zero_();
+    }
+
+    fn copy(&mut self, src: &Tensor, dst: &mut Tensor) {
+        dst.shape = src.shape;
+        dst.data.clone_from(&src.data);
+    }
+
+    fn upload(&mut self, t: &Tensor, dst: &mut Tensor) {
+        self.copy(t, dst);
+    }
+
+    fn download(&mut self, b: &Tensor) -> Tensor {
+        b.clone()
+    }
+
+    fn conv2d_forward(
+        &mut self,
+        x: &Tensor,
+        w: &Tensor,
+        b: Option<&Tensor>,
+        g: ConvGeom,
+        y: &mut Tensor,
+    ) {
+        conv2d_forward_into(x, w, b.map(|b| b.data.as_slice()), g, y);
+    }
+
+    fn conv2d_backward(
+        &mut self,
+        x: &Tensor,
+        w: &Tensor,
+        dy: &Tensor,
+        g: ConvGeom,
+        dx: Option<&mut Tensor>,
+        dw: &mut Tensor,
+        db: &mut Tensor,
+    ) {
+        conv2d_backward(x, w, dy, g, dx, dw, Some(&mut db.data));
+    }
+
+    fn relu_inplace(&mut self, x: &mut Tensor) {
+        relu_inplace(&mut x.data);
+    }
+
+    fn relu_mask(&mut self, y: &Tensor, dy: &mut Tensor) {
+        relu_mask_inplace(&y.data, &mut dy.data);
+    }
+
+    fn add_scaled(&mut self, dst: &mut Tensor, src: &Tensor, alpha: f32) {
+        assert_eq!(dst.shape, src.shape, "add_scaled: shapes");
+        add_scaled(&mut dst.data, &src.data, alpha);
+    }
+
+    fn scale(&mut self, x: &mut Tensor, alpha: f32) {
+        scale_inplace(&mut x.data, alpha);
+    }
+
+    fn nearest_add(&mut self, x: &Tensor, dst: &mut Tensor, alpha: f32) {
+        let r = interpolate_nearest_forward(x, dst.h(), dst.w());
+        self.add_scaled(dst, &r, alpha);
+    }
+
+    fn nearest_backward(&mut self, dy: &Tensor, dx: &mut Tensor) {
+        interpolate_nearest_backward(dy, dx);
+    }
+
+    fn max_pool_add(&mut self, x: &Tensor, dst: &mut Tensor, alpha: f32, idx: &mut Vec<u32>) {
+        let (r, i) = adaptive_max_pool_forward(x, dst.h(), dst.w());
+        *idx = i;
+        self.add_scaled(dst, &r, alpha);
+    }
+
+    fn max_pool_backward(&mut self, dy: &Tensor, idx: &Vec<u32>, dx: &mut Tensor) {
+        adaptive_max_pool_backward(dy, idx, dx);
+    }
+
+    fn clip_grad_norm(&mut self, grads: &mut [&mut Tensor], max_norm: f32, sumsq: &mut Tensor) {
+        let mut g: Vec<&mut [f32]> = grads.iter_mut().map(|t| t.data.as_mut_slice()).collect();
+        let norm = clip_grad_norm(&mut g, max_norm);
+        sumsq.reshape_for([1, 1, 1, 1]);
+        sumsq.data[0] = norm * norm;
+    }
+
+    fn sgd_step(&mut self, p: &mut Tensor, g: &Tensor, v: &mut Tensor, cfg: &SgdConfig) {
+        sgd_step(&mut p.data, &g.data, &mut v.data, cfg);
+    }
+
+    fn adamw_step(
+        &mut self,
+        p: &mut Tensor,
+        g: &Tensor,
+        m: &mut Tensor,
+        v: &mut Tensor,
+        t: u32,
+        cfg: &AdamWConfig,
+    ) {
+        adamw_step(&mut p.data, &g.data, &mut m.data, &mut v.data, t, cfg);
+    }
+}

@@ -1,0 +1,48 @@
+//! Which compute backend a training run uses: `auto`, `cpu` or `gpu`.
+
+use std::sync::Arc;
+
+use crate::backend::gpu::GpuContext;
+use serde::{Deserialize, Serialize};
+
+/// The `--backend` choice. `Auto` takes the GPU when wgpu finds a hardware adapter and the
+/// CPU when the only adapter is a software rasterizer (lavapipe: correct but slower than the
+/// CPU backend) or there is none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendChoice {
+    /// GPU on a real adapter, else CPU.
+    #[default]
+    Auto,
+    /// The CPU backend (rayon + gemm), the reference.
+    Cpu,
+    /// The wgpu backend, even on a software adapter; an error without any adapter.
+    Gpu,
+}
+
+impl std::str::FromStr for BackendChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            "gpu" => Ok(Self::Gpu),
+            other => Err(format!("--backend {other}: expected auto, cpu or gpu")),
+        }
+    }
+}
+
+impl BackendChoice {
+    /// Resolves the choice: `Some(context)` for the GPU, `None` for the CPU.
+    pub fn open(self) -> Result<Option<Arc<GpuContext>>, String> {
+        match self {
+            Self::Cpu => Ok(None),
+            Self::Gpu => GpuContext::new().map(|c| Some(Arc::new(c))),
+            Self::Auto => Ok(GpuContext::new()
+                .ok()
+                .filter(|c| !c.is_software())
+                .map(Arc::new)),
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Trainer tests: determinism and learning on the CPU, and one step on the GPU backend
+//! against the CPU.
+
+use super::*;
+
+fn tiny() -> (TrainConfig, ModelConfig, Arc<dyn Dataset>) {
+    let mut cfg = TrainConfig {
+        batch: 2,
+        warmup_steps: 0,
+        ..TrainConfig::default()
+    };
+    cfg.lab.anchors.strides = vec![8, 16, 32];
+    let ds = SyntheticDatasetForTests::new();
+    (cfg, ModelConfig::default(), ds)
+}
+
+struct SyntheticDatasetForTests;
+impl SyntheticDatasetForTests {
+    fn new() -> Arc<dyn Dataset> {
+        let mut c = crate::data::SyntheticConfig::default();
+        c.width = 64;
+        c.height = 64;
+        c.size_range = [12.0, 40.0];
+        Arc::new(crate::data::SyntheticDataset::new(c, 1).with_len(50))
+    }
+}
+
+#[test]
+fn steps_are_finite_deterministic_and_learn() {
+    let (cfg, mc, ds) = tiny();
+    let mut a = Trainer::new(cfg.clone(), &mc, ds.clone()).unwrap();
+    let mut b = Trainer::new(cfg, &mc, ds).unwrap();
+    let mut first = None;
+    let mut last = 0.0;
+    for _ in 0..15 {
+        let ra = a.train_step().unwrap();
+        let rb = b.train_step().unwrap();
+        for p in a.model.params() {
+            assert!(
+                p.grad.data.iter().all(|g| g.is_finite()),
+                "{} has non-finite grads",
+                p.name
+            );
+        }
+        assert_eq!(ra.metrics.divergence(), None, "{:?}", ra.metrics);
+        assert_eq!(
+            ra.metrics.loss_total, rb.metrics.loss_total,
+            "deterministic"
+        );
+        first.get_or_insert(ra.metrics.loss_total);
+        last = ra.metrics.loss_total;
+    }
+    assert!(last < first.unwrap(), "loss {first:?} -> {last}");
+}
+
+/// The parameters of a trainer, flattened per parameter.
+fn values(t: &mut Trainer) -> Vec<(String, Vec<f32>)> {
+    t.model()
+        .params()
+        .map(|p| (p.name.clone(), p.value.data.clone()))
+        .collect()
+}
+
+/// Runs two steps on the CPU and on the GPU backend from the same start and compares the
+/// losses, the gradient norm and each parameter's update. None when no adapter (unless
+/// `ANCHORSCOPE_REQUIRE_GPU=1`, then it fails).
+fn gpu_matches_cpu(cfg: TrainConfig, mc: ModelConfig) -> Option<()> {
+    let ds = SyntheticDatasetForTests::new();
+    let mut cpu = Trainer::new(cfg.clone(), &mc, ds.clone()).unwrap();
+    let mut gpu = Trainer::new(cfg, &mc, ds).unwrap();
+    match gpu.set_backend(BackendChoice::Gpu) {
+        Ok(name) => eprintln!("gpu backend: {name}"),
+        Err(e) if !crate::backend::gpu::gpu_required() => {
+            eprintln!("skipped: {e}");
+            return None;
+        }
+        Err(e) => panic!("ANCHORSCOPE_REQUIRE_GPU=1 but {e}"),
+    }
+    let before = values(&mut cpu);
+    let close = |a: f64, b: f64, what: &str| {
+        assert!(
+            (a - b).abs() <= (2e-3 * (a.abs() + b.abs())).max(1e-5),
+            "{what}: cpu {a} vs gpu {b}"
+        );
+    };
+    for _ in 0..2 {
+        let a = cpu.train_step().unwrap().metrics;
+        let b = gpu.train_step().unwrap().metrics;
+        assert_eq!(a.divergence(), None);
+        assert_eq!((a.num_pos, a.num_neg), (b.num_pos, b.num_neg), "counts");
+        close(a.loss_cls, b.loss_cls, "loss_cls");
+        close(a.loss_reg, b.loss_reg, "loss_reg");
+        close(a.loss_total, b.loss_total, "loss_total");
+        close(a.grad_norm, b.grad_norm, "grad_norm");
+    }
+    let (after_cpu, after_gpu) = (values(&mut cpu), values(&mut gpu));
+    for ((name, p0), ((_, pc), (_, pg))) in before.iter().zip(after_cpu.iter().zip(&after_gpu)) {
+        // Compare the updates (after - before), relative to the update's size.
+        let (mut diff, mut norm) = (0.0f64, 0.0f64);
+        for ((&b, &c), &g) in p0.iter().zip(pc).zip(pg) {
+            let (uc, ug) = ((c - b) as f64, (g - b) as f64);
+            diff += (uc - ug).powi(2);
+            norm += uc.powi(2);
+        }
+        assert!(
+            diff.sqrt() <= 5e-3 * norm.sqrt() + 1e-7,
+            "{name}: update differs by {} (update norm {})",
+            diff.sqrt(),
+            norm.sqrt()
+        );
+    }
+    Some(())
+}
+
+#[test]
+fn one_gpu_step_matches_the_cpu_default_config() {
+    let (cfg, mc, _) = tiny();
+    gpu_matches_cpu(cfg, mc);
+}
+
+#[test]
+fn one_gpu_step_matches_the_cpu_balanced_pyramid_adamw_ohem() {
+    let (mut cfg, mut mc, _) = tiny();
+    mc.balanced_fpn = true;
+    cfg.optimizer = OptimizerKind::Adamw;
+    cfg.lr = 1e-3;
+    cfg.sampler = crate::sample::SamplerConfig::Ohem(Default::default());
+    gpu_matches_cpu(cfg, mc);
+}
