@@ -13,7 +13,7 @@ use crate::backend::cpu::{elementwise as ce, norm as cn, optim as co, resize as 
 use crate::backend::tensor::Tensor;
 
 /// The shared context, or `None` (with a printed reason) when there is no adapter.
-fn ctx() -> Option<&'static GpuContext> {
+pub(super) fn ctx() -> Option<&'static GpuContext> {
     static CTX: OnceLock<Result<GpuContext, String>> = OnceLock::new();
     match CTX.get_or_init(GpuContext::new) {
         Ok(c) => Some(c),
@@ -26,7 +26,7 @@ fn ctx() -> Option<&'static GpuContext> {
 }
 
 /// Asserts `|a - b| <= max(5e-3 * |a + b|, 1e-5)` elementwise.
-fn assert_close(what: &str, gpu: &[f32], cpu: &[f32]) {
+pub(super) fn assert_close(what: &str, gpu: &[f32], cpu: &[f32]) {
     assert_eq!(gpu.len(), cpu.len(), "{what}: lengths");
     for (i, (&a, &b)) in gpu.iter().zip(cpu).enumerate() {
         let tol = (5e-3 * (a + b).abs()).max(1e-5);
