@@ -81,6 +81,12 @@ pub struct Kernels {
     pub reduce_sum: Kernel,
     /// `reduce.wgsl`: clipping by a norm held on the GPU.
     pub clip_scale: Kernel,
+    /// `loss.wgsl`: per-anchor losses, gradients and partials of one head level.
+    pub head_loss: Kernel,
+    /// `loss.wgsl`: per-chunk sums of the loss partial columns.
+    pub loss_sum_partials: Kernel,
+    /// `loss.wgsl`: per-column sums of the chunk sums into an output slot.
+    pub loss_sum_final: Kernel,
 }
 
 impl Kernels {
@@ -94,6 +100,7 @@ impl Kernels {
         let optim = device.create_shader_module(wgpu::include_wgsl!("../../../shaders/optim.wgsl"));
         let reduce =
             device.create_shader_module(wgpu::include_wgsl!("../../../shaders/reduce.wgsl"));
+        let loss = device.create_shader_module(wgpu::include_wgsl!("../../../shaders/loss.wgsl"));
         let k = |m: &wgpu::ShaderModule, e: &str| Kernel::new(device, m, e);
         Self {
             conv_forward: k(&conv, "conv_forward"),
@@ -118,6 +125,9 @@ impl Kernels {
             sumsq_partials: k(&reduce, "sumsq_partials"),
             reduce_sum: k(&reduce, "reduce_sum"),
             clip_scale: k(&reduce, "clip_scale"),
+            head_loss: k(&loss, "head_loss"),
+            loss_sum_partials: k(&loss, "loss_sum_partials"),
+            loss_sum_final: k(&loss, "loss_sum_final"),
         }
     }
 }

@@ -5,13 +5,16 @@
 //! kernel has a `record_*` function that records into a `wgpu::CommandEncoder`, so a whole
 //! training step can be one submission, and most have a convenience wrapper that submits
 //! and waits. As on the CPU, backward kernels ACCUMULATE (`+=`); zeroing is explicit
-//! ([`GpuTensor::zero`]). Each kernel is tested against its CPU twin (`tests.rs`).
+//! ([`GpuTensor::zero`]). Each kernel is tested against its CPU twin (`tests.rs`,
+//! `loss_tests.rs`). The per-anchor loss kernels ([`loss`]) OVERWRITE their gradient maps.
 
 pub mod backend;
 pub mod buffer;
 pub mod context;
 pub mod conv;
 pub mod elementwise;
+pub mod loss;
+mod loss_targets;
 pub mod optim;
 pub mod reduce;
 pub mod resize;
@@ -20,6 +23,8 @@ pub use backend::GpuBackend;
 pub use buffer::{BufferPool, GpuTensor};
 pub use context::{GpuContext, Kernel, Kernels, gpu_required};
 
+#[cfg(test)]
+mod loss_tests;
 #[cfg(test)]
 mod resize_tests;
 #[cfg(test)]

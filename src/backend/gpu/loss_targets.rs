@@ -1,0 +1,115 @@
+//! Per-anchor training targets for the GPU loss kernels: [`AnchorTargets`] on the CPU,
+//! packed into [`TARGET_WORDS`] 32-bit words per anchor and uploaded by [`GpuAnchorTargets`].
+
+use super::buffer::GpuTensor;
+use super::context::GpuContext;
+
+/// 32-bit words per anchor in the packed targets: label (`i32`), classification weight,
+/// regression weight, 4 target deltas, one unused word. Keep in sync with shaders/loss.wgsl.
+pub const TARGET_WORDS: usize = 8;
+
+/// The label of a negative anchor (all class targets 0).
+pub const NEGATIVE_LABEL: i32 = -1;
+
+/// One step's per-anchor targets, `[N][anchors_per_image]` in anchor-generator order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnchorTargets {
+    /// Images in the batch `N`.
+    pub n_images: usize,
+    /// Anchors per image over all levels.
+    pub anchors_per_image: usize,
+    /// [`NEGATIVE_LABEL`] for a negative, `k` in `0..C` for a positive of class `k`
+    /// (any other value also acts as a negative).
+    pub labels: Vec<i32>,
+    /// Sampler weight in the classification loss; 0 leaves the anchor out of it.
+    pub cls_weights: Vec<f32>,
+    /// Weight in the regression loss; 0 unless the anchor is a picked positive.
+    pub reg_weights: Vec<f32>,
+    /// Encoded target deltas (used where `reg_weights` is non-zero).
+    pub reg_targets: Vec<[f32; 4]>,
+}
+
+impl AnchorTargets {
+    /// Targets for `n_images x anchors_per_image` anchors, all negatives with weight 0.
+    pub fn new(n_images: usize, anchors_per_image: usize) -> Self {
+        let len = n_images * anchors_per_image;
+        Self {
+            n_images,
+            anchors_per_image,
+            labels: vec![NEGATIVE_LABEL; len],
+            cls_weights: vec![0.0; len],
+            reg_weights: vec![0.0; len],
+            reg_targets: vec![[0.0; 4]; len],
+        }
+    }
+
+    /// Number of anchors over the batch, `n_images * anchors_per_image`.
+    pub fn len(&self) -> usize {
+        self.n_images * self.anchors_per_image
+    }
+
+    /// True when the batch has no anchors.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The packed form the kernels read: [`TARGET_WORDS`] words per anchor. Panics when a
+    /// vector's length differs from [`AnchorTargets::len`].
+    pub fn pack(&self) -> Vec<u32> {
+        let n = self.len();
+        assert!(
+            self.labels.len() == n
+                && self.cls_weights.len() == n
+                && self.reg_weights.len() == n
+                && self.reg_targets.len() == n,
+            "anchor targets: every vector must hold n_images * anchors_per_image = {n} entries"
+        );
+        let mut out = Vec::with_capacity(n * TARGET_WORDS);
+        for i in 0..n {
+            out.push(self.labels[i] as u32);
+            out.push(self.cls_weights[i].to_bits());
+            out.push(self.reg_weights[i].to_bits());
+            out.extend(self.reg_targets[i].iter().map(|t| t.to_bits()));
+            out.push(0);
+        }
+        out
+    }
+}
+
+/// [`AnchorTargets`] on the GPU; [`GpuAnchorTargets::upload`] reuses the buffer while the
+/// batch size and anchor count stay the same.
+pub struct GpuAnchorTargets {
+    /// The packed words (stored in a flat tensor of `len * TARGET_WORDS` values).
+    pub words: GpuTensor,
+    /// Images in the batch.
+    pub n_images: usize,
+    /// Anchors per image.
+    pub anchors_per_image: usize,
+}
+
+impl GpuAnchorTargets {
+    /// Uploads `t` into a new buffer.
+    pub fn new(ctx: &GpuContext, t: &AnchorTargets) -> Self {
+        let mut g = Self {
+            words: GpuTensor::zeros_flat(ctx, t.len() * TARGET_WORDS),
+            n_images: t.n_images,
+            anchors_per_image: t.anchors_per_image,
+        };
+        g.upload(ctx, t);
+        g
+    }
+
+    /// Overwrites the targets with `t` (queued before the next submission), reallocating
+    /// only when the anchor count changed.
+    pub fn upload(&mut self, ctx: &GpuContext, t: &AnchorTargets) {
+        let words = t.pack();
+        if self.words.len() != words.len() {
+            self.words = GpuTensor::zeros_flat(ctx, words.len());
+        }
+        (self.n_images, self.anchors_per_image) = (t.n_images, t.anchors_per_image);
+        if !words.is_empty() {
+            let bytes: &[u8] = bytemuck::cast_slice(&words);
+            ctx.queue.write_buffer(&self.words.buffer, 0, bytes);
+        }
+    }
+}
