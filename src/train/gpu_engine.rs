@@ -16,6 +16,10 @@ use std::sync::Arc;
 
 use crate::backend::Backend;
 use crate::backend::cpu::optim::{AdamWConfig, SgdConfig};
+use crate::backend::gpu::loss::{
+    AnchorTargets, GpuAnchorTargets, GpuLossSpec, HeadLevel, PARTIALS_PER_ANCHOR,
+    loss_partials_len, record_head_loss, record_loss_sums,
+};
 use crate::backend::gpu::{GpuBackend, GpuContext, GpuTensor};
 use crate::backend::tensor::Tensor;
 use crate::model::{HeadOutputs, Model};
@@ -34,6 +38,28 @@ pub struct GpuEngine {
     out: HeadOutputs<GpuTensor>,
     grads: HeadOutputs<GpuTensor>,
     sumsq: GpuTensor,
+    /// Fused step: the uploaded targets, per-anchor loss partials, and the read-back sums.
+    targets: Option<GpuAnchorTargets>,
+    partials: GpuTensor,
+    sums: GpuTensor,
+}
+
+/// What a fused step reads back: the loss sums of [`record_loss_sums`] and the squared
+/// gradient norm.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FusedSums {
+    /// Sum of sampler-weighted classification losses over positive-target elements.
+    pub cls_pos: f64,
+    /// The same over negative-target elements.
+    pub cls_neg: f64,
+    /// Sum of weighted regression losses.
+    pub reg: f64,
+    /// Anchors with a non-finite logit.
+    pub nonfinite_cls: f64,
+    /// Anchors with a non-finite delta.
+    pub nonfinite_reg: f64,
+    /// Squared global gradient norm before clipping.
+    pub grad_sumsq: f64,
 }
 
 impl GpuEngine {
@@ -48,6 +74,9 @@ impl GpuEngine {
             v: Vec::new(),
             out: HeadOutputs::default(),
             grads: HeadOutputs::default(),
+            targets: None,
+            partials: be.zeros([1, 1, 1, 1]),
+            sums: be.zeros([1, 1, 1, PARTIALS_PER_ANCHOR + 1]),
             model: gm,
             be,
         };
@@ -146,6 +175,77 @@ impl GpuEngine {
         let mut g: Vec<&mut GpuTensor> = self.model.params_mut().map(|p| &mut p.grad).collect();
         self.be.clip_grad_norm(&mut g, max, &mut self.sumsq);
         (self.be.download(&self.sumsq).data[0] as f64).sqrt()
+    }
+
+    /// A fused step up to the optimizer: uploads `x` and `targets`, runs forward, the loss
+    /// kernels of `spec` (gradients scaled by `gc` / `gr`), backward and clipping, and reads
+    /// back the sums (one small readback).
+    pub fn fused_step(
+        &mut self,
+        x: &Tensor,
+        spec: &GpuLossSpec,
+        targets: &AnchorTargets,
+        (gc, gr): (f32, f32),
+        clip: f64,
+    ) -> FusedSums {
+        let be = &mut self.be;
+        be.upload(x, &mut self.input);
+        be.flush();
+        match &mut self.targets {
+            Some(t) => t.upload(&be.ctx, targets),
+            None => self.targets = Some(GpuAnchorTargets::new(&be.ctx, targets)),
+        }
+        self.model.forward_on(be, &self.input, &mut self.out);
+        let total = targets.len();
+        be.resize(&mut self.partials, [1, 1, 1, loss_partials_len(total)]);
+        let (a, c) = (self.model.config().num_anchors, self.model.config().num_classes);
+        let mut level_start = 0;
+        for l in 0..self.out.cls.len() {
+            for (src, dst) in [(&self.out.cls, &mut self.grads.cls), (&self.out.reg, &mut self.grads.reg)] {
+                while dst.len() <= l {
+                    dst.push(be.zeros([0; 4]));
+                }
+                be.resize(&mut dst[l], src[l].shape);
+            }
+            let [_, _, h, w] = self.out.cls[l].shape;
+            let level = HeadLevel {
+                a,
+                c,
+                h,
+                w,
+                level_start,
+                anchors_per_image: targets.anchors_per_image,
+            };
+            let t = self.targets.as_ref().expect("targets uploaded");
+            let (ctx, enc) = be.recorder();
+            let (gcl, grl) = (&self.grads.cls[l], &self.grads.reg[l]);
+            record_head_loss(
+                ctx, enc, spec, &level, &self.out.cls[l], &self.out.reg[l], t, gcl, grl,
+                &self.partials, gc, gr,
+            );
+            level_start += h * w * a;
+        }
+        assert_eq!(level_start, targets.anchors_per_image, "fused step: anchors per image");
+        let (ctx, enc) = be.recorder();
+        record_loss_sums(ctx, enc, &self.partials, total, &self.sums, 0);
+        self.model.zero_grad_on(be);
+        self.model.backward_on(be, &self.grads);
+        let max = if clip > 0.0 { clip as f32 } else { f32::INFINITY };
+        let mut g: Vec<&mut GpuTensor> = self.model.params_mut().map(|p| &mut p.grad).collect();
+        be.clip_grad_norm(&mut g, max, &mut self.sumsq);
+        let (_, enc) = be.recorder();
+        let at = (PARTIALS_PER_ANCHOR * 4) as u64;
+        enc.copy_buffer_to_buffer(&self.sumsq.buffer, 0, &self.sums.buffer, at, 4);
+        let s = be.download(&self.sums).data;
+        let f = |i: usize| s[i] as f64;
+        FusedSums {
+            cls_pos: f(0),
+            cls_neg: f(1),
+            reg: f(2),
+            nonfinite_cls: f(3),
+            nonfinite_reg: f(4),
+            grad_sumsq: f(5),
+        }
     }
 
     /// Records the optimizer step for step number `t` (from 1) and submits it.

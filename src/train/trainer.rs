@@ -7,6 +7,7 @@
 //! brought up to date only when something reads it ([`Trainer::model`]), and pushed back
 //! before the next step when something changed it ([`Trainer::model_mut`]).
 
+mod fused;
 mod infer;
 mod persist;
 #[cfg(test)]
@@ -67,6 +68,8 @@ pub struct Trainer {
     cpu_stale: bool,
     /// `model` / `opt` were changed and must go to the GPU before the next step.
     gpu_stale: bool,
+    /// Steps that took the fused GPU path.
+    fused_steps: u64,
 }
 
 impl Trainer {
@@ -118,6 +121,7 @@ impl Trainer {
             gpu: None,
             cpu_stale: false,
             gpu_stale: false,
+            fused_steps: 0,
         })
     }
 
@@ -129,6 +133,11 @@ impl Trainer {
         self.gpu = ctx.map(|c| GpuEngine::new(c, &self.model, &self.opt));
         self.gpu_stale = false;
         Ok(self.backend_name())
+    }
+
+    /// Steps so far that took the fused GPU path (losses on the GPU, one small readback).
+    pub fn fused_steps(&self) -> u64 {
+        self.fused_steps
     }
 
     /// "cpu", or "gpu: " and the adapter's name.
@@ -231,11 +240,6 @@ impl Trainer {
         let batch = self.batch()?;
         let imgs: Vec<&image::RgbImage> = batch.iter().map(|s| &s.image).collect();
         let x = images_to_tensor(&imgs);
-        let out = match &mut self.gpu {
-            Some(g) => g.forward(&x),
-            None => self.model.forward(&x),
-        };
-        let (logits, deltas) = flatten_outputs(&out);
         let gts: Vec<ImageGt> = batch
             .iter()
             .map(|s| ImageGt {
@@ -244,6 +248,14 @@ impl Trainer {
             })
             .collect();
         let seed = self.cfg.seed ^ self.step.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        if let Some(spec) = self.fused_spec() {
+            return self.fused_step(t0, &x, &gts, seed, &spec);
+        }
+        let out = match &mut self.gpu {
+            Some(g) => g.forward(&x),
+            None => self.model.forward(&x),
+        };
+        let (logits, deltas) = flatten_outputs(&out);
         let o = batch_objective(
             &self.anchors,
             &gts,

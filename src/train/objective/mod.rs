@@ -23,6 +23,7 @@
 //! [`Normalizer`]: crate::losses::weighting::Normalizer
 
 mod image;
+mod targets;
 #[cfg(test)]
 mod tests;
 
@@ -32,6 +33,7 @@ use crate::losses::classification::{ClsLoss, ClsLossState};
 use crate::losses::weighting::NormalizerState;
 use crate::train::TrainConfig;
 use image::{ImagePrep, prepare};
+pub use targets::{BatchTargets, batch_targets, targets_suffice};
 use rayon::prelude::*;
 
 /// Most histogram samples kept per image and quantity (every k-th when there are more).

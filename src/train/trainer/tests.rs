@@ -61,10 +61,11 @@ fn values(t: &mut Trainer) -> Vec<(String, Vec<f32>)> {
         .collect()
 }
 
-/// Runs two steps on the CPU and on the GPU backend from the same start and compares the
-/// losses, the gradient norm and each parameter's update. None when no adapter (unless
+/// Runs three steps on the CPU and on the GPU backend from the same start and compares the
+/// losses, the gradient norm and each parameter's update (on the GPU step 0 takes the
+/// hybrid path, steps 1 and 2 the fused one where the configuration allows). None when no adapter (unless
 /// `ANCHORSCOPE_REQUIRE_GPU=1`, then it fails).
-fn gpu_matches_cpu(cfg: TrainConfig, mc: ModelConfig) -> Option<()> {
+fn gpu_matches_cpu(cfg: TrainConfig, mc: ModelConfig) -> Option<u64> {
     let ds = SyntheticDatasetForTests::new();
     let mut cpu = Trainer::new(cfg.clone(), &mc, ds.clone()).unwrap();
     let mut gpu = Trainer::new(cfg, &mc, ds).unwrap();
@@ -83,7 +84,7 @@ fn gpu_matches_cpu(cfg: TrainConfig, mc: ModelConfig) -> Option<()> {
             "{what}: cpu {a} vs gpu {b}"
         );
     };
-    for _ in 0..2 {
+    for _ in 0..3 {
         let a = cpu.train_step().unwrap().metrics;
         let b = gpu.train_step().unwrap().metrics;
         assert_eq!(a.divergence(), None);
@@ -109,13 +110,15 @@ fn gpu_matches_cpu(cfg: TrainConfig, mc: ModelConfig) -> Option<()> {
             norm.sqrt()
         );
     }
-    Some(())
+    Some(gpu.fused_steps())
 }
 
 #[test]
 fn one_gpu_step_matches_the_cpu_default_config() {
     let (cfg, mc, _) = tiny();
-    gpu_matches_cpu(cfg, mc);
+    if let Some(fused) = gpu_matches_cpu(cfg, mc) {
+        assert_eq!(fused, 2, "steps 1 and 2 take the fused path");
+    }
 }
 
 #[test]
@@ -125,5 +128,7 @@ fn one_gpu_step_matches_the_cpu_balanced_pyramid_adamw_ohem() {
     cfg.optimizer = OptimizerKind::Adamw;
     cfg.lr = 1e-3;
     cfg.sampler = crate::sample::SamplerConfig::Ohem(Default::default());
-    gpu_matches_cpu(cfg, mc);
+    if let Some(fused) = gpu_matches_cpu(cfg, mc) {
+        assert_eq!(fused, 0, "OHEM needs the losses on the CPU: hybrid steps only");
+    }
 }
