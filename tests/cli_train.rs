@@ -129,3 +129,39 @@ fn bad_config_is_one_line() {
     assert_eq!(o.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn gpu_backend_trains_and_says_so() {
+    let dir = std::env::temp_dir().join(format!("anchorscope-gputrain-{}", std::process::id()));
+    let o = train(&[
+        "--backend",
+        "gpu",
+        "--dataset",
+        "synthetic:tiny",
+        "--steps",
+        "3",
+        "--batch",
+        "2",
+        "--eval-images",
+        "2",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    if !o.status.success() && std::env::var("ANCHORSCOPE_REQUIRE_GPU").as_deref() != Ok("1") {
+        eprintln!("skipped (no GPU adapter): {stderr}");
+        return;
+    }
+    assert!(o.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("backend gpu: "), "{stdout}");
+    let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let rows: Vec<f64> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(rows.iter().all(|l| l.is_finite() && *l > 0.0), "{csv}");
+    std::fs::remove_dir_all(&dir).ok();
+}

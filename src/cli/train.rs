@@ -4,7 +4,7 @@
 
 use crate::data::{Dataset, DatasetSpec, SyntheticDataset};
 use crate::model::ModelConfig;
-use crate::train::{MetricsWriter, TrainConfig, Trainer};
+use crate::train::{BackendChoice, MetricsWriter, TrainConfig, Trainer};
 use anyhow::{Context, Result, anyhow, bail};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -81,13 +81,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some(s) = args.seed {
         cfg.seed = s;
     }
-    match args.backend.as_str() {
-        "cpu" | "auto" => {}
-        "gpu" => bail!(
-            "--backend gpu: the GPU training backend is not wired up yet (its kernels exist); use cpu"
-        ),
-        other => bail!("--backend {other}: expected auto, cpu or gpu"),
-    }
+    let backend: BackendChoice = args.backend.parse().map_err(|e: String| anyhow!(e))?;
     let spec = DatasetSpec::parse(args.dataset.as_deref().unwrap_or("synthetic:shapes@0"))?;
     let (train, held_out): (Arc<dyn Dataset>, Arc<dyn Dataset>) = match &spec {
         DatasetSpec::Synthetic { preset, seed } => {
@@ -115,6 +109,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some(p) = &args.resume {
         trainer.load(p).map_err(|e| anyhow!(e))?;
     }
+    let backend_name = trainer
+        .set_backend(backend)
+        .map_err(|e| anyhow!("--backend {}: {e}", args.backend))?;
     let ckpt = args.out.join("checkpoint.safetensors");
     let tty = std::io::stdout().is_terminal();
     let bar = if tty {
@@ -132,11 +129,12 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     };
     let started = Instant::now();
     println!(
-        "training {} parameters on {} ({} images/step, {} steps, CPU backend, {} threads)",
+        "training {} parameters on {} ({} images/step, {} steps, backend {}, {} CPU threads)",
         trainer.model().param_count(),
         spec,
         cfg.batch,
         cfg.steps,
+        backend_name,
         rayon::current_num_threads()
     );
     if let Some(b) = &bar {

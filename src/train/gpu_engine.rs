@@ -198,10 +198,16 @@ impl GpuEngine {
         self.model.forward_on(be, &self.input, &mut self.out);
         let total = targets.len();
         be.resize(&mut self.partials, [1, 1, 1, loss_partials_len(total)]);
-        let (a, c) = (self.model.config().num_anchors, self.model.config().num_classes);
+        let (a, c) = (
+            self.model.config().num_anchors,
+            self.model.config().num_classes,
+        );
         let mut level_start = 0;
         for l in 0..self.out.cls.len() {
-            for (src, dst) in [(&self.out.cls, &mut self.grads.cls), (&self.out.reg, &mut self.grads.reg)] {
+            for (src, dst) in [
+                (&self.out.cls, &mut self.grads.cls),
+                (&self.out.reg, &mut self.grads.reg),
+            ] {
                 while dst.len() <= l {
                     dst.push(be.zeros([0; 4]));
                 }
@@ -220,17 +226,34 @@ impl GpuEngine {
             let (ctx, enc) = be.recorder();
             let (gcl, grl) = (&self.grads.cls[l], &self.grads.reg[l]);
             record_head_loss(
-                ctx, enc, spec, &level, &self.out.cls[l], &self.out.reg[l], t, gcl, grl,
-                &self.partials, gc, gr,
+                ctx,
+                enc,
+                spec,
+                &level,
+                &self.out.cls[l],
+                &self.out.reg[l],
+                t,
+                gcl,
+                grl,
+                &self.partials,
+                gc,
+                gr,
             );
             level_start += h * w * a;
         }
-        assert_eq!(level_start, targets.anchors_per_image, "fused step: anchors per image");
+        assert_eq!(
+            level_start, targets.anchors_per_image,
+            "fused step: anchors per image"
+        );
         let (ctx, enc) = be.recorder();
         record_loss_sums(ctx, enc, &self.partials, total, &self.sums, 0);
         self.model.zero_grad_on(be);
         self.model.backward_on(be, &self.grads);
-        let max = if clip > 0.0 { clip as f32 } else { f32::INFINITY };
+        let max = if clip > 0.0 {
+            clip as f32
+        } else {
+            f32::INFINITY
+        };
         let mut g: Vec<&mut GpuTensor> = self.model.params_mut().map(|p| &mut p.grad).collect();
         be.clip_grad_norm(&mut g, max, &mut self.sumsq);
         let (_, enc) = be.recorder();

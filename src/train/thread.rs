@@ -8,7 +8,9 @@
 
 use crate::data::Dataset;
 use crate::model::ModelConfig;
-use crate::train::{ApSummary, DetectConfig, Detection, StepMetrics, TrainConfig, Trainer};
+use crate::train::{
+    ApSummary, BackendChoice, DetectConfig, Detection, StepMetrics, TrainConfig, Trainer,
+};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,8 +38,11 @@ pub enum TrainerCommand {
     Step(u64),
     /// End the thread.
     Stop,
-    /// New settings from the next step on (anchors, classes and optimizer must not change).
+    /// New settings from the next step on (anchors and classes must not change; a new
+    /// optimizer starts from zero state).
     SetConfig(Box<TrainConfig>),
+    /// Move the run to another compute backend (answered by [`TrainerEvent::Backend`]).
+    SetBackend(BackendChoice),
     /// Write a checkpoint.
     Save(PathBuf),
     /// Load a checkpoint of the same model.
@@ -78,6 +83,8 @@ pub enum TrainerEvent {
     },
     /// One step's figures (never dropped).
     Metrics(StepMetrics),
+    /// The backend the run uses now: "cpu" or "gpu: " and the adapter.
+    Backend(String),
     /// Binned ([`HIST_BINS`] bins over `[0, 1]`) IoU and `p_t` of one step's picks.
     Histograms {
         /// The step.

@@ -135,6 +135,21 @@ impl Trainer {
         Ok(self.backend_name())
     }
 
+    /// New settings from the next step on. A different optimizer starts from zero state
+    /// (SGD's velocity is not AdamW's first moment).
+    pub fn set_config(&mut self, cfg: TrainConfig) {
+        if cfg.optimizer != self.cfg.optimizer {
+            let lens: Vec<usize> = self.model().params().map(|p| p.len()).collect();
+            let opt = self.opt_mut();
+            opt.m = lens.iter().map(|&n| vec![0.0; n]).collect();
+            opt.v = match cfg.optimizer {
+                OptimizerKind::Adamw => lens.iter().map(|&n| vec![0.0; n]).collect(),
+                OptimizerKind::Sgd => vec![Vec::new(); lens.len()],
+            };
+        }
+        self.cfg = cfg;
+    }
+
     /// Steps so far that took the fused GPU path (losses on the GPU, one small readback).
     pub fn fused_steps(&self) -> u64 {
         self.fused_steps

@@ -33,8 +33,8 @@ use crate::losses::classification::{ClsLoss, ClsLossState};
 use crate::losses::weighting::NormalizerState;
 use crate::train::TrainConfig;
 use image::{ImagePrep, prepare};
-pub use targets::{BatchTargets, batch_targets, targets_suffice};
 use rayon::prelude::*;
+pub use targets::{BatchTargets, batch_targets, targets_suffice};
 
 /// Most histogram samples kept per image and quantity (every k-th when there are more).
 pub const HIST_CAP: usize = 4096;

@@ -36,7 +36,9 @@ pub fn targets_suffice(cfg: &TrainConfig) -> bool {
             | SamplerConfig::IouBalanced(_)
             | SamplerConfig::InstanceBalanced(_)
     );
-    blind_sampler && !cfg.cls_loss.soft_targets() && !cfg.weighting.guided
+    blind_sampler
+        && !cfg.cls_loss.soft_targets()
+        && !cfg.weighting.guided
         && !matches!(cfg.cls_loss, ClsLoss::GhmC { .. })
 }
 
@@ -110,6 +112,11 @@ pub fn batch_targets(
         out.iou_pos.extend(ip);
         out.iou_picked_neg.extend(ineg);
     }
-    debug_assert!(out.targets.labels.iter().all(|&l| l == NEGATIVE_LABEL || l >= 0));
+    debug_assert!(
+        out.targets
+            .labels
+            .iter()
+            .all(|&l| l == NEGATIVE_LABEL || l >= 0)
+    );
     Ok(out)
 }

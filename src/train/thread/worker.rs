@@ -138,9 +138,13 @@ impl Worker {
             }
             TrainerCommand::SetConfig(cfg) => match self.check_config(&cfg) {
                 Ok(()) => {
-                    self.trainer.cfg = *cfg;
+                    self.trainer.set_config(*cfg);
                     true
                 }
+                Err(e) => self.out.send(TrainerEvent::Error(e)),
+            },
+            TrainerCommand::SetBackend(choice) => match self.trainer.set_backend(choice) {
+                Ok(name) => self.out.send(TrainerEvent::Backend(name)),
                 Err(e) => self.out.send(TrainerEvent::Error(e)),
             },
             TrainerCommand::Save(path) => match self.trainer.save(&path) {
@@ -190,9 +194,6 @@ impl Worker {
         }
         if cfg.num_classes != old.num_classes {
             return Err("a different number of classes needs a new run".into());
-        }
-        if cfg.optimizer != old.optimizer {
-            return Err("a different optimizer needs a new run".into());
         }
         Ok(())
     }

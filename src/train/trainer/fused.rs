@@ -42,7 +42,10 @@ impl Trainer {
             .step(&mut self.obj.normalizer, bt.num_pos as f64);
         // Plain weighting (guided is never fused): the factors do not depend on the losses.
         let w = self.cfg.weighting.combine(1.0, 1.0);
-        let scale = ((w.cls_factor / divisor) as f32, (w.reg_factor / divisor) as f32);
+        let scale = (
+            (w.cls_factor / divisor) as f32,
+            (w.reg_factor / divisor) as f32,
+        );
         let g = self.gpu.as_mut().expect("fused steps run on the GPU");
         let sums = g.fused_step(x, spec, &bt.targets, scale, self.cfg.grad_clip);
         let mut o = ObjectiveOutput {
@@ -56,8 +59,16 @@ impl Trainer {
         if sums.nonfinite_cls > 0.0 || sums.nonfinite_reg > 0.0 {
             // As the CPU objective: the bad component is NaN, the normaliser unchanged.
             self.obj.normalizer = saved;
-            o.loss_cls = if sums.nonfinite_cls > 0.0 { f64::NAN } else { 0.0 };
-            o.loss_reg = if sums.nonfinite_reg > 0.0 { f64::NAN } else { 0.0 };
+            o.loss_cls = if sums.nonfinite_cls > 0.0 {
+                f64::NAN
+            } else {
+                0.0
+            };
+            o.loss_reg = if sums.nonfinite_reg > 0.0 {
+                f64::NAN
+            } else {
+                0.0
+            };
             o.total = f64::NAN;
         } else {
             o.cls_loss_pos = sums.cls_pos / divisor;

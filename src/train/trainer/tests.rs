@@ -129,6 +129,9 @@ fn one_gpu_step_matches_the_cpu_balanced_pyramid_adamw_ohem() {
     cfg.lr = 1e-3;
     cfg.sampler = crate::sample::SamplerConfig::Ohem(Default::default());
     if let Some(fused) = gpu_matches_cpu(cfg, mc) {
-        assert_eq!(fused, 0, "OHEM needs the losses on the CPU: hybrid steps only");
+        assert_eq!(
+            fused, 0,
+            "OHEM needs the losses on the CPU: hybrid steps only"
+        );
     }
 }

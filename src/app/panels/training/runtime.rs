@@ -251,7 +251,7 @@ impl TrainingRuntime {
                 });
             }
             TrainerEvent::Evaluated { step, ap } => self.eval = Some((step, ap)),
-            TrainerEvent::Saved(_) => {}
+            TrainerEvent::Saved(_) | TrainerEvent::Backend(_) => {}
             TrainerEvent::Loaded { step, .. } | TrainerEvent::Reloaded { step } => {
                 if let Some(r) = self.runs.last_mut() {
                     r.metrics.retain(|m| m.step < step);
