@@ -24,6 +24,10 @@ pub struct BenchArgs {
     /// Fewer repetitions of the slow figures (software GPU).
     #[arg(long)]
     pub quick: bool,
+    /// Time the GPU training step even on a software adapter (lavapipe: seconds per step).
+    /// On a hardware adapter it is always timed.
+    #[arg(long)]
+    pub gpu_step: bool,
 }
 
 /// One benchmark figure and its reference.
@@ -92,6 +96,15 @@ pub fn random_boxes(n: usize, seed: u64) -> Vec<Box4> {
 /// Median ms of a full training step (synthetic `shapes` batch 8 generated on the fly, flip,
 /// forward, focal + smooth L1 objective, backward, clipping, SGD) after 2 warm-up steps.
 pub fn train_step_ms(steps: usize) -> Result<f64, String> {
+    Ok(train_step_ms_on(None, steps)?.0)
+}
+
+/// Like [`train_step_ms`] on the backend `gpu` selects (None: the CPU); also returns the
+/// backend's name.
+pub fn train_step_ms_on(
+    gpu: Option<crate::train::BackendChoice>,
+    steps: usize,
+) -> Result<(f64, String), String> {
     let ds = crate::data::SyntheticDataset::preset("shapes", 0).ok_or("no shapes preset")?;
     let cfg = crate::train::TrainConfig::default();
     let mut t = crate::train::Trainer::new(
@@ -99,6 +112,10 @@ pub fn train_step_ms(steps: usize) -> Result<f64, String> {
         &crate::model::ModelConfig::default(),
         std::sync::Arc::new(ds),
     )?;
+    let name = match gpu {
+        Some(choice) => t.set_backend(choice)?,
+        None => "cpu".into(),
+    };
     for _ in 0..2 {
         t.train_step()?;
     }
@@ -106,7 +123,7 @@ pub fn train_step_ms(steps: usize) -> Result<f64, String> {
         .map(|_| t.train_step().map(|r| r.metrics.step_ms))
         .collect::<Result<_, _>>()?;
     ms.sort_by(f64::total_cmp);
-    Ok(ms[ms.len() / 2])
+    Ok((ms[ms.len() / 2], name))
 }
 
 /// Runs the benchmarks and prints the figures.
@@ -188,6 +205,20 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             reference_label: "PyTorch 2.15 full step (fwd+bwd+SGD)".into(),
         }),
         Err(e) => eprintln!("bench: training step: {e}"),
+    }
+    let hardware_gpu = crate::backend::gpu::GpuContext::new().is_ok_and(|c| !c.is_software());
+    if hardware_gpu || args.gpu_step {
+        let steps = if args.quick || !hardware_gpu { 3 } else { 20 };
+        match train_step_ms_on(Some(crate::train::BackendChoice::Gpu), steps) {
+            Ok((ms, name)) => figures.push(Figure {
+                name: format!("GPU full training step, median, on {name}"),
+                value: ms,
+                unit: "ms".into(),
+                reference: None,
+                reference_label: String::new(),
+            }),
+            Err(e) => eprintln!("bench: GPU training step: {e}"),
+        }
     }
 
     match super::bench_ui::idle_frame_ms(60) {
