@@ -360,11 +360,18 @@ impl eframe::App for AnchorscopeApp {
                         );
                     }
                     if let Some(i) = self.view.hovered {
+                        let model = live.as_deref().zip(self.training.preview.as_ref()).map(
+                            |(probs, p)| crate::app::image_view::ModelScores {
+                                probs,
+                                step: p.step,
+                            },
+                        );
                         let text = self.view.hover_text(
                             &ins,
                             &self.state.overlay,
                             i,
                             self.state.lab.prior_prob,
+                            model,
                         );
                         egui::Tooltip::always_open(
                             ctx.clone(),

@@ -7,6 +7,10 @@
 mod draw;
 mod hover;
 mod input;
+#[cfg(test)]
+mod tests;
+
+pub use hover::{ModelScores, anchor_score};
 
 use crate::app::anchor_colors::{WeightRange, anchor_colour, loss_weights};
 use crate::app::overlay::{BoxInstance, BoxSet, rgba_from_color32};

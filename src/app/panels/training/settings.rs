@@ -6,7 +6,7 @@ use crate::losses::classification::ClsLoss;
 use crate::losses::regression::RegLoss;
 use crate::losses::weighting::ObjectiveWeighting;
 use crate::sample::SamplerConfig;
-use crate::train::{DetectConfig, LrSchedule, TrainConfig};
+use crate::train::{DetectConfig, LrSchedule, OptimizerKind, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 /// Classification losses offered for training (names as [`ClsLoss::default_for`] takes).
@@ -41,6 +41,12 @@ pub struct TrainingSettings {
     pub reg_loss: RegLoss,
     /// Base learning rate.
     pub lr: f64,
+    /// SGD or AdamW.
+    pub optimizer: OptimizerKind,
+    /// SGD momentum.
+    pub momentum: f64,
+    /// AdamW `beta1`, `beta2`.
+    pub adam_betas: [f64; 2],
     /// Objective weighting (w_cls, w_reg, guided).
     pub weighting: ObjectiveWeighting,
     /// Images per step.
@@ -69,6 +75,9 @@ impl Default for TrainingSettings {
             sampler: None,
             reg_loss: t.reg_loss,
             lr: t.lr,
+            optimizer: t.optimizer,
+            momentum: t.momentum,
+            adam_betas: t.adam_betas,
             weighting: t.weighting,
             batch: 4,
             warmup_steps: 50,
@@ -104,6 +113,9 @@ impl TrainingSettings {
             reg_loss: self.reg_loss,
             weighting: self.weighting,
             lr: self.lr,
+            optimizer: self.optimizer,
+            momentum: self.momentum,
+            adam_betas: self.adam_betas,
             batch: self.batch.max(1),
             warmup_steps: self.warmup_steps,
             schedule: LrSchedule::Constant,
