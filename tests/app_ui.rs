@@ -188,6 +188,12 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
     click_tab(&h, "Training");
     h.run_steps(2);
     assert_eq!(h.state().state.tab, Tab::Training);
+    let view = h.state().view.view_rect.expect("the image view was drawn");
+    h.hover_at(view.center());
+    h.run_steps(3);
+    h.get_by_label_contains("(prior pi, untrained)");
+    h.remove_cursor();
+    h.run_steps(2);
     h.get_by_label("Start").click();
     // the UI keeps answering while the trainer thread works
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -217,6 +223,25 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
     }
     h.get_by_label("Start");
     h.get_by_label_contains("training: paused");
+
+    // once the live model previews this image the hover read-out takes its score
+    let hover_text = |h: &mut Harness<'static, AnchorscopeApp>| {
+        h.hover_at(view.center());
+        h.run_steps(3);
+        h.query_all_by_label_contains("score ")
+            .map(|n| n.accesskit_node().label().unwrap_or_default())
+            .find(|l| l.contains("anchor "))
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while h.state().training.preview.is_none() {
+        assert!(Instant::now() < deadline, "no preview");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let text = hover_text(&mut h).expect("a hover read-out over the image centre");
+    assert!(text.contains("(model at step "), "{text}");
+    h.remove_cursor();
+    h.run_steps(2);
 
     // a learning rate of 1e6: the divergence is caught and named, not a crash
     h.state_mut().state.training.lr = 1e6;
