@@ -60,6 +60,21 @@ fn settle(h: &mut Harness<'static, AnchorscopeApp>) {
     }
 }
 
+/// Moves the pointer to the centre of a drawn anchor (the hover read-out then shows).
+fn hover_a_drawn_anchor(h: &mut Harness<'static, AnchorscopeApp>) {
+    h.remove_cursor();
+    h.run_steps(2);
+    let view = &h.state().view;
+    let d = view.drawn.last().expect("anchors are drawn");
+    let r = view.screen_rect(d.rect).expect("the image view was drawn");
+    h.hover_at(r.center());
+    h.run_steps(3);
+    assert!(
+        h.state().view.hovered.is_some(),
+        "no anchor under the pointer"
+    );
+}
+
 #[test]
 fn tabs_modes_images_and_shortcuts() {
     let Some(mut h) = harness() else { return };
@@ -188,6 +203,10 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
     click_tab(&h, "Training");
     h.run_steps(2);
     assert_eq!(h.state().state.tab, Tab::Training);
+    hover_a_drawn_anchor(&mut h);
+    h.get_by_label_contains("(prior pi, untrained)");
+    h.remove_cursor();
+    h.run_steps(2);
     h.get_by_label("Start").click();
     // the UI keeps answering while the trainer thread works
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -217,6 +236,19 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
     }
     h.get_by_label("Start");
     h.get_by_label_contains("training: paused");
+
+    // once the live model previews this image the hover read-out takes its score
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while h.state().training.preview.is_none() {
+        assert!(Instant::now() < deadline, "no preview");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    hover_a_drawn_anchor(&mut h);
+    let read_out = h.state().hover_read_out.clone().unwrap_or_default();
+    assert!(read_out.contains("(model at step "), "{read_out}");
+    h.remove_cursor();
+    h.run_steps(2);
 
     // a learning rate of 1e6: the divergence is caught and named, not a crash
     h.state_mut().state.training.lr = 1e6;

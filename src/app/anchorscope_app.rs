@@ -63,6 +63,8 @@ pub struct AnchorscopeApp {
     pub view: ImageView,
     /// The trainer thread's handle and what it reported (the Training tab).
     pub training: TrainingRuntime,
+    /// The hover read-out shown in the last frame (None when no anchor is hovered).
+    pub hover_read_out: Option<String>,
     exports: PlotExports,
     pending_png: Vec<(PathBuf, egui::Rect)>,
     undo: Vec<AppState>,
@@ -141,6 +143,7 @@ impl AnchorscopeApp {
             error: None,
             view,
             training,
+            hover_read_out: None,
             exports: PlotExports::new(export_dir),
             pending_png: Vec::new(),
             undo: Vec::new(),
@@ -359,12 +362,20 @@ impl eframe::App for AnchorscopeApp {
                             &ins.class_names,
                         );
                     }
+                    self.hover_read_out = None;
                     if let Some(i) = self.view.hovered {
+                        let model = live.as_deref().zip(self.training.preview.as_ref()).map(
+                            |(probs, p)| crate::app::image_view::ModelScores {
+                                probs,
+                                step: p.step,
+                            },
+                        );
                         let text = self.view.hover_text(
                             &ins,
                             &self.state.overlay,
                             i,
                             self.state.lab.prior_prob,
+                            model,
                         );
                         egui::Tooltip::always_open(
                             ctx.clone(),
@@ -372,7 +383,8 @@ impl eframe::App for AnchorscopeApp {
                             egui::Id::unique("anchor-hover"),
                             egui::PopupAnchor::Pointer,
                         )
-                        .show(|ui| ui.label(egui::RichText::new(text).monospace()));
+                        .show(|ui| ui.label(egui::RichText::new(&text).monospace()));
+                        self.hover_read_out = Some(text);
                     }
                     if let Some(g) = self.view.selected_gt {
                         crate::app::chrome::selected_gt_ui(&ctx, &ins, g);

@@ -16,6 +16,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
         "overlay: assignment, max IoU, sampler pick, loss weight",
     ),
     ("Space", "start / pause training"),
+    ("Ctrl+S", "save a checkpoint (Training tab)"),
     ("T", "dark / light theme"),
     ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo a settings change"),
     ("F1", "this help"),

@@ -1,10 +1,12 @@
-//! The command line (clap): `gui` (the default), `loss`, `inspect`, `bench`.
+//! The command line (clap): `gui` (the default), `loss`, `inspect`, `bench`, `bench-ui`,
+//! `train`.
 //!
 //! Every command returns an error on bad input; [`main`] prints it as one line on stderr
 //! (`anchorscope: error: ...`) and exits with status 2. Nothing the user owns is ever written.
 
 mod bench;
 mod bench_ui;
+mod bench_ui_training;
 mod inspect;
 mod loss;
 mod train;
@@ -34,6 +36,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Print the performance figures, each next to its reference.
     Bench(bench::BenchArgs),
+    /// UI frame time (p50 / p95 / max) of the headless app while a run trains.
+    BenchUi(bench_ui_training::BenchUiArgs),
     /// Train the detector headless; writes metrics, config, checkpoint and evaluation.
     Train(train::TrainArgs),
 }
@@ -48,6 +52,7 @@ pub fn main() -> i32 {
         Some(Command::Loss(args)) => loss::run(&args),
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::BenchUi(args)) => bench_ui_training::run(&args),
         Some(Command::Train(args)) => train::run(&args),
     };
     match result {

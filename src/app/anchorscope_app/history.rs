@@ -41,6 +41,14 @@ impl AnchorscopeApp {
         {
             self.training.toggle(&self.state, nc);
         }
+        // Ctrl+S saves a checkpoint while the Training tab is open (no other use of S)
+        if self.state.tab == crate::app::state::Tab::Training
+            && self.training.has_run()
+            && ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::S))
+        {
+            self.training
+                .open_dialog(crate::app::panels::training::CheckpointAction::Save);
+        }
         let (redo, undo, next, prev, fit, help, theme, modes) = ctx.input_mut(|i| {
             (
                 i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z)

@@ -7,8 +7,9 @@ use crate::app::panels::PanelContext;
 use crate::app::state::{AppState, SamplerChoice};
 use crate::losses::classification::ClsLoss;
 use crate::losses::regression::RegLoss;
+use crate::train::{BackendChoice, OptimizerKind};
 
-/// Loss, sampler, regression loss, learning rate, weighting, batch. Changes reach a running
+/// Loss, sampler, regression loss, learning rate, optimizer, weighting, batch. Changes reach a running
 /// trainer as `SetConfig` (the app compares the settings every frame).
 pub fn settings_ui(ui: &mut egui::Ui, s: &mut TrainingSettings) {
     egui::Grid::new("training_knobs")
@@ -78,6 +79,8 @@ pub fn settings_ui(ui: &mut egui::Ui, s: &mut TrainingSettings) {
                     .custom_formatter(|v, _| format!("{v:.2e}")),
             );
             ui.end_row();
+            optimizer_ui(ui, s);
+            backend_ui(ui, s);
             ui.label("w_cls");
             ui.add_enabled(
                 !s.weighting.guided,
@@ -107,6 +110,70 @@ pub fn settings_ui(ui: &mut egui::Ui, s: &mut TrainingSettings) {
         "Changes apply from the next step of a running model; anchor settings and the seed \
          apply to a new run. A constant rate follows the warm-up.",
     );
+}
+
+/// Compute backend choice (a grid row).
+fn backend_ui(ui: &mut egui::Ui, s: &mut TrainingSettings) {
+    let label = |b: BackendChoice| match b {
+        BackendChoice::Auto => "auto",
+        BackendChoice::Cpu => "CPU",
+        BackendChoice::Gpu => "GPU (wgpu)",
+    };
+    ui.label("Backend");
+    egui::ComboBox::from_id_salt("training_backend")
+        .selected_text(label(s.backend))
+        .show_ui(ui, |ui| {
+            for b in [BackendChoice::Auto, BackendChoice::Cpu, BackendChoice::Gpu] {
+                ui.selectable_value(&mut s.backend, b, label(b));
+            }
+        })
+        .response
+        .on_hover_text(
+            "auto: the GPU on a hardware adapter, the CPU on a software one (lavapipe) or none. \
+             The run moves between backends at the next step.",
+        );
+    ui.end_row();
+}
+
+/// Optimizer choice and its momentum or betas (grid rows).
+fn optimizer_ui(ui: &mut egui::Ui, s: &mut TrainingSettings) {
+    let label = |k: OptimizerKind| match k {
+        OptimizerKind::Sgd => "SGD",
+        OptimizerKind::Adamw => "AdamW",
+    };
+    ui.label("Optimizer");
+    egui::ComboBox::from_id_salt("training_optimizer")
+        .selected_text(label(s.optimizer))
+        .show_ui(ui, |ui| {
+            for k in [OptimizerKind::Sgd, OptimizerKind::Adamw] {
+                ui.selectable_value(&mut s.optimizer, k, label(k));
+            }
+        })
+        .response
+        .on_hover_text(
+            "SGD with momentum and L2 weight decay, or AdamW (decoupled weight decay; \
+             try a rate near 1e-3)",
+        );
+    ui.end_row();
+    match s.optimizer {
+        OptimizerKind::Sgd => {
+            ui.label("  momentum");
+            ui.add(egui::Slider::new(&mut s.momentum, 0.0..=0.99).text("momentum"));
+            ui.end_row();
+        }
+        OptimizerKind::Adamw => {
+            ui.label("  beta1");
+            ui.add(egui::Slider::new(&mut s.adam_betas[0], 0.0..=0.99).text("beta1"));
+            ui.end_row();
+            ui.label("  beta2");
+            ui.add(
+                egui::Slider::new(&mut s.adam_betas[1], 0.9..=0.9999)
+                    .text("beta2")
+                    .max_decimals(4),
+            );
+            ui.end_row();
+        }
+    }
 }
 
 /// Sliders for the parameters of the classification loss (grid rows).

@@ -2,14 +2,22 @@
 //! thread, change its loss, sampler and weights while it runs, and watch its curves, its
 //! histograms, its detections on the image and its held-out AP. Runs are kept and overlaid.
 
+mod checkpoint_io;
 mod controls;
+mod heatmap;
+mod hist_history;
 mod plots;
 mod run;
 mod runtime;
 mod settings;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_controls;
 
+pub use checkpoint_io::{CheckpointAction, CheckpointDialog, PathPicker, rfd_picker};
+pub use heatmap::HeatmapCache;
+pub use hist_history::{HistSets, HistogramHistory};
 pub use plots::{fractions, metric_series};
 pub use run::{LatestHistograms, LivePreview, Run};
 pub use runtime::TrainingRuntime;
@@ -71,20 +79,48 @@ pub fn training_ui(
                     );
                     metric(ui, "training_lr", "learning rate", |m| m.lr, (0.0, false));
                 });
-            egui::CollapsingHeader::new("Histograms (latest step)")
+            egui::CollapsingHeader::new("Histograms: latest step and over time")
                 .id_salt("training_histograms")
                 .default_open(true)
-                .show(ui, |ui| match &rt.histograms {
-                    Some(h) => plots::histograms_ui(ui, h, ctx.exports),
-                    None => {
-                        ui.weak("No step yet.");
-                    }
-                });
+                .show(ui, |ui| histograms_section_ui(ui, ctx, rt));
             egui::CollapsingHeader::new("Detections and evaluation")
                 .id_salt("training_detections")
                 .default_open(true)
                 .show(ui, |ui| controls::detections_ui(ui, state, ctx, rt));
         });
+}
+
+/// The latest step's IoU and p_t bars, then each of the four sets as a heatmap over the
+/// steps (positives left, picked negatives right).
+fn histograms_section_ui(ui: &mut egui::Ui, ctx: &PanelContext, rt: &mut TrainingRuntime) {
+    let Some(h) = &rt.histograms else {
+        ui.weak("No step yet.");
+        return;
+    };
+    plots::histograms_ui(ui, h, ctx.exports);
+    let Some(run) = rt.runs.last() else { return };
+    let history = &run.histograms;
+    ui.separator();
+    ui.label(format!(
+        "Over time ({} steps kept, every {}): colour = share of the step's anchors per bin",
+        history.entries().len(),
+        history.stride()
+    ));
+    let maps = [
+        ("training_heatmap_iou_pos", "IoU, positives", "IoU"),
+        ("training_heatmap_iou_neg", "IoU, picked negatives", "IoU"),
+        ("training_heatmap_p_t_pos", "p_t, positives", "p_t"),
+        ("training_heatmap_p_t_neg", "p_t, picked negatives", "p_t"),
+    ];
+    let cache = &mut rt.heatmaps;
+    for row in 0..2 {
+        ui.columns(2, |cols| {
+            for (k, col) in cols.iter_mut().enumerate() {
+                let set = 2 * row + k;
+                heatmap::heatmap_ui(col, history, set, maps[set], cache, ctx.exports);
+            }
+        });
+    }
 }
 
 /// Start / pause / step / new run, the run's status, divergence and errors.
@@ -134,6 +170,32 @@ fn run_bar_ui(
             rt.evaluate();
         }
     });
+    ui.horizontal_wrapped(|ui| {
+        let idle = !rt.dialog.is_open();
+        if ui
+            .add_enabled(
+                rt.has_run() && idle,
+                egui::Button::new("Save checkpoint..."),
+            )
+            .on_hover_text("Write parameters, optimizer state and settings (Ctrl+S)")
+            .clicked()
+        {
+            rt.open_dialog(CheckpointAction::Save);
+        }
+        if ui
+            .add_enabled(
+                num_classes.is_some() && idle,
+                egui::Button::new("Load checkpoint..."),
+            )
+            .on_hover_text("Continue from a checkpoint of the same model and anchors")
+            .clicked()
+        {
+            rt.open_dialog(CheckpointAction::Load);
+        }
+        if !idle {
+            ui.weak("choosing a file...");
+        }
+    });
     let last = rt.runs.last().and_then(|r| r.metrics.last());
     let what = match rt.state {
         None if rt.runs.is_empty() => "No run yet: press Start (or space).".to_string(),
@@ -150,7 +212,10 @@ fn run_bar_ui(
         _ => ui.label(what),
     };
     if let (Some(r), true) = (rt.runs.last(), rt.has_run()) {
-        ui.weak(&r.name);
+        match &rt.backend {
+            Some(b) => ui.weak(format!("{} on {b}", r.name)),
+            None => ui.weak(&r.name),
+        };
     }
     if let Some((_, msg)) = rt.diverged.clone() {
         ui.colored_label(Color32::from_rgb(230, 60, 60), RichText::new(msg).strong());
@@ -161,6 +226,9 @@ fn run_bar_ui(
         {
             rt.reload_last_good();
         }
+    }
+    if let Some(c) = &rt.checkpoint_status {
+        ui.label(c);
     }
     if let Some(e) = &rt.error {
         ui.colored_label(ui.visuals().error_fg_color, e);

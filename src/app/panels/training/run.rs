@@ -1,5 +1,6 @@
 //! What the Training tab keeps of a run: its curves, the latest histograms, the live preview.
 
+use super::hist_history::HistogramHistory;
 use crate::train::{Detection, StepMetrics};
 use std::sync::Arc;
 
@@ -10,6 +11,8 @@ pub struct Run {
     pub name: String,
     /// Every step's metrics, in step order.
     pub metrics: Vec<StepMetrics>,
+    /// IoU and p_t histograms over the steps (bounded: every k-th step once long).
+    pub histograms: HistogramHistory,
 }
 
 /// The latest binned histograms (see [`HIST_BINS`](crate::train::thread::HIST_BINS)).

@@ -6,7 +6,7 @@ use crate::losses::classification::ClsLoss;
 use crate::losses::regression::RegLoss;
 use crate::losses::weighting::ObjectiveWeighting;
 use crate::sample::SamplerConfig;
-use crate::train::{DetectConfig, LrSchedule, TrainConfig};
+use crate::train::{BackendChoice, DetectConfig, LrSchedule, OptimizerKind, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 /// Classification losses offered for training (names as [`ClsLoss::default_for`] takes).
@@ -41,6 +41,12 @@ pub struct TrainingSettings {
     pub reg_loss: RegLoss,
     /// Base learning rate.
     pub lr: f64,
+    /// SGD or AdamW.
+    pub optimizer: OptimizerKind,
+    /// SGD momentum.
+    pub momentum: f64,
+    /// AdamW `beta1`, `beta2`.
+    pub adam_betas: [f64; 2],
     /// Objective weighting (w_cls, w_reg, guided).
     pub weighting: ObjectiveWeighting,
     /// Images per step.
@@ -59,6 +65,8 @@ pub struct TrainingSettings {
     pub nms_iou: f32,
     /// Draw the live model's detections on the image.
     pub show_detections: bool,
+    /// Compute backend of the run (auto: the GPU on a hardware adapter, else the CPU).
+    pub backend: BackendChoice,
 }
 
 impl Default for TrainingSettings {
@@ -69,6 +77,9 @@ impl Default for TrainingSettings {
             sampler: None,
             reg_loss: t.reg_loss,
             lr: t.lr,
+            optimizer: t.optimizer,
+            momentum: t.momentum,
+            adam_betas: t.adam_betas,
             weighting: t.weighting,
             batch: 4,
             warmup_steps: 50,
@@ -78,6 +89,7 @@ impl Default for TrainingSettings {
             score_thr: 0.3,
             nms_iou: 0.5,
             show_detections: true,
+            backend: BackendChoice::Auto,
         }
     }
 }
@@ -104,6 +116,9 @@ impl TrainingSettings {
             reg_loss: self.reg_loss,
             weighting: self.weighting,
             lr: self.lr,
+            optimizer: self.optimizer,
+            momentum: self.momentum,
+            adam_betas: self.adam_betas,
             batch: self.batch.max(1),
             warmup_steps: self.warmup_steps,
             schedule: LrSchedule::Constant,

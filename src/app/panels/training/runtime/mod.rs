@@ -1,17 +1,23 @@
 //! The app's side of the trainer thread: the handle, the runs' curves and the latest results.
 
+mod events;
+
 use super::TrainingSettings;
+use super::checkpoint_io::{CheckpointAction, CheckpointDialog, PathPicker, rfd_picker};
+use super::heatmap::HeatmapCache;
 use super::run::{LatestHistograms, LivePreview, Run};
 use crate::anchors::AnchorConfig;
 use crate::app::state::{AppState, DatasetSettings};
 use crate::app::worker::open_dataset;
 use crate::data::{Dataset, SyntheticDataset};
 use crate::model::ModelConfig;
-use crate::train::thread::{EVAL_IMAGES, HIST_BINS};
+use crate::train::thread::EVAL_IMAGES;
 use crate::train::{
-    ApSummary, DetectConfig, RunState, TrainConfig, TrainData, TrainerCommand, TrainerEvent,
+    ApSummary, BackendChoice, DetectConfig, RunState, TrainConfig, TrainData, TrainerCommand,
     TrainerHandle,
 };
+
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,14 +43,28 @@ pub struct TrainingRuntime {
     pub metrics_received: u64,
     /// Anchors per image and parameters of the current model.
     pub model_info: Option<(usize, usize)>,
+    /// Latest checkpoint news: saving, saved, loading, loaded.
+    pub checkpoint_status: Option<String>,
+    /// The save / load file dialog.
+    pub dialog: CheckpointDialog,
+    /// Textures of the histogram heatmaps.
+    pub(super) heatmaps: HeatmapCache,
+    /// The backend the trainer reported ("cpu" or "gpu: adapter").
+    pub backend: Option<String>,
     sent_config: Option<TrainConfig>,
+    sent_backend: Option<BackendChoice>,
     sent_preview: Option<(usize, DetectConfig)>,
     run_data: Option<(DatasetSettings, AnchorConfig)>,
 }
 
 impl TrainingRuntime {
-    /// No run yet; `ctx` is woken by the trainer thread.
+    /// No run yet; `ctx` is woken by the trainer thread. File dialogs are rfd's.
     pub fn new(ctx: egui::Context) -> Self {
+        Self::with_picker(ctx, rfd_picker())
+    }
+
+    /// No run yet; checkpoint paths come from `picker` (tests pass one that needs no user).
+    pub fn with_picker(ctx: egui::Context, picker: PathPicker) -> Self {
         Self {
             handle: None,
             wake: ctx,
@@ -57,7 +77,12 @@ impl TrainingRuntime {
             error: None,
             metrics_received: 0,
             model_info: None,
+            checkpoint_status: None,
+            dialog: CheckpointDialog::new(picker),
+            heatmaps: HeatmapCache::default(),
+            backend: None,
             sent_config: None,
+            sent_backend: None,
             sent_preview: None,
             run_data: None,
         }
@@ -109,9 +134,44 @@ impl TrainingRuntime {
         self.eval = None;
         self.diverged = None;
         self.error = None;
+        self.checkpoint_status = None;
         self.sent_config = None;
+        self.sent_backend = None;
+        self.backend = None;
         self.sent_preview = None;
         self.run_data = None;
+    }
+
+    /// Opens the save (needs a run) or load file dialog without blocking.
+    pub fn open_dialog(&mut self, action: CheckpointAction) {
+        if action == CheckpointAction::Save && !self.has_run() {
+            self.error = Some("no run to save: start or step one first".into());
+            return;
+        }
+        self.dialog.open(action, self.wake.clone());
+    }
+
+    /// Asks the trainer to write a checkpoint to `path`.
+    pub fn save_checkpoint(&mut self, path: PathBuf) {
+        if !self.has_run() {
+            self.error = Some("no run to save: start or step one first".into());
+            return;
+        }
+        self.checkpoint_status = Some(format!("Saving {}...", path.display()));
+        self.command(TrainerCommand::Save(path));
+    }
+
+    /// Asks the trainer to load the checkpoint at `path` (a new trainer thread first if there
+    /// is none).
+    pub fn load_checkpoint(&mut self, state: &AppState, num_classes: usize, path: PathBuf) {
+        self.ensure_thread(state, num_classes);
+        self.checkpoint_status = Some(format!("Loading {}...", path.display()));
+        self.command(TrainerCommand::Load(path));
+    }
+
+    /// The configuration last sent to the trainer (at the start or by `SetConfig`).
+    pub fn sent_config(&self) -> Option<&TrainConfig> {
+        self.sent_config.as_ref()
     }
 
     /// Asks for AP on the held-out images.
@@ -160,7 +220,7 @@ impl TrainingRuntime {
         ));
         self.runs.push(Run {
             name: format!("run {}: {}", self.runs.len() + 1, s.loss_label()),
-            metrics: Vec::new(),
+            ..Run::default()
         });
         self.state = Some(RunState::Paused);
         self.error = None;
@@ -177,7 +237,13 @@ impl TrainingRuntime {
     }
 
     /// Sends changed settings (`SetConfig`) and the preview image to a live run.
+    /// Also acts on a path the file dialog returned.
     pub fn sync(&mut self, state: &AppState, num_classes: usize) {
+        match self.dialog.poll() {
+            Some((CheckpointAction::Save, path)) => self.save_checkpoint(path),
+            Some((CheckpointAction::Load, path)) => self.load_checkpoint(state, num_classes, path),
+            None => {}
+        }
         let Some((_, anchors)) = &self.run_data else {
             return;
         };
@@ -190,6 +256,11 @@ impl TrainingRuntime {
         if self.sent_config.as_ref() != Some(&cfg) {
             self.sent_config = Some(cfg.clone());
             self.command(TrainerCommand::SetConfig(Box::new(cfg)));
+        }
+        if self.sent_backend != Some(state.training.backend) {
+            self.sent_backend = Some(state.training.backend);
+            self.backend = None;
+            self.command(TrainerCommand::SetBackend(state.training.backend));
         }
         let want = (state.image_index, state.training.detect());
         if self.matches_screen(state) && self.sent_preview.as_ref() != Some(&want) {
@@ -217,78 +288,11 @@ impl TrainingRuntime {
         }
     }
 
-    pub(super) fn on_event(&mut self, ev: TrainerEvent) {
-        match ev {
-            TrainerEvent::Ready { anchors, params } => self.model_info = Some((anchors, params)),
-            TrainerEvent::Metrics(m) => {
-                self.metrics_received += 1;
-                if let Some(r) = self.runs.last_mut() {
-                    r.metrics.push(m);
-                }
-            }
-            TrainerEvent::Histograms {
-                step,
-                iou_pos,
-                iou_picked_neg,
-                p_t_pos,
-                p_t_neg,
-            } => {
-                debug_assert_eq!(iou_pos.len(), HIST_BINS);
-                let sets = [iou_pos, iou_picked_neg, p_t_pos, p_t_neg];
-                self.histograms = Some(LatestHistograms { step, sets });
-            }
-            TrainerEvent::Preview {
-                step,
-                index,
-                probs,
-                detections,
-            } => {
-                self.preview = Some(LivePreview {
-                    step,
-                    index,
-                    probs,
-                    detections,
-                });
-            }
-            TrainerEvent::Evaluated { step, ap } => self.eval = Some((step, ap)),
-            TrainerEvent::Saved(_) | TrainerEvent::Backend(_) => {}
-            TrainerEvent::Loaded { step, .. } | TrainerEvent::Reloaded { step } => {
-                if let Some(r) = self.runs.last_mut() {
-                    r.metrics.retain(|m| m.step < step);
-                }
-            }
-            TrainerEvent::Error(e) => self.error = Some(e),
-            TrainerEvent::Diverged {
-                step,
-                component,
-                value,
-            } => {
-                let cfg = self.sent_config.as_ref();
-                let loss = match component {
-                    "loss_reg" => cfg.map(|c| c.reg_loss.name()),
-                    _ => cfg.map(|c| c.cls_loss.name()),
-                };
-                let what = if value.is_finite() {
-                    format!("exploded to {value:.3e}")
-                } else {
-                    format!("is {value} (not finite)")
-                };
-                let msg = format!(
-                    "Diverged at step {step}: {component} {what} (loss: {}). Training paused.",
-                    loss.unwrap_or("?")
-                );
-                self.diverged = Some((step, msg));
-            }
-            TrainerEvent::State(s) => {
-                self.state = Some(s);
-                if s == RunState::Stopped {
-                    self.handle = None;
-                    self.run_data = None;
-                    if self.runs.last().is_some_and(|r| r.metrics.is_empty()) {
-                        self.runs.pop();
-                    }
-                }
-            }
+    /// Drops the curves and histograms of step `step` on (the model goes on from there).
+    fn truncate_run(&mut self, step: u64) {
+        if let Some(r) = self.runs.last_mut() {
+            r.metrics.retain(|m| m.step < step);
+            r.histograms.truncate_from(step);
         }
     }
 }
