@@ -280,6 +280,11 @@ fn apply_spec(state: &mut AppState, spec: &str) {
 }
 
 impl eframe::App for AnchorscopeApp {
+    /// The panels' fill: the panels themselves are drawn unfilled ([`crate::app::chrome::unfilled`]).
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        visuals.panel_fill.to_normalized_gamma_f32()
+    }
+
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.drain_events();
         self.schedule();
@@ -310,13 +315,17 @@ impl eframe::App for AnchorscopeApp {
             exports: &self.exports,
         };
         crate::app::chrome::status_bar_ui(ui, self);
+        let style = ui.style().clone();
+        let side = crate::app::chrome::unfilled(egui::Frame::side_top_panel(&style));
         egui::Panel::left("dataset")
+            .frame(side)
             .default_size(250.0)
             .resizable(true)
             .show(ui, |ui| {
                 panels::dataset::dataset_ui(ui, &mut self.state, &pctx);
             });
         egui::Panel::right("tabs")
+            .frame(side)
             .default_size(430.0)
             .resizable(true)
             .show(ui, |ui| {
@@ -343,7 +352,8 @@ impl eframe::App for AnchorscopeApp {
                     ),
                 }
             });
-        egui::CentralPanel::default().show(ui, |ui| {
+        let central = crate::app::chrome::unfilled(egui::Frame::central_panel(&style));
+        egui::CentralPanel::default().frame(central).show(ui, |ui| {
             crate::app::chrome::overlay_bar_ui(ui, &mut self.state);
             match self.inspection.clone() {
                 Some(ins) => {

@@ -22,9 +22,17 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("F1", "this help"),
 ];
 
+/// `frame` without its fill. The app clears the window to the panel colour
+/// ([`eframe::App::clear_color`]), so filling every panel again only costs fill rate, which
+/// is what a software rasterizer (lavapipe) runs short of: about 40% of a frame there.
+pub fn unfilled(frame: egui::Frame) -> egui::Frame {
+    frame.fill(egui::Color32::TRANSPARENT)
+}
+
 /// The status bar at the bottom.
 pub fn status_bar_ui(ui: &mut egui::Ui, app: &AnchorscopeApp) {
-    egui::Panel::bottom("status").show(ui, |ui| {
+    let frame = unfilled(egui::Frame::side_top_panel(ui.style()));
+    egui::Panel::bottom("status").frame(frame).show(ui, |ui| {
         ui.horizontal(|ui| {
             match &app.dataset {
                 Some(d) => ui.label(format!("{} ({} images)", d.name, d.len)),

@@ -56,7 +56,7 @@ impl Offscreen {
     }
 
     /// Uploads textures, tessellates and renders one frame, and waits for the GPU.
-    fn render(&self, ctx: &egui::Context, out: egui::FullOutput) -> Result<()> {
+    fn render(&self, ctx: &egui::Context, out: egui::FullOutput, clear: [f32; 4]) -> Result<()> {
         let mut renderer = self.rs.renderer.write();
         let (device, queue) = (&self.rs.device, &self.rs.queue);
         for (id, deltas) in &out.textures_delta.set {
@@ -95,7 +95,12 @@ impl Offscreen {
                         view: &view,
                         resolve_target: None,
                         ops: wgpu::Operations {
-                            load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                            load: wgpu::LoadOp::Clear(wgpu::Color {
+                                r: clear[0] as f64,
+                                g: clear[1] as f64,
+                                b: clear[2] as f64,
+                                a: clear[3] as f64,
+                            }),
                             store: wgpu::StoreOp::Store,
                         },
                         depth_slice: None,
@@ -148,7 +153,8 @@ pub fn run(args: &BenchUiArgs) -> Result<()> {
         let t = Instant::now();
         let _ = ctx.run_logic(&raw, |c| app.logic(c, &mut frame));
         let out = ctx.run_ui(raw, |ui| app.ui(ui, &mut frame));
-        gpu.render(&ctx, out)?;
+        let clear = app.clear_color(&ctx.global_style().visuals);
+        gpu.render(&ctx, out, clear)?;
         Ok(t.elapsed().as_secs_f64() * 1e3)
     };
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -31,9 +31,11 @@ impl ImageView {
             self.texture = Some((key, tex));
         }
         let painter = ui.painter_at(rect);
-        painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color);
         let img_rect =
             Rect::from_min_max(self.to_screen(rect, Vec2::ZERO), self.to_screen(rect, size));
+        for r in letterbox(rect, img_rect) {
+            painter.rect_filled(r, 0.0, ui.visuals().extreme_bg_color);
+        }
         if let Some((_, tex)) = &self.texture {
             painter.image(
                 tex.id(),
@@ -153,4 +155,26 @@ impl ImageView {
             });
         });
     }
+}
+
+/// The parts of `view` that `image` does not cover (at most four bands), so the dark
+/// backdrop is not painted under the image: fill rate is what a software rasterizer lacks.
+pub(super) fn letterbox(view: Rect, image: Rect) -> Vec<Rect> {
+    let inner = view.intersect(image);
+    if !inner.is_positive() {
+        return vec![view];
+    }
+    let bands = [
+        Rect::from_min_max(view.min, pos2(view.max.x, inner.min.y)),
+        Rect::from_min_max(pos2(view.min.x, inner.max.y), view.max),
+        Rect::from_min_max(
+            pos2(view.min.x, inner.min.y),
+            pos2(inner.min.x, inner.max.y),
+        ),
+        Rect::from_min_max(
+            pos2(inner.max.x, inner.min.y),
+            pos2(view.max.x, inner.max.y),
+        ),
+    ];
+    bands.into_iter().filter(|r| r.is_positive()).collect()
 }

@@ -57,3 +57,19 @@ fn hover_read_out_names_prior_or_live_model() {
     let (p, source) = anchor_score(&ins, pos, 0.01, Some(short));
     assert_eq!((p, source.as_str()), (0.01, "prior pi, untrained"));
 }
+
+#[test]
+fn letterbox_covers_the_view_but_not_the_image() {
+    use egui::{Rect, pos2};
+    let view = Rect::from_min_max(pos2(0.0, 0.0), pos2(100.0, 80.0));
+    let image = Rect::from_min_max(pos2(20.0, 10.0), pos2(70.0, 60.0));
+    let bands = draw::letterbox(view, image);
+    let area: f32 = bands.iter().map(|r| r.area()).sum();
+    assert_eq!(area, view.area() - image.area());
+    assert!(bands.iter().all(|b| !b.intersects(image.shrink(0.01))));
+    // an image larger than the view leaves nothing; one outside it leaves the whole view
+    let big = Rect::from_min_max(pos2(-10.0, -10.0), pos2(200.0, 200.0));
+    assert!(draw::letterbox(view, big).is_empty());
+    let away = Rect::from_min_max(pos2(300.0, 300.0), pos2(400.0, 400.0));
+    assert_eq!(draw::letterbox(view, away), vec![view]);
+}

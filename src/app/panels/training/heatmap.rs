@@ -84,6 +84,7 @@ pub fn heatmap_ui(
     let width = (last - first) as f64 + dx;
     ui.label(egui::RichText::new(title).small().strong());
     let resp = Plot::new(id)
+        .show_background(false) // see chrome::unfilled: fill rate on lavapipe
         .height(HEIGHT)
         .x_axis_label("step")
         .y_axis_label(y_label)

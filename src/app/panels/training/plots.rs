@@ -85,6 +85,7 @@ fn lines_plot(
     lines: Vec<(Series, Color32)>,
 ) {
     let mut plot = Plot::new(id)
+        .show_background(false) // see chrome::unfilled: fill rate on lavapipe
         .height(HEIGHT)
         .legend(Legend::default())
         .x_axis_label("step")
@@ -208,6 +209,7 @@ pub fn hist_plot(
         })
         .collect();
     let resp = Plot::new(id)
+        .show_background(false) // see chrome::unfilled: fill rate on lavapipe
         .height(HEIGHT)
         .legend(Legend::default())
         .x_axis_label(x_label)
