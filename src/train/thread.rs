@@ -154,17 +154,6 @@ pub struct TrainData {
     pub held_out: Arc<dyn Dataset>,
 }
 
-/// Lowers the calling thread's scheduling priority (Linux: nice 10 for this thread only), so
-/// a trainer never takes a core the UI needs. Best effort; nothing happens elsewhere.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: plain syscalls on the calling thread's id; failure is ignored.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 19);
-    }
-}
-
 /// The UI's end of a trainer thread. Dropping it ends the thread after its current step.
 pub struct TrainerHandle {
     commands: Sender<TrainerCommand>,
@@ -208,19 +197,7 @@ impl TrainerHandle {
                         }
                     }
                 };
-                // Leave one core to the UI (and to a software rasterizer drawing it), and
-                // let the UI win whenever both want a core.
-                lower_priority();
-                let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-                match rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads.saturating_sub(1).max(1))
-                    .thread_name(|i| format!("anchorscope-trainer-{i}"))
-                    .start_handler(|_| lower_priority())
-                    .build()
-                {
-                    Ok(pool) => pool.install(work),
-                    Err(_) => work(),
-                }
+                background::run_in_background(work);
             })
             .expect("spawn the trainer thread");
         Self {
@@ -316,6 +293,7 @@ impl Outbox {
     }
 }
 
+mod background;
 mod snapshot;
 mod worker;
 use worker::Worker;

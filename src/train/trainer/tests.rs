@@ -2,6 +2,7 @@
 //! against the CPU.
 
 use super::*;
+use crate::train::backend_choice::BackendChoice;
 
 fn tiny() -> (TrainConfig, ModelConfig, Arc<dyn Dataset>) {
     let mut cfg = TrainConfig {
