@@ -96,11 +96,10 @@ impl GpuEngine {
         let up = |be: &mut GpuBackend, bufs: &[Vec<f32>]| -> Vec<GpuTensor> {
             bufs.iter()
                 .map(|b| {
-                    let mut t = be.zeros([1, 1, 1, b.len()]);
+                    let t = be.zeros([1, 1, 1, b.len()]);
                     if !b.is_empty() {
                         be.write(&t, b);
                     }
-                    t.shape = [1, 1, 1, b.len()];
                     t
                 })
                 .collect()

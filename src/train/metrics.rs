@@ -34,6 +34,23 @@ pub const CSV_HEADER: &str =
     "step,loss_total,loss_cls,loss_reg,num_pos,num_neg,share_pos,grad_norm,lr,step_ms";
 
 impl StepMetrics {
+    /// The figures of step `step` from its objective, before backward (gradient norm and
+    /// step time 0 until known).
+    pub fn of_objective(step: u64, o: &crate::train::objective::ObjectiveOutput, lr: f64) -> Self {
+        Self {
+            step,
+            loss_total: o.total,
+            loss_cls: o.loss_cls,
+            loss_reg: o.loss_reg,
+            num_pos: o.num_pos,
+            num_neg: o.num_neg_used,
+            share_pos: o.share_pos(),
+            grad_norm: 0.0,
+            lr,
+            step_ms: 0.0,
+        }
+    }
+
     /// One CSV row (no newline), columns as [`CSV_HEADER`]; floats in Rust's shortest
     /// round-trip form (`NaN`, `inf` for non-finite values).
     pub fn csv_row(&self) -> String {

@@ -198,18 +198,7 @@ impl Trainer {
             seed,
         )?;
         let lr = self.cfg.lr_at(self.step);
-        let mut metrics = StepMetrics {
-            step: self.step,
-            loss_total: o.total,
-            loss_cls: o.loss_cls,
-            loss_reg: o.loss_reg,
-            num_pos: o.num_pos,
-            num_neg: o.num_neg_used,
-            share_pos: o.share_pos(),
-            grad_norm: 0.0,
-            lr,
-            step_ms: 0.0,
-        };
+        let mut metrics = StepMetrics::of_objective(self.step, &o, lr);
         if metrics.divergence().is_none() {
             let grads = self.grads.get_or_insert_with(|| out.zeros_like());
             unflatten_outputs_into(&o.grad_logits, &o.grad_deltas, grads);

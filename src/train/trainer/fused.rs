@@ -79,16 +79,8 @@ impl Trainer {
         }
         let lr = self.cfg.lr_at(self.step);
         let mut metrics = StepMetrics {
-            step: self.step,
-            loss_total: o.total,
-            loss_cls: o.loss_cls,
-            loss_reg: o.loss_reg,
-            num_pos: o.num_pos,
-            num_neg: o.num_neg_used,
-            share_pos: o.share_pos(),
             grad_norm: sums.grad_sumsq.sqrt(),
-            lr,
-            step_ms: 0.0,
+            ..StepMetrics::of_objective(self.step, &o, lr)
         };
         if metrics.divergence().is_none() {
             self.optimizer_step(lr as f32);

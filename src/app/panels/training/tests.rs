@@ -52,8 +52,8 @@ fn settings_make_a_valid_config() {
     }
 }
 
-/// A 64 x 64 synthetic dataset, batch 2.
-fn tiny_state() -> AppState {
+/// A 64 x 64 synthetic dataset, batch 2, no warm-up (also used by `tests_controls`).
+pub(super) fn tiny_state() -> AppState {
     let mut state = AppState::default();
     state.dataset.synthetic.width = 64;
     state.dataset.synthetic.height = 64;

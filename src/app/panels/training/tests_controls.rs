@@ -1,6 +1,7 @@
 //! Tests of the histogram history and heatmaps, the optimizer choice and checkpoint save /
 //! load through the tab's buttons (with a file picker that needs no user).
 
+use super::tests::tiny_state;
 use super::*;
 use crate::app::panels::test_support::inspection;
 use crate::app::plot_export::PlotExports;
@@ -61,18 +62,6 @@ fn histogram_history_is_bounded_even_and_truncates() {
 struct Tab {
     state: AppState,
     rt: TrainingRuntime,
-}
-
-/// A 64 x 64 dataset, batch 2, no warm-up.
-fn tiny_state() -> AppState {
-    let mut state = AppState::default();
-    state.dataset.synthetic.width = 64;
-    state.dataset.synthetic.height = 64;
-    state.dataset.synthetic.size_range = [12.0, 40.0];
-    state.dataset.len = 50;
-    state.training.batch = 2;
-    state.training.warmup_steps = 0;
-    state
 }
 
 /// The Training tab (with 3 classes) in a harness; each frame drains and syncs the runtime
