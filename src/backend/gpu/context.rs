@@ -1,6 +1,9 @@
 //! The reusable wgpu context: device, queue, adapter info and every compute pipeline,
 //! created once.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use wgpu::util::DeviceExt;
 
 /// Threads per workgroup of the 1-D kernels (elementwise, resize, optimizer).
@@ -132,6 +135,26 @@ impl Kernels {
     }
 }
 
+/// What a dispatch binds: the pipeline, the parameter bytes and the storage buffers (wgpu
+/// compares pipelines and buffers by identity).
+#[derive(PartialEq, Eq, Hash)]
+struct BindKey {
+    pipeline: wgpu::ComputePipeline,
+    params: Vec<u8>,
+    bufs: Vec<wgpu::Buffer>,
+}
+
+/// Bind groups (each with its uniform buffer) kept between dispatches: a training step
+/// repeats the same dispatches on the same buffers, so after the first step almost every
+/// dispatch finds its bind group here instead of creating a buffer and a bind group.
+#[derive(Default)]
+struct BindCache {
+    groups: HashMap<BindKey, wgpu::BindGroup>,
+}
+
+/// Most bind groups kept; the cache starts over when full (keys pin their buffers).
+const BIND_CACHE_MAX: usize = 4096;
+
 /// A wgpu device and queue with all pipelines of the backend, created once and shared.
 pub struct GpuContext {
     /// The device the buffers and pipelines live on.
@@ -142,6 +165,7 @@ pub struct GpuContext {
     pub info: wgpu::AdapterInfo,
     /// All compute pipelines.
     pub kernels: Kernels,
+    binds: Mutex<BindCache>,
 }
 
 impl GpuContext {
@@ -172,6 +196,7 @@ impl GpuContext {
             queue,
             info,
             kernels,
+            binds: Mutex::default(),
         }
     }
 
@@ -205,18 +230,9 @@ impl GpuContext {
             .expect("wgpu poll");
     }
 
-    /// Records one dispatch of `k` with `params` at binding 0 and `bufs` at 1, 2, ...
-    pub(crate) fn dispatch(
-        &self,
-        enc: &mut wgpu::CommandEncoder,
-        k: &Kernel,
-        params: &[u8],
-        bufs: &[&wgpu::Buffer],
-        groups: [u32; 3],
-    ) {
-        if groups.contains(&0) {
-            return;
-        }
+    /// A bind group for `k`: a new uniform buffer holding `params` at binding 0, `bufs` at
+    /// 1, 2, ...
+    fn bind_group(&self, k: &Kernel, params: &[u8], bufs: &[&wgpu::Buffer]) -> wgpu::BindGroup {
         let uniform = self
             .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -232,11 +248,46 @@ impl GpuContext {
             binding: i as u32 + 1,
             resource: b.as_entire_binding(),
         }));
-        let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: None,
             layout: &k.layout,
             entries: &entries,
-        });
+        })
+    }
+
+    /// Bind groups currently cached (for tests).
+    pub fn cached_bind_groups(&self) -> usize {
+        self.binds.lock().map_or(0, |c| c.groups.len())
+    }
+
+    /// Records one dispatch of `k` with `params` at binding 0 and `bufs` at 1, 2, ...
+    /// (the bind group comes from the cache when this exact dispatch ran before).
+    pub(crate) fn dispatch(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        k: &Kernel,
+        params: &[u8],
+        bufs: &[&wgpu::Buffer],
+        groups: [u32; 3],
+    ) {
+        if groups.contains(&0) {
+            return;
+        }
+        let key = BindKey {
+            pipeline: k.pipeline.clone(),
+            params: params.to_vec(),
+            bufs: bufs.iter().map(|&b| b.clone()).collect(),
+        };
+        let mut cache = self.binds.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.groups.len() >= BIND_CACHE_MAX && !cache.groups.contains_key(&key) {
+            cache.groups.clear();
+        }
+        let bind = cache
+            .groups
+            .entry(key)
+            .or_insert_with(|| self.bind_group(k, params, bufs))
+            .clone();
+        drop(cache);
         let mut pass = enc.begin_compute_pass(&Default::default());
         pass.set_pipeline(&k.pipeline);
         pass.set_bind_group(0, &bind, &[]);

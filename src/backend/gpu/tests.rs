@@ -262,3 +262,21 @@ fn zero_and_pool_reuse_buffers() {
     assert_eq!((pool.idle(), u.len()), (0, 24));
     eprintln!("adapter: {} (software: {})", c.info.name, c.is_software());
 }
+
+#[test]
+fn repeated_dispatches_reuse_their_bind_group() {
+    // A context of its own: other tests share the static one concurrently.
+    let Some(_) = ctx() else { return };
+    let c = GpuContext::new().expect("a second context on the same adapter");
+    let x = rand_tensor([1, 2, 3, 4], 9);
+    let (a, b) = (up(&c, &x), up(&c, &x));
+    let relu = |t: &GpuTensor| run(&c, |e| ge::record_relu_inplace(&c, e, t));
+    relu(&a);
+    relu(&a);
+    assert_eq!(c.cached_bind_groups(), 1, "same kernel, params and buffer");
+    relu(&b);
+    assert_eq!(c.cached_bind_groups(), 2, "another buffer is another bind group");
+    let want = ce::relu_forward(&x);
+    assert_close("relu twice through the cache", &a.download_vec(&c), &want.data);
+    assert_close("relu on the other buffer", &b.download_vec(&c), &want.data);
+}
