@@ -9,10 +9,12 @@
 
 pub mod cpu;
 pub mod gpu;
+pub mod head_loss;
 pub mod tensor;
 
 use cpu::ConvGeom;
 use cpu::optim::{AdamWConfig, SgdConfig};
+use head_loss::{AnchorTargets, HeadLevel, HeadLossSpec};
 use tensor::Tensor;
 
 /// The ops training needs, over the backend's own tensor type [`Backend::Buf`].
@@ -24,6 +26,8 @@ pub trait Backend {
     type Buf;
     /// Winner indices of an adaptive max pool (one per output element).
     type Idx;
+    /// A step's per-anchor targets for [`Backend::head_loss`].
+    type Targets;
 
     /// A short name for logs and metrics ("cpu", "gpu").
     fn name(&self) -> &'static str;
@@ -82,6 +86,35 @@ pub trait Backend {
     fn max_pool_add(&mut self, x: &Self::Buf, dst: &mut Self::Buf, alpha: f32, idx: &mut Self::Idx);
     /// Backward of [`Backend::max_pool_add`] (with alpha 1): `dx[winner] += dy`.
     fn max_pool_backward(&mut self, dy: &Self::Buf, idx: &Self::Idx, dx: &mut Self::Buf);
+
+    /// Puts a step's per-anchor targets on the backend (reusing `dst` when the size fits).
+    fn set_targets(&mut self, t: &AnchorTargets, dst: &mut Option<Self::Targets>);
+    /// Floats the `partials` buffer of [`Backend::head_loss`] needs for `n_anchors` anchors.
+    fn loss_partials_len(&self, n_anchors: usize) -> usize;
+    /// The per-anchor loss kernels on one pyramid level (see [`head_loss::head_loss_cpu`]):
+    /// OVERWRITE `grad_cls` / `grad_reg` (resized like `cls` / `reg`) with the weighted loss
+    /// gradients times `scale = (gc, gr)`, and write 5 partial values per anchor.
+    #[allow(clippy::too_many_arguments)]
+    fn head_loss(
+        &mut self,
+        spec: &HeadLossSpec,
+        level: &HeadLevel,
+        cls: &Self::Buf,
+        reg: &Self::Buf,
+        targets: &Self::Targets,
+        grad_cls: &mut Self::Buf,
+        grad_reg: &mut Self::Buf,
+        partials: &mut Self::Buf,
+        scale: (f32, f32),
+    );
+    /// Sums the partial columns of `n_anchors` anchors into `out[offset .. offset + 5]`.
+    fn loss_sums(
+        &mut self,
+        partials: &Self::Buf,
+        n_anchors: usize,
+        out: &mut Self::Buf,
+        offset: usize,
+    );
 
     /// Global L2 norm of `grads`, then scales them so it is at most `max_norm` (PyTorch
     /// `clip_grad_norm_`; a non-finite norm leaves them). Writes the squared norm before

@@ -16,11 +16,9 @@ use std::sync::Arc;
 
 use crate::backend::Backend;
 use crate::backend::cpu::optim::{AdamWConfig, SgdConfig};
-use crate::backend::gpu::loss::{
-    AnchorTargets, GpuAnchorTargets, GpuLossSpec, HeadLevel, PARTIALS_PER_ANCHOR,
-    loss_partials_len, record_head_loss, record_loss_sums,
-};
+use crate::backend::gpu::loss::GpuAnchorTargets;
 use crate::backend::gpu::{GpuBackend, GpuContext, GpuTensor};
+use crate::backend::head_loss::{AnchorTargets, HeadLevel, HeadLossSpec, PARTIALS_PER_ANCHOR};
 use crate::backend::tensor::Tensor;
 use crate::model::{HeadOutputs, Model};
 use crate::train::config::{OptimizerKind, TrainConfig};
@@ -182,35 +180,26 @@ impl GpuEngine {
     pub fn fused_step(
         &mut self,
         x: &Tensor,
-        spec: &GpuLossSpec,
+        spec: &HeadLossSpec,
         targets: &AnchorTargets,
-        (gc, gr): (f32, f32),
+        scale: (f32, f32),
         clip: f64,
     ) -> FusedSums {
         let be = &mut self.be;
         be.upload(x, &mut self.input);
-        be.flush();
-        match &mut self.targets {
-            Some(t) => t.upload(&be.ctx, targets),
-            None => self.targets = Some(GpuAnchorTargets::new(&be.ctx, targets)),
-        }
+        be.set_targets(targets, &mut self.targets);
         self.model.forward_on(be, &self.input, &mut self.out);
-        let total = targets.len();
-        be.resize(&mut self.partials, [1, 1, 1, loss_partials_len(total)]);
         let (a, c) = (
             self.model.config().num_anchors,
             self.model.config().num_classes,
         );
+        let t = self.targets.as_ref().expect("targets uploaded");
         let mut level_start = 0;
         for l in 0..self.out.cls.len() {
-            for (src, dst) in [
-                (&self.out.cls, &mut self.grads.cls),
-                (&self.out.reg, &mut self.grads.reg),
-            ] {
+            for dst in [&mut self.grads.cls, &mut self.grads.reg] {
                 while dst.len() <= l {
                     dst.push(be.zeros([0; 4]));
                 }
-                be.resize(&mut dst[l], src[l].shape);
             }
             let [_, _, h, w] = self.out.cls[l].shape;
             let level = HeadLevel {
@@ -221,31 +210,16 @@ impl GpuEngine {
                 level_start,
                 anchors_per_image: targets.anchors_per_image,
             };
-            let t = self.targets.as_ref().expect("targets uploaded");
-            let (ctx, enc) = be.recorder();
-            let (gcl, grl) = (&self.grads.cls[l], &self.grads.reg[l]);
-            record_head_loss(
-                ctx,
-                enc,
-                spec,
-                &level,
-                &self.out.cls[l],
-                &self.out.reg[l],
-                t,
-                gcl,
-                grl,
-                &self.partials,
-                gc,
-                gr,
-            );
+            let (gc, gr) = (&mut self.grads.cls[l], &mut self.grads.reg[l]);
+            let (oc, or) = (&self.out.cls[l], &self.out.reg[l]);
+            be.head_loss(spec, &level, oc, or, t, gc, gr, &mut self.partials, scale);
             level_start += h * w * a;
         }
         assert_eq!(
             level_start, targets.anchors_per_image,
             "fused step: anchors per image"
         );
-        let (ctx, enc) = be.recorder();
-        record_loss_sums(ctx, enc, &self.partials, total, &self.sums, 0);
+        be.loss_sums(&self.partials, targets.len(), &mut self.sums, 0);
         self.model.zero_grad_on(be);
         self.model.backward_on(be, &self.grads);
         let max = if clip > 0.0 {

@@ -9,6 +9,9 @@ use super::resize::{
     interpolate_nearest_forward,
 };
 use crate::backend::Backend;
+use crate::backend::head_loss::{
+    AnchorTargets, HeadLevel, HeadLossSpec, PARTIALS_PER_ANCHOR, head_loss_cpu, loss_sums_cpu,
+};
 use crate::backend::tensor::Tensor;
 use crate::model::relu_mask_inplace;
 
@@ -20,6 +23,7 @@ pub struct Cpu;
 impl Backend for Cpu {
     type Buf = Tensor;
     type Idx = Vec<u32>;
+    type Targets = AnchorTargets;
 
     fn name(&self) -> &'static str {
         "cpu"
@@ -116,6 +120,44 @@ impl Backend for Cpu {
 
     fn max_pool_backward(&mut self, dy: &Tensor, idx: &Vec<u32>, dx: &mut Tensor) {
         adaptive_max_pool_backward(dy, idx, dx);
+    }
+
+    fn set_targets(&mut self, t: &AnchorTargets, dst: &mut Option<AnchorTargets>) {
+        *dst = Some(t.clone());
+    }
+
+    fn loss_partials_len(&self, n_anchors: usize) -> usize {
+        n_anchors * PARTIALS_PER_ANCHOR
+    }
+
+    fn head_loss(
+        &mut self,
+        spec: &HeadLossSpec,
+        level: &HeadLevel,
+        cls: &Tensor,
+        reg: &Tensor,
+        targets: &AnchorTargets,
+        grad_cls: &mut Tensor,
+        grad_reg: &mut Tensor,
+        partials: &mut Tensor,
+        scale: (f32, f32),
+    ) {
+        let len = self.loss_partials_len(targets.len());
+        if partials.len() < len {
+            partials.reshape_for([1, 1, 1, len]);
+        }
+        let p = &mut partials.data;
+        head_loss_cpu(spec, level, cls, reg, targets, grad_cls, grad_reg, p, scale);
+    }
+
+    fn loss_sums(&mut self, partials: &Tensor, n_anchors: usize, out: &mut Tensor, offset: usize) {
+        if out.len() < offset + PARTIALS_PER_ANCHOR {
+            out.reshape_for([1, 1, 1, offset + PARTIALS_PER_ANCHOR]);
+        }
+        let s = loss_sums_cpu(&partials.data, n_anchors);
+        for (o, v) in out.data[offset..].iter_mut().zip(s) {
+            *o = v as f32;
+        }
     }
 
     fn clip_grad_norm(&mut self, grads: &mut [&mut Tensor], max_norm: f32, sumsq: &mut Tensor) {

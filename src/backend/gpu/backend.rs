@@ -12,6 +12,7 @@ use super::conv::{record_conv2d_backward, record_conv2d_forward};
 use super::elementwise::{
     record_add_scaled, record_relu_inplace, record_relu_mask_inplace, record_scale,
 };
+use super::loss::{GpuAnchorTargets, loss_partials_len, record_head_loss, record_loss_sums};
 use super::optim::{record_adamw_step, record_sgd_step};
 use super::reduce::{partials_len, record_clip_scale, record_grad_sumsq};
 use super::resize::{
@@ -20,6 +21,7 @@ use super::resize::{
 use crate::backend::Backend;
 use crate::backend::cpu::conv::{ConvGeom, conv2d_out_size};
 use crate::backend::cpu::optim::{AdamWConfig, SgdConfig};
+use crate::backend::head_loss::{AnchorTargets, HeadLevel, HeadLossSpec, PARTIALS_PER_ANCHOR};
 use crate::backend::tensor::Tensor;
 
 /// The wgpu backend: a shared [`GpuContext`], the pending encoder and reduction scratch.
@@ -79,6 +81,7 @@ fn bytes(shape: [usize; 4]) -> u64 {
 impl Backend for GpuBackend {
     type Buf = GpuTensor;
     type Idx = GpuTensor;
+    type Targets = GpuAnchorTargets;
 
     fn name(&self) -> &'static str {
         "gpu"
@@ -199,6 +202,51 @@ impl Backend for GpuBackend {
     fn max_pool_backward(&mut self, dy: &GpuTensor, idx: &GpuTensor, dx: &mut GpuTensor) {
         let (ctx, enc) = self.recorder();
         record_max_pool_backward(ctx, enc, dy, idx, dx);
+    }
+
+    fn set_targets(&mut self, t: &AnchorTargets, dst: &mut Option<GpuAnchorTargets>) {
+        self.flush();
+        match dst {
+            Some(g) => g.upload(&self.ctx, t),
+            None => *dst = Some(GpuAnchorTargets::new(&self.ctx, t)),
+        }
+    }
+
+    fn loss_partials_len(&self, n_anchors: usize) -> usize {
+        loss_partials_len(n_anchors)
+    }
+
+    fn head_loss(
+        &mut self,
+        spec: &HeadLossSpec,
+        level: &HeadLevel,
+        cls: &GpuTensor,
+        reg: &GpuTensor,
+        targets: &GpuAnchorTargets,
+        grad_cls: &mut GpuTensor,
+        grad_reg: &mut GpuTensor,
+        partials: &mut GpuTensor,
+        (gc, gr): (f32, f32),
+    ) {
+        self.resize(grad_cls, cls.shape);
+        self.resize(grad_reg, reg.shape);
+        let len = loss_partials_len(targets.n_images * targets.anchors_per_image);
+        if partials.len() < len {
+            self.resize(partials, [1, 1, 1, len]);
+        }
+        let (ctx, enc) = self.recorder();
+        let (s, t) = (&spec.shader, targets);
+        record_head_loss(
+            ctx, enc, s, level, cls, reg, t, grad_cls, grad_reg, partials, gc, gr,
+        );
+    }
+
+    fn loss_sums(&mut self, partials: &GpuTensor, n: usize, out: &mut GpuTensor, offset: usize) {
+        if out.len() < offset + PARTIALS_PER_ANCHOR {
+            self.resize(out, [1, 1, 1, offset + PARTIALS_PER_ANCHOR]);
+        }
+        let (ctx, enc) = self.recorder();
+        record_loss_sums(ctx, enc, partials, n, out, offset);
     }
 
     fn clip_grad_norm(

@@ -14,9 +14,7 @@ pub use super::loss_targets::{AnchorTargets, GpuAnchorTargets, NEGATIVE_LABEL, T
 use crate::losses::classification::ClsLoss;
 use crate::losses::regression::RegLoss;
 
-/// Partial values per anchor: classification over positive-target elements, over
-/// negative-target elements, regression, non-finite logits flag, non-finite deltas flag.
-pub const PARTIALS_PER_ANCHOR: usize = 5;
+pub use crate::backend::head_loss::{HeadLevel, PARTIALS_PER_ANCHOR};
 /// Anchors per workgroup in the first pass of [`record_loss_sums`]; keep in sync with
 /// shaders/loss.wgsl.
 pub const SUM_CHUNK: usize = 4096;
@@ -81,24 +79,6 @@ impl GpuLossSpec {
             reg_const,
         })
     }
-}
-
-/// One pyramid level of the head outputs: its maps are `[N, a*c, h, w]` (classes) and
-/// `[N, a*4, h, w]` (deltas), and its anchors start at `level_start` within an image.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HeadLevel {
-    /// Anchors per location `A`.
-    pub a: usize,
-    /// Classes `C`.
-    pub c: usize,
-    /// Map height.
-    pub h: usize,
-    /// Map width.
-    pub w: usize,
-    /// Index of the level's first anchor within an image.
-    pub level_start: usize,
-    /// Anchors per image over all levels.
-    pub anchors_per_image: usize,
 }
 
 /// Shapes, loss kinds and parameters of `head_loss`; keep in sync with `LossParams` in

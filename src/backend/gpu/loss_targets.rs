@@ -1,58 +1,15 @@
-//! Per-anchor training targets for the GPU loss kernels: [`AnchorTargets`] on the CPU,
-//! packed into [`TARGET_WORDS`] 32-bit words per anchor and uploaded by [`GpuAnchorTargets`].
+//! Per-anchor training targets for the GPU loss kernels: [`AnchorTargets`] (see
+//! [`crate::backend::head_loss`]) packed into [`TARGET_WORDS`] 32-bit words per anchor and uploaded by [`GpuAnchorTargets`].
 
 use super::buffer::GpuTensor;
 use super::context::GpuContext;
+pub use crate::backend::head_loss::{AnchorTargets, NEGATIVE_LABEL};
 
 /// 32-bit words per anchor in the packed targets: label (`i32`), classification weight,
 /// regression weight, 4 target deltas, one unused word. Keep in sync with shaders/loss.wgsl.
 pub const TARGET_WORDS: usize = 8;
 
-/// The label of a negative anchor (all class targets 0).
-pub const NEGATIVE_LABEL: i32 = -1;
-
-/// One step's per-anchor targets, `[N][anchors_per_image]` in anchor-generator order.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AnchorTargets {
-    /// Images in the batch `N`.
-    pub n_images: usize,
-    /// Anchors per image over all levels.
-    pub anchors_per_image: usize,
-    /// [`NEGATIVE_LABEL`] for a negative, `k` in `0..C` for a positive of class `k`
-    /// (any other value also acts as a negative).
-    pub labels: Vec<i32>,
-    /// Sampler weight in the classification loss; 0 leaves the anchor out of it.
-    pub cls_weights: Vec<f32>,
-    /// Weight in the regression loss; 0 unless the anchor is a picked positive.
-    pub reg_weights: Vec<f32>,
-    /// Encoded target deltas (used where `reg_weights` is non-zero).
-    pub reg_targets: Vec<[f32; 4]>,
-}
-
 impl AnchorTargets {
-    /// Targets for `n_images x anchors_per_image` anchors, all negatives with weight 0.
-    pub fn new(n_images: usize, anchors_per_image: usize) -> Self {
-        let len = n_images * anchors_per_image;
-        Self {
-            n_images,
-            anchors_per_image,
-            labels: vec![NEGATIVE_LABEL; len],
-            cls_weights: vec![0.0; len],
-            reg_weights: vec![0.0; len],
-            reg_targets: vec![[0.0; 4]; len],
-        }
-    }
-
-    /// Number of anchors over the batch, `n_images * anchors_per_image`.
-    pub fn len(&self) -> usize {
-        self.n_images * self.anchors_per_image
-    }
-
-    /// True when the batch has no anchors.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The packed form the kernels read: [`TARGET_WORDS`] words per anchor. Panics when a
     /// vector's length differs from [`AnchorTargets::len`].
     pub fn pack(&self) -> Vec<u32> {

@@ -6,17 +6,22 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
+use super::GpuBackend;
 use super::loss::{
     AnchorTargets, GpuAnchorTargets, GpuLossSpec, HeadLevel, PARTIALS_PER_ANCHOR,
     loss_partials_len, record_head_loss, record_loss_sums,
 };
 use super::tests::{assert_close, ctx};
 use super::{GpuContext, GpuTensor, elementwise::run};
+use crate::backend::Backend;
+use crate::backend::cpu::Cpu;
+use crate::backend::head_loss::HeadLossSpec;
 use crate::backend::tensor::Tensor;
 use crate::losses::classification::ClsLoss;
 use crate::losses::regression::RegLoss;
 use crate::model::HeadOutputs;
 use crate::model::layout::flatten_outputs;
+use std::sync::Arc;
 
 const N: usize = 2;
 const A: usize = 3;
@@ -282,4 +287,104 @@ fn loss_sums_are_deterministic_across_chunks() {
     let want: Vec<f64> = values.iter().map(|&v| v.into()).collect();
     assert_close("sums", &first, &column_sums(&want));
     assert_eq!(first, sum(), "the same bits every run");
+}
+
+/// Both levels and the sums through [`Backend::head_loss`] / [`Backend::loss_sums`] on `be`
+/// (gradient buffers start as NaN, the sums at 9 around the 5 written slots).
+fn trait_run<B: Backend>(
+    be: &mut B,
+    spec: &HeadLossSpec,
+    heads: &HeadOutputs,
+    t: &AnchorTargets,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+    let up = |be: &mut B, x: &Tensor| {
+        let mut b = be.zeros(x.shape);
+        be.upload(x, &mut b);
+        b
+    };
+    let nan = |x: &Tensor| Tensor::from_vec(x.shape, vec![f32::NAN; x.len()]);
+    let cls: Vec<_> = heads.cls.iter().map(|x| up(be, x)).collect();
+    let reg: Vec<_> = heads.reg.iter().map(|x| up(be, x)).collect();
+    let mut gcls: Vec<_> = heads.cls.iter().map(|x| up(be, &nan(x))).collect();
+    let mut greg: Vec<_> = heads.reg.iter().map(|x| up(be, &nan(x))).collect();
+    let mut targets = None;
+    be.set_targets(t, &mut targets);
+    let targets = targets.expect("targets set");
+    let mut partials = be.zeros([1, 1, 1, 1]);
+    let mut sums = up(be, &Tensor::from_vec([1, 1, 1, 7], vec![9.0; 7]));
+    let mut level_start = 0;
+    for (l, &(h, w)) in LEVELS.iter().enumerate() {
+        let level = HeadLevel {
+            a: A,
+            c: C,
+            h,
+            w,
+            level_start,
+            anchors_per_image: t.anchors_per_image,
+        };
+        let (gc, gr) = (&mut gcls[l], &mut greg[l]);
+        be.head_loss(
+            spec,
+            &level,
+            &cls[l],
+            &reg[l],
+            &targets,
+            gc,
+            gr,
+            &mut partials,
+            (GC, GR),
+        );
+        level_start += h * w * A;
+    }
+    be.loss_sums(&partials, t.len(), &mut sums, 1);
+    let grads = HeadOutputs {
+        cls: gcls.iter().map(|g| be.download(g)).collect(),
+        reg: greg.iter().map(|g| be.download(g)).collect(),
+    };
+    let (gl, gd) = flatten_outputs(&grads);
+    let mut parts = be.download(&partials).data;
+    parts.truncate(t.len() * PARTIALS_PER_ANCHOR);
+    let s = be.download(&sums).data;
+    assert!(
+        s[0] == 9.0 && s[6] == 9.0,
+        "sums outside the 5 slots untouched"
+    );
+    (gl, gd, parts, s[1..6].to_vec())
+}
+
+#[test]
+fn both_backends_run_the_loss_kernels_like_the_reference() {
+    let Some(_) = ctx() else { return };
+    let mut gpu = GpuBackend::new(Arc::new(GpuContext::new().expect("a context")));
+    let pairs = [
+        (ClsLoss::default(), RegLoss::SmoothL1 { beta: 1.0 / 9.0 }),
+        (ClsLoss::Ce, RegLoss::L1),
+        (
+            ClsLoss::FocalStar {
+                gamma: 2.0,
+                beta: 1.0,
+            },
+            RegLoss::BalancedL1 {
+                alpha: 0.5,
+                gamma: 1.5,
+                beta: 1.0,
+            },
+        ),
+    ];
+    for (k, (cls_loss, reg_loss)) in pairs.iter().enumerate() {
+        let spec = HeadLossSpec::new(cls_loss, reg_loss).expect("covered");
+        let (heads, t) = random_inputs(300 + k as u64);
+        let (want_cls, want_reg, want_parts) = cpu_reference(cls_loss, reg_loss, &heads, &t);
+        let want_sums = column_sums(&want_parts);
+        for (name, got) in [
+            ("cpu", trait_run(&mut Cpu, &spec, &heads, &t)),
+            ("gpu", trait_run(&mut gpu, &spec, &heads, &t)),
+        ] {
+            let what = format!("{name} backend, {}", cls_loss.name());
+            assert_close(&format!("{what}: class grads"), &got.0, &want_cls);
+            assert_close(&format!("{what}: delta grads"), &got.1, &want_reg);
+            assert_close(&format!("{what}: partials"), &got.2, &to_f32(&want_parts));
+            assert_close(&format!("{what}: sums"), &got.3, &want_sums);
+        }
+    }
 }

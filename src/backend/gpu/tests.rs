@@ -275,8 +275,16 @@ fn repeated_dispatches_reuse_their_bind_group() {
     relu(&a);
     assert_eq!(c.cached_bind_groups(), 1, "same kernel, params and buffer");
     relu(&b);
-    assert_eq!(c.cached_bind_groups(), 2, "another buffer is another bind group");
+    assert_eq!(
+        c.cached_bind_groups(),
+        2,
+        "another buffer is another bind group"
+    );
     let want = ce::relu_forward(&x);
-    assert_close("relu twice through the cache", &a.download_vec(&c), &want.data);
+    assert_close(
+        "relu twice through the cache",
+        &a.download_vec(&c),
+        &want.data,
+    );
     assert_close("relu on the other buffer", &b.download_vec(&c), &want.data);
 }

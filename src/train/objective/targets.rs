@@ -4,7 +4,7 @@
 
 use super::{HIST_CAP, ImageGt, image_seed};
 use crate::anchors::Anchors;
-use crate::backend::gpu::loss::{AnchorTargets, NEGATIVE_LABEL};
+use crate::backend::head_loss::{AnchorTargets, NEGATIVE_LABEL};
 use crate::losses::classification::ClsLoss;
 use crate::sample::{SampleContext, SamplerConfig};
 use crate::train::TrainConfig;

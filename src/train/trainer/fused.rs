@@ -2,7 +2,7 @@
 //! the GPU, one small readback ([`crate::train::gpu_engine`]).
 
 use super::{StepReport, Trainer};
-use crate::backend::gpu::loss::GpuLossSpec;
+use crate::backend::head_loss::HeadLossSpec;
 use crate::backend::tensor::Tensor;
 use crate::train::metrics::StepMetrics;
 use crate::train::objective::{ImageGt, ObjectiveOutput, batch_targets, targets_suffice};
@@ -15,12 +15,12 @@ pub const DETAIL_EVERY: u64 = 10;
 impl Trainer {
     /// The loss kernels' spec when this step can be fused (GPU backend, a configuration the
     /// kernels and [`targets_suffice`] cover, not a detail step).
-    pub(super) fn fused_spec(&self) -> Option<GpuLossSpec> {
+    pub(super) fn fused_spec(&self) -> Option<HeadLossSpec> {
         let fusable = self.gpu.is_some()
             && targets_suffice(&self.cfg)
             && !self.step.is_multiple_of(DETAIL_EVERY);
         fusable
-            .then(|| GpuLossSpec::new(&self.cfg.cls_loss, &self.cfg.reg_loss))
+            .then(|| HeadLossSpec::new(&self.cfg.cls_loss, &self.cfg.reg_loss))
             .flatten()
     }
 
@@ -32,10 +32,10 @@ impl Trainer {
         x: &Tensor,
         gts: &[ImageGt],
         seed: u64,
-        spec: &GpuLossSpec,
+        spec: &HeadLossSpec,
     ) -> Result<StepReport, String> {
         let bt = batch_targets(&self.anchors, gts, &self.cfg, seed)?;
-        let saved = self.obj.normalizer.clone();
+        let saved = self.obj.normalizer;
         let divisor = self
             .cfg
             .normalizer
