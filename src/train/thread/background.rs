@@ -18,13 +18,17 @@ pub(super) fn run_in_background(work: impl FnOnce() + Send) {
     }
 }
 
-/// Lowers the calling thread's scheduling priority (Linux: nice 19 for this thread only), so
-/// a trainer never takes a core the UI needs. Best effort; nothing happens elsewhere.
+/// Lowers the calling thread's scheduling priority (Linux: `SCHED_IDLE` for this thread only,
+/// nice 19 where that is refused), so a trainer never takes a core the UI or the rasterizer
+/// wants: an idle-class thread is preempted at once. Best effort; nothing happens elsewhere.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     // SAFETY: plain syscalls on the calling thread's id; failure is ignored.
     unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 19);
+        let tid = libc::syscall(libc::SYS_gettid) as libc::pid_t;
+        let param = libc::sched_param { sched_priority: 0 };
+        if libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param) != 0 {
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+        }
     }
 }
