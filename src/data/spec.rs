@@ -307,7 +307,7 @@ mod tests {
             .unwrap()
             .open()
             .unwrap();
-        assert!(d.len() > 0);
+        assert!(!d.is_empty());
         assert_eq!(d.class_names().len(), 3);
         let s = d.load(0).unwrap();
         assert_eq!(s.image.dimensions(), (256, 256));

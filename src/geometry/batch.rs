@@ -97,9 +97,8 @@ fn chunk_kernel(
         }
         let mut best = [f32::NEG_INFINITY; LANES];
         let mut arg = [0i32; LANES];
-        for j in 0..m {
+        for (j, acc) in gacc.iter_mut().enumerate().take(m) {
             let (x1, y1, x2, y2, ga) = (soa.x1[j], soa.y1[j], soa.x2[j], soa.y2[j], soa.area[j]);
-            let acc = &mut gacc[j];
             for k in 0..LANES {
                 let w = max(min(ax[2][k], x2) - max(ax[0][k], x1), 0.0);
                 let h = max(min(ax[3][k], y2) - max(ax[1][k], y1), 0.0);

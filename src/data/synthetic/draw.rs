@@ -194,8 +194,10 @@ fn texture(tex: &mut Pixmap, w: f32, h: f32, cfg: &SyntheticConfig, rng: &mut im
         if let Some(shader) =
             RadialGradient::new(centre, 0.0, centre, radius, stops, SpreadMode::Pad, id)
         {
-            let mut p = Paint::default();
-            p.shader = shader;
+            let p = Paint {
+                shader,
+                ..Paint::default()
+            };
             tex.fill_rect(full, &p, base, None);
         }
     }

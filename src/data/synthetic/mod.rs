@@ -27,7 +27,7 @@ use crate::geometry::{Box4, crowd_iou};
 pub const DEFAULT_LEN: usize = 1000;
 
 /// Seed offset of the held-out split (see [`SyntheticDataset::held_out`]).
-const HELD_OUT_SEED: u64 = 0x5eed_0f_7e57;
+const HELD_OUT_SEED: u64 = 0x005e_ed0f_7e57;
 
 /// SplitMix64 finaliser: a well-mixed 64-bit hash.
 fn mix64(mut z: u64) -> u64 {

@@ -11,19 +11,18 @@ fn tiny() -> (TrainConfig, ModelConfig, Arc<dyn Dataset>) {
         ..TrainConfig::default()
     };
     cfg.lab.anchors.strides = vec![8, 16, 32];
-    let ds = SyntheticDatasetForTests::new();
-    (cfg, ModelConfig::default(), ds)
+    (cfg, ModelConfig::default(), tiny_dataset())
 }
 
-struct SyntheticDatasetForTests;
-impl SyntheticDatasetForTests {
-    fn new() -> Arc<dyn Dataset> {
-        let mut c = crate::data::SyntheticConfig::default();
-        c.width = 64;
-        c.height = 64;
-        c.size_range = [12.0, 40.0];
-        Arc::new(crate::data::SyntheticDataset::new(c, 1).with_len(50))
-    }
+/// 50 synthetic 64 x 64 scenes.
+fn tiny_dataset() -> Arc<dyn Dataset> {
+    let c = crate::data::SyntheticConfig {
+        width: 64,
+        height: 64,
+        size_range: [12.0, 40.0],
+        ..Default::default()
+    };
+    Arc::new(crate::data::SyntheticDataset::new(c, 1).with_len(50))
 }
 
 #[test]
@@ -67,7 +66,7 @@ fn values(t: &mut Trainer) -> Vec<(String, Vec<f32>)> {
 /// hybrid path, steps 1 and 2 the fused one where the configuration allows). None when no adapter (unless
 /// `ANCHORSCOPE_REQUIRE_GPU=1`, then it fails).
 fn gpu_matches_cpu(cfg: TrainConfig, mc: ModelConfig) -> Option<u64> {
-    let ds = SyntheticDatasetForTests::new();
+    let ds = tiny_dataset();
     let mut cpu = Trainer::new(cfg.clone(), &mc, ds.clone()).unwrap();
     let mut gpu = Trainer::new(cfg, &mc, ds).unwrap();
     match gpu.set_backend(BackendChoice::Gpu) {
