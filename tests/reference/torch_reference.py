@@ -7,6 +7,7 @@ RetinaNet initialisation), runs SGD steps on batch 8 at 256 x 256 with focal + L
 12,096 anchors per image, and prints the parameter count and the median step time.
 
 Usage: python3 tests/reference/torch_reference.py [--threads 2] [--steps 30] [--batch 8]
+       [--device cuda]   (the GPU figure beside `anchorscope bench` on the same machine)
 Needs torch (and torchvision for the focal loss); anchorscope's Rust tests never need it.
 """
 
@@ -68,24 +69,28 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda for the GPU comparison")
     args = ap.parse_args()
+    dev = torch.device(args.device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     from torchvision.ops import sigmoid_focal_loss
 
-    model = TinyRetinaNet()
+    model = TinyRetinaNet().to(dev)
     params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
-    x = torch.randn(args.batch, 3, 256, 256)
+    x = torch.randn(args.batch, 3, 256, 256, device=dev)
     with torch.no_grad():
         cls, box = model(x)
     anchors = cls.shape[1]
     labels = torch.zeros_like(cls)
-    pos = torch.rand(args.batch, anchors) < 0.01
+    pos = torch.rand(args.batch, anchors, device=dev) < 0.01
     labels[pos, 0] = 1.0
     target_box = torch.randn_like(box) * 0.1
     times = []
     for step in range(args.steps):
+        sync()
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         cls, box = model(x)
@@ -94,10 +99,12 @@ def main():
         loss = loss + F.l1_loss(box[pos], target_box[pos], reduction="sum") / num_pos
         loss.backward()
         opt.step()
+        sync()
         times.append(time.perf_counter() - t0)
     times = sorted(times[3:])
     ms = 1e3 * times[len(times) // 2]
-    print(f"torch {torch.__version__}, {args.threads} threads: {params} parameters, "
+    where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"{args.threads} threads"
+    print(f"torch {torch.__version__}, {where}: {params} parameters, "
           f"{anchors} anchors/image, batch {args.batch} at 256x256: {ms:.1f} ms per step "
           f"({args.batch / ms * 1e3:.0f} images/s)")
 
