@@ -225,13 +225,18 @@ impl Worker {
         if !self.out.send(TrainerEvent::Metrics(metrics)) {
             return false;
         }
-        self.out.offer(TrainerEvent::Histograms {
-            step: metrics.step,
-            iou_pos: bin01(&o.iou_pos),
-            iou_picked_neg: bin01(&o.iou_picked_neg),
-            p_t_pos: bin01(&o.p_t_pos),
-            p_t_neg: bin01(&o.p_t_neg),
-        });
+        // A fused GPU step keeps the logits on the GPU, so it has no p_t samples; its
+        // histograms would read as an empty step. The next hybrid step (every tenth) sends them.
+        let has_p_t = !(o.p_t_pos.is_empty() && o.p_t_neg.is_empty());
+        if has_p_t {
+            self.out.offer(TrainerEvent::Histograms {
+                step: metrics.step,
+                iou_pos: bin01(&o.iou_pos),
+                iou_picked_neg: bin01(&o.iou_picked_neg),
+                p_t_pos: bin01(&o.p_t_pos),
+                p_t_neg: bin01(&o.p_t_neg),
+            });
+        }
         if let Some((component, value)) = diverged_component(&metrics, self.reference) {
             self.running = false;
             self.pending = 0;

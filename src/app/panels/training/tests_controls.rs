@@ -253,16 +253,30 @@ fn backend_choice_reaches_the_trainer_and_comes_back() {
     h.run_steps(2);
     h.get_by_label("GPU (wgpu)").click();
     step_until(&mut h, "the GPU backend or an error", |t| {
-        t.rt.backend.as_deref().is_some_and(|b| b.starts_with("gpu: ")) || t.rt.error.is_some()
+        t.rt.backend
+            .as_deref()
+            .is_some_and(|b| b.starts_with("gpu: "))
+            || t.rt.error.is_some()
     });
     if let Some(e) = &h.state().rt.error {
-        assert!(!crate::backend::gpu::gpu_required(), "ANCHORSCOPE_REQUIRE_GPU=1 but {e}");
+        assert!(
+            !crate::backend::gpu::gpu_required(),
+            "ANCHORSCOPE_REQUIRE_GPU=1 but {e}"
+        );
         return;
     }
     let before = h.state().rt.metrics_received;
     h.get_by_label("Step").click();
-    step_until(&mut h, "a step on the GPU", |t| t.rt.metrics_received > before);
-    let m = h.state().rt.runs.last().and_then(|r| r.metrics.last()).cloned();
+    step_until(&mut h, "a step on the GPU", |t| {
+        t.rt.metrics_received > before
+    });
+    let m = h
+        .state()
+        .rt
+        .runs
+        .last()
+        .and_then(|r| r.metrics.last())
+        .cloned();
     let m = m.expect("the GPU step's metrics");
     assert!(m.loss_total.is_finite() && m.loss_total > 0.0, "{m:?}");
 }
