@@ -1,7 +1,8 @@
 //! Compute backends for training: the CPU reference (rayon + GEMM) and wgpu compute.
 //!
-//! [`Backend`] is the set of ops the detector's forward and backward passes and the
-//! optimizer need. The model graph ([`crate::model::Model`]) is written once against it;
+//! [`Backend`] is the set of ops the detector's forward and backward passes, the per-anchor
+//! loss kernels ([`head_loss`]) and the optimizer need. The model graph
+//! ([`crate::model::Model`]) is written once against it;
 //! [`cpu::Cpu`] runs each op immediately, [`gpu::GpuBackend`] records it into a command
 //! encoder that is submitted at the next read (so a whole step is a few submissions).
 //! Conventions of both: forward ops overwrite (or add into, where the name says so) their
