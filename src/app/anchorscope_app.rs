@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod capture;
+mod frame_log;
 mod history;
 
 /// Start-up options (from the command line).
@@ -72,6 +73,7 @@ pub struct AnchorscopeApp {
     last_state: AppState,
     show_help: bool,
     frame_ms: f32,
+    frame_log: Option<frame_log::FrameLog>,
     adapter: String,
     started: Instant,
     screenshot_sent: bool,
@@ -150,6 +152,7 @@ impl AnchorscopeApp {
             redo: Vec::new(),
             show_help: false,
             frame_ms: 0.0,
+            frame_log: frame_log::FrameLog::from_env(),
             adapter,
             started: Instant::now(),
             screenshot_sent: false,
@@ -295,6 +298,11 @@ impl eframe::App for AnchorscopeApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let t0 = Instant::now();
+        if let Some(log) = &mut self.frame_log {
+            log.frame();
+            // back-to-back frames, so an interval is one whole frame (work, render, present)
+            ui.ctx().request_repaint();
+        }
         let ctx = ui.ctx().clone();
         ctx.set_visuals(if self.state.dark {
             egui::Visuals::dark()
