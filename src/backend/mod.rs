@@ -8,13 +8,15 @@
 //! Conventions of both: forward ops overwrite (or add into, where the name says so) their
 //! outputs; backward ops ACCUMULATE into gradient buffers, which the caller zeroes.
 
+pub mod conv_geom;
 pub mod cpu;
 pub mod gpu;
 pub mod head_loss;
+pub mod optim_config;
 pub mod tensor;
 
-use cpu::ConvGeom;
-use cpu::optim::{AdamWConfig, SgdConfig};
+pub use conv_geom::{ConvGeom, conv2d_out_size};
+pub use optim_config::{AdamWConfig, SgdConfig};
 use head_loss::{AnchorTargets, HeadLevel, HeadLossSpec};
 use tensor::Tensor;
 

@@ -7,22 +7,6 @@ use super::net::{Acts, Model, Scratch};
 use super::param::Conv;
 use crate::backend::Backend;
 use crate::backend::cpu::Cpu;
-use rayon::prelude::*;
-
-/// Backward of an in-place ReLU, in place: `dy = 0` where the output `y <= 0`.
-/// (The CPU ops' `relu_backward` accumulates into a third buffer; masking in place saves
-/// a buffer and a zeroing pass.)
-pub fn relu_mask_inplace(y: &[f32], dy: &mut [f32]) {
-    assert_eq!(y.len(), dy.len(), "relu_mask_inplace: lengths");
-    dy.par_chunks_mut(1 << 15)
-        .zip(y.par_chunks(1 << 15))
-        .for_each(|(d, y)| {
-            // A select rather than a conditional store: this vectorises.
-            for (d, &y) in d.iter_mut().zip(y) {
-                *d = if y > 0.0 { *d } else { 0.0 };
-            }
-        });
-}
 
 /// Resizes `t` to `shape` and zeroes it.
 fn zeroed<'a, B: Backend>(be: &mut B, t: &'a mut B::Buf, shape: [usize; 4]) -> &'a mut B::Buf {

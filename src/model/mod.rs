@@ -30,7 +30,6 @@ mod tests;
 
 use crate::backend::tensor::Tensor;
 
-pub use backward::relu_mask_inplace;
 pub use bench::{StepTiming, bench_step};
 pub use config::ModelConfig;
 pub use layout::{flatten_outputs, unflatten_outputs, unflatten_outputs_into};

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use crate::backend::Backend;
-use crate::backend::cpu::optim::{AdamWConfig, SgdConfig};
+use crate::backend::{AdamWConfig, SgdConfig};
 use crate::backend::gpu::loss::GpuAnchorTargets;
 use crate::backend::gpu::{GpuBackend, GpuContext, GpuTensor};
 use crate::backend::head_loss::{AnchorTargets, HeadLevel, HeadLossSpec, PARTIALS_PER_ANCHOR};

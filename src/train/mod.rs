@@ -6,7 +6,7 @@
 //! per-step [`metrics`].
 
 pub mod backend_choice;
-pub mod batch;
+pub mod input;
 pub mod box_grad;
 pub mod checkpoint;
 pub mod config;

@@ -1,7 +1,7 @@
 //! [`Cpu`]: the [`Backend`] over plain [`Tensor`]s, running each op at once (rayon + gemm).
 
 use super::conv::{ConvGeom, conv2d_backward, conv2d_forward_into};
-use super::elementwise::{add_scaled, relu_inplace, scale_inplace};
+use super::elementwise::{add_scaled, relu_inplace, relu_mask_inplace, scale_inplace};
 use super::norm::clip_grad_norm;
 use super::optim::{AdamWConfig, SgdConfig, adamw_step, sgd_step};
 use super::resize::{
@@ -13,7 +13,6 @@ use crate::backend::head_loss::{
     AnchorTargets, HeadLevel, HeadLossSpec, PARTIALS_PER_ANCHOR, head_loss_cpu, loss_sums_cpu,
 };
 use crate::backend::tensor::Tensor;
-use crate::model::relu_mask_inplace;
 
 /// The CPU backend: the reference every GPU kernel is tested against. Deterministic for a
 /// fixed input whatever the thread count.

@@ -15,33 +15,9 @@
 
 use super::gemm::{Mat, SCRATCH_A, SCRATCH_B, matmul, with_scratch};
 use super::im2col::{Dims, col2im, im2col};
+pub use crate::backend::conv_geom::{ConvGeom, conv2d_out_size};
 use crate::backend::tensor::Tensor;
 use rayon::prelude::*;
-
-/// Stride and zero padding of a convolution, the same along both axes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ConvGeom {
-    /// Step between output positions, in input pixels.
-    pub stride: usize,
-    /// Zeros added on every side of the input.
-    pub pad: usize,
-}
-
-impl ConvGeom {
-    /// A convolution with the given stride and padding.
-    pub const fn new(stride: usize, pad: usize) -> Self {
-        Self { stride, pad }
-    }
-}
-
-/// Output height and width of a convolution with a `kh x kw` kernel.
-pub fn conv2d_out_size(h: usize, w: usize, kh: usize, kw: usize, g: ConvGeom) -> (usize, usize) {
-    assert!(g.stride > 0 && h + 2 * g.pad >= kh && w + 2 * g.pad >= kw);
-    (
-        (h + 2 * g.pad - kh) / g.stride + 1,
-        (w + 2 * g.pad - kw) / g.stride + 1,
-    )
-}
 
 /// `y = conv(x, w) + b`; `x` is `[N, Cin, H, W]`, `w` is `[Cout, Cin, kh, kw]`, `b` has `Cout` values.
 pub fn conv2d_forward(x: &Tensor, w: &Tensor, b: Option<&[f32]>, g: ConvGeom) -> Tensor {
@@ -218,5 +194,5 @@ pub fn conv2d_backward(
 }
 
 #[cfg(test)]
-#[path = "conv_tests.rs"]
+#[path = "tests_conv.rs"]
 mod tests;

@@ -19,6 +19,21 @@ pub fn relu_inplace(x: &mut [f32]) {
         .for_each(|c| c.iter_mut().for_each(|v| *v = v.max(0.0)));
 }
 
+/// Backward of an in-place ReLU, in place: `dy = 0` where the output `y <= 0`.
+/// ([`relu_backward`] accumulates into a third buffer; masking in place saves
+/// a buffer and a zeroing pass.)
+pub fn relu_mask_inplace(y: &[f32], dy: &mut [f32]) {
+    assert_eq!(y.len(), dy.len(), "relu_mask_inplace: lengths");
+    dy.par_chunks_mut(CHUNK)
+        .zip(y.par_chunks(CHUNK))
+        .for_each(|(d, y)| {
+            // A select rather than a conditional store: this vectorises.
+            for (d, &y) in d.iter_mut().zip(y) {
+                *d = if y > 0.0 { *d } else { 0.0 };
+            }
+        });
+}
+
 /// ReLU backward from the OUTPUT `y` (so in-place ReLU works): `dx += dy` where `y > 0`.
 pub fn relu_backward(y: &[f32], dy: &[f32], dx: &mut [f32]) {
     assert!(
@@ -70,7 +85,7 @@ pub fn scale_inplace(x: &mut [f32], alpha: f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::cpu::testutil::{check_grad, dot, rand_tensor};
+    use crate::backend::cpu::test_support::{check_grad, dot, rand_tensor};
 
     #[test]
     fn relu_gradient() {

@@ -20,4 +20,4 @@ pub use bench::{ConvBenchRow, bench_conv_shapes, format_conv_table, reference_co
 pub use conv::{ConvGeom, conv2d_backward, conv2d_forward, conv2d_forward_into, conv2d_out_size};
 
 #[cfg(test)]
-pub(crate) mod testutil;
+pub(crate) mod test_support;

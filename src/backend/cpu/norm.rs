@@ -35,7 +35,7 @@ pub fn clip_grad_norm(grads: &mut [&mut [f32]], max_norm: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::cpu::testutil::check_grad;
+    use crate::backend::cpu::test_support::check_grad;
 
     #[test]
     fn norm_and_clip() {

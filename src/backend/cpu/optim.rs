@@ -2,31 +2,9 @@
 //! (PyTorch `torch.optim.SGD` semantics) and AdamW (`torch.optim.AdamW`).
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+pub use crate::backend::optim_config::{AdamWConfig, SgdConfig};
 
 const CHUNK: usize = 1 << 14;
-
-/// SGD settings; weight decay is L2 (added to the gradient), as in PyTorch.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SgdConfig {
-    /// Learning rate.
-    pub lr: f32,
-    /// Momentum factor (0 disables the velocity).
-    pub momentum: f32,
-    /// L2 weight decay coefficient.
-    pub weight_decay: f32,
-}
-
-impl Default for SgdConfig {
-    fn default() -> Self {
-        Self {
-            lr: 0.01,
-            momentum: 0.9,
-            weight_decay: 1e-4,
-        }
-    }
-}
 
 /// One SGD step: `g' = g + wd*p; v = momentum*v + g'; p -= lr*v`. `velocity` starts at zero
 /// (then the first step gives `v = g'`, as PyTorch does).
@@ -46,34 +24,6 @@ pub fn sgd_step(params: &mut [f32], grads: &[f32], velocity: &mut [f32], cfg: &S
                 *p -= c.lr * *v;
             }
         });
-}
-
-/// AdamW settings (decoupled weight decay).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AdamWConfig {
-    /// Learning rate.
-    pub lr: f32,
-    /// Decay of the first moment.
-    pub beta1: f32,
-    /// Decay of the second moment.
-    pub beta2: f32,
-    /// Added to the root of the second moment.
-    pub eps: f32,
-    /// Decoupled weight decay: `p *= 1 - lr*wd` before the Adam update.
-    pub weight_decay: f32,
-}
-
-impl Default for AdamWConfig {
-    fn default() -> Self {
-        Self {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 1e-2,
-        }
-    }
 }
 
 /// One AdamW step; `step` counts from 1 (bias correction). `m` and `v` start at zero.

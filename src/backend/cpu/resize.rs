@@ -149,7 +149,7 @@ pub fn adaptive_max_pool_backward(dy: &Tensor, idx: &[u32], dx: &mut Tensor) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::cpu::testutil::{check_grad, dot, rand_tensor};
+    use crate::backend::cpu::test_support::{check_grad, dot, rand_tensor};
 
     fn t(shape: [usize; 4], v: &[f32]) -> Tensor {
         Tensor::from_vec(shape, v.to_vec())

@@ -19,8 +19,8 @@ use super::resize::{
     record_max_pool_add, record_max_pool_backward, record_nearest_add, record_nearest_backward,
 };
 use crate::backend::Backend;
-use crate::backend::cpu::conv::{ConvGeom, conv2d_out_size};
-use crate::backend::cpu::optim::{AdamWConfig, SgdConfig};
+use crate::backend::{ConvGeom, conv2d_out_size};
+use crate::backend::{AdamWConfig, SgdConfig};
 use crate::backend::head_loss::{AnchorTargets, HeadLevel, HeadLossSpec, PARTIALS_PER_ANCHOR};
 use crate::backend::tensor::Tensor;
 

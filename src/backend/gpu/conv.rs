@@ -10,7 +10,7 @@
 
 use super::buffer::GpuTensor;
 use super::context::GpuContext;
-use crate::backend::cpu::conv::{ConvGeom, conv2d_out_size};
+use crate::backend::{ConvGeom, conv2d_out_size};
 
 /// Outputs per invocation along each blocked axis (keep in sync with shaders/conv.wgsl).
 const BLOCK: usize = 4;

@@ -1,5 +1,5 @@
 //! Elementwise kernels (`shaders/elementwise.wgsl`), the twins of `cpu::elementwise` and of
-//! the model's `relu_mask_inplace`, and buffer copies. Each `record_*` function records into
+//! the CPU backend's `relu_mask_inplace`, and buffer copies. Each `record_*` function records into
 //! an encoder; the plain functions submit and wait. The 2x upsampling kernels now live in
 //! [`super::resize`] and are re-exported here under their old paths.
 
@@ -74,7 +74,7 @@ pub fn record_relu_backward(
 }
 
 /// Records `dy = y > 0 ? dy : 0` in place (the backward of a ReLU whose gradient is
-/// propagated in place, as the model's `relu_mask_inplace`).
+/// propagated in place, as the CPU backend's `relu_mask_inplace`).
 pub fn record_relu_mask_inplace(
     ctx: &GpuContext,
     enc: &mut wgpu::CommandEncoder,

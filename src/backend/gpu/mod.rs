@@ -6,7 +6,7 @@
 //! training step can be one submission, and most have a convenience wrapper that submits
 //! and waits. As on the CPU, backward kernels ACCUMULATE (`+=`); zeroing is explicit
 //! ([`GpuTensor::zero`]). Each kernel is tested against its CPU twin (`tests.rs`,
-//! `loss_tests.rs`). The per-anchor loss kernels ([`loss`]) OVERWRITE their gradient maps.
+//! `tests_loss.rs`). The per-anchor loss kernels ([`loss`]) OVERWRITE their gradient maps.
 
 pub mod backend;
 pub mod buffer;
@@ -24,8 +24,8 @@ pub use buffer::{BufferPool, GpuTensor};
 pub use context::{GpuContext, Kernel, Kernels, gpu_required};
 
 #[cfg(test)]
-mod loss_tests;
+mod tests_loss;
 #[cfg(test)]
-mod resize_tests;
+mod tests_resize;
 #[cfg(test)]
 mod tests;

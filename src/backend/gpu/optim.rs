@@ -3,7 +3,7 @@
 
 use super::buffer::GpuTensor;
 use super::context::{GpuContext, WG_1D, grid_1d};
-use crate::backend::cpu::optim::{AdamWConfig, SgdConfig};
+use crate::backend::{AdamWConfig, SgdConfig};
 
 /// SGD settings of one step; keep in sync with `SgdParams` in shaders/optim.wgsl.
 #[repr(C)]

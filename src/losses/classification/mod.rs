@@ -34,6 +34,6 @@ pub use params::BALANCED_CE_ALPHA;
 pub use quality::{QFL_BETA, VARIFOCAL_ALPHA, VARIFOCAL_GAMMA, qfl, varifocal};
 
 #[cfg(test)]
-mod gradcheck_tests;
+mod tests_gradcheck;
 #[cfg(test)]
-mod params_tests;
+mod tests_params;

@@ -5,7 +5,7 @@ use super::Trainer;
 use crate::backend::tensor::Tensor;
 use crate::data::{Dataset, Sample};
 use crate::model::{HeadOutputs, flatten_outputs};
-use crate::train::batch::images_to_tensor;
+use crate::train::input::images_to_tensor;
 use crate::train::detect::{DetectConfig, Detection, detect};
 use crate::train::eval::{ApSummary, EvalImage, evaluate};
 use rayon::prelude::*;

@@ -19,7 +19,7 @@ use crate::backend::cpu::norm::clip_grad_norm;
 use crate::backend::cpu::optim::{AdamWConfig, SgdConfig, adamw_step, sgd_step};
 use crate::data::{Dataset, Sample};
 use crate::model::{HeadOutputs, Model, ModelConfig, flatten_outputs, unflatten_outputs_into};
-use crate::train::batch::{hflip, images_to_tensor};
+use crate::train::input::{hflip, images_to_tensor};
 use crate::train::config::{OptimizerKind, TrainConfig};
 use crate::train::gpu_engine::GpuEngine;
 use crate::train::metrics::StepMetrics;

@@ -1,7 +1,7 @@
 //! Tests of the convolution: naive reference, finite differences, accumulation, determinism.
 
 use super::*;
-use crate::backend::cpu::testutil::{check_grad, dot, rand_tensor};
+use crate::backend::cpu::test_support::{check_grad, dot, rand_tensor};
 
 /// Direct convolution in f64.
 fn naive(x: &Tensor, w: &Tensor, b: &[f32], g: ConvGeom) -> Vec<f64> {

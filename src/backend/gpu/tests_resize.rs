@@ -6,7 +6,7 @@ use super::elementwise::run;
 use super::resize as gz;
 use super::tests::{assert_close, ctx, up};
 use super::{GpuContext, GpuTensor};
-use crate::backend::cpu::testutil::rand_tensor;
+use crate::backend::cpu::test_support::rand_tensor;
 use crate::backend::cpu::{elementwise as ce, resize as cr};
 use crate::backend::tensor::Tensor;
 
