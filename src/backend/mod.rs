@@ -34,6 +34,18 @@ pub trait Backend {
 
     /// A short name for logs and metrics ("cpu", "gpu").
     fn name(&self) -> &'static str;
+    /// The device, for the UI and the logs ("cpu", or "gpu: " and the adapter).
+    fn device_name(&self) -> String {
+        self.name().to_string()
+    }
+    /// Whether a training step should evaluate the losses [`HeadLossSpec`] covers with
+    /// [`Backend::head_loss`] on this backend (a "fused" step: the head outputs never leave
+    /// it) rather than on the host objective, which covers every loss and sampler. True
+    /// where moving the head outputs to the host costs a transfer (the GPU); false where they
+    /// already are in host memory (the CPU, whose host objective is the reference).
+    fn runs_loss_kernels(&self) -> bool;
+    /// Starts the recorded work without waiting for it (no-op on a synchronous backend).
+    fn submit(&mut self) {}
     /// A tensor of `shape`, zeroed.
     fn zeros(&mut self, shape: [usize; 4]) -> Self::Buf;
     /// An empty index buffer.
@@ -47,6 +59,15 @@ pub trait Backend {
     fn zero(&mut self, b: &mut Self::Buf);
     /// `dst = src` (resized to `src`'s shape).
     fn copy(&mut self, src: &Self::Buf, dst: &mut Self::Buf);
+    /// `dst[dst_at .. dst_at + len] = src[src_at .. src_at + len]` (flat indices, no resize).
+    fn copy_range(
+        &mut self,
+        src: &Self::Buf,
+        src_at: usize,
+        dst: &mut Self::Buf,
+        dst_at: usize,
+        len: usize,
+    );
     /// `dst = t` (resized to `t`'s shape).
     fn upload(&mut self, t: &Tensor, dst: &mut Self::Buf);
     /// The values of `b` (waits for pending work on an asynchronous backend).

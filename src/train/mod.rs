@@ -12,7 +12,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod detect;
 pub mod eval;
-pub mod gpu_engine;
+pub mod engine;
 pub mod metrics;
 pub mod objective;
 pub mod thread;

@@ -28,6 +28,10 @@ impl Backend for Cpu {
         "cpu"
     }
 
+    fn runs_loss_kernels(&self) -> bool {
+        false
+    }
+
     fn zeros(&mut self, shape: [usize; 4]) -> Tensor {
         Tensor::zeros(shape)
     }
@@ -51,6 +55,10 @@ impl Backend for Cpu {
     fn copy(&mut self, src: &Tensor, dst: &mut Tensor) {
         dst.shape = src.shape;
         dst.data.clone_from(&src.data);
+    }
+
+    fn copy_range(&mut self, src: &Tensor, src_at: usize, dst: &mut Tensor, at: usize, len: usize) {
+        dst.data[at..at + len].copy_from_slice(&src.data[src_at..src_at + len]);
     }
 
     fn upload(&mut self, t: &Tensor, dst: &mut Tensor) {

@@ -87,6 +87,19 @@ impl Backend for GpuBackend {
         "gpu"
     }
 
+    fn device_name(&self) -> String {
+        let i = &self.ctx.info;
+        format!("gpu: {} ({:?})", i.name, i.backend)
+    }
+
+    fn runs_loss_kernels(&self) -> bool {
+        true
+    }
+
+    fn submit(&mut self) {
+        self.flush();
+    }
+
     fn zeros(&mut self, shape: [usize; 4]) -> GpuTensor {
         GpuTensor::zeros(&self.ctx, shape)
     }
@@ -115,6 +128,12 @@ impl Backend for GpuBackend {
         self.resize(dst, src.shape);
         let (_, enc) = self.recorder();
         enc.copy_buffer_to_buffer(&src.buffer, 0, &dst.buffer, 0, bytes(src.shape));
+    }
+
+    fn copy_range(&mut self, src: &GpuTensor, src_at: usize, dst: &mut GpuTensor, at: usize, len: usize) {
+        let (_, enc) = self.recorder();
+        let b = |i: usize| (i * 4) as u64;
+        enc.copy_buffer_to_buffer(&src.buffer, b(src_at), &dst.buffer, b(at), b(len));
     }
 
     fn upload(&mut self, t: &Tensor, dst: &mut GpuTensor) {

@@ -1,7 +1,8 @@
 //! The per-image part of the objective: assignment, sampling, classification targets and the
 //! (un-normalised) regression loss with its gradient on the deltas.
 
-use super::{HIST_CAP, ImageGt};
+use super::targets::anchor_targets;
+use super::{ImageGt, thin};
 use crate::anchors::Anchors;
 use crate::assign::AssignResult;
 use crate::geometry::{Box4, iou};
@@ -56,16 +57,6 @@ fn delta_row(deltas: &[f32], a: usize) -> [f32; 4] {
 
 fn f64x4(b: &Box4) -> [f64; 4] {
     b.map(f64::from)
-}
-
-/// Every `ceil(n / cap)`-th element, so at most `cap` histogram samples per image.
-fn thin(v: Vec<f32>) -> Vec<f32> {
-    let step = v.len().div_ceil(HIST_CAP).max(1);
-    if step == 1 {
-        v
-    } else {
-        v.into_iter().step_by(step).collect()
-    }
 }
 
 /// Runs assignment, sampling and the regression loss of one image. `logits` is `[A][C]`,
@@ -158,14 +149,8 @@ pub(super) fn prepare(
     prep.num_pos = picks.num_pos();
     prep.num_neg = picks.num_neg();
 
-    let mut rows: Vec<usize> = picks
-        .pos
-        .iter()
-        .chain(&picks.neg)
-        .copied()
-        .filter(|&a| picks.weights[a] > 0.0)
-        .collect();
-    rows.sort_unstable();
+    let t = anchor_targets(anchors, &assign, &picks, gt, cfg);
+    let rows: Vec<usize> = (0..n).filter(|&a| t.cls_weights[a] > 0.0).collect();
     prep.logits.reserve(rows.len() * c);
     prep.targets.reserve(rows.len() * c);
     for &a in &rows {
@@ -173,8 +158,8 @@ pub(super) fn prepare(
         prep.logits.extend(x.iter().map(|&v| v as f64));
         let start = prep.targets.len();
         prep.targets.resize(start + c, 0.0);
-        if assign.labels[a] > 0 {
-            let k = class_of(a);
+        if t.labels[a] >= 0 {
+            let k = t.labels[a] as usize;
             prep.targets[start + k] = if cfg.cls_loss.soft_targets() {
                 (iou(&decode(a), &gt.boxes[gt_of(a)]) as f64).clamp(0.0, 1.0)
             } else {
@@ -185,12 +170,12 @@ pub(super) fn prepare(
             let max_p = x.iter().map(|&v| sigmoid(v as f64)).fold(0.0, f64::max);
             prep.p_t_neg.push((1.0 - max_p) as f32);
         }
-        prep.row_w.push(picks.weights[a] as f64);
+        prep.row_w.push(t.cls_weights[a] as f64);
     }
     prep.rows = rows;
 
     for &a in &picks.pos {
-        let w = picks.weights[a] as f64;
+        let w = t.reg_weights[a] as f64;
         prep.iou_pos.push(assign.max_iou[a]);
         prep.pred_iou_pos.push(iou(&decode(a), &gt.boxes[gt_of(a)]));
         if w > 0.0 {

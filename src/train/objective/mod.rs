@@ -23,6 +23,7 @@
 //! [`Normalizer`]: crate::losses::weighting::Normalizer
 
 mod image;
+mod reduction;
 mod targets;
 #[cfg(test)]
 mod tests;
@@ -34,10 +35,22 @@ use crate::losses::weighting::NormalizerState;
 use crate::train::TrainConfig;
 use image::{ImagePrep, prepare};
 use rayon::prelude::*;
+pub use reduction::{LossSums, Reduction, mark_diverged};
 pub use targets::{BatchTargets, batch_targets, targets_suffice};
 
 /// Most histogram samples kept per image and quantity (every k-th when there are more).
 pub const HIST_CAP: usize = 4096;
+
+/// Every `ceil(n / HIST_CAP)`-th element, so at most [`HIST_CAP`] histogram samples per
+/// image and quantity.
+fn thin(v: Vec<f32>) -> Vec<f32> {
+    let step = v.len().div_ceil(HIST_CAP).max(1);
+    if step == 1 {
+        v
+    } else {
+        v.into_iter().step_by(step).collect()
+    }
+}
 
 /// One image's ground truth.
 #[derive(Clone, Copy, Debug)]
@@ -166,49 +179,33 @@ pub fn batch_objective(
     let nonfinite_cls = preps.iter().any(|p| p.nonfinite_cls);
     let nonfinite_reg = preps.iter().any(|p| p.nonfinite_reg);
     if nonfinite_cls || nonfinite_reg {
-        out.loss_cls = if nonfinite_cls { f64::NAN } else { 0.0 };
-        out.loss_reg = if nonfinite_reg { f64::NAN } else { 0.0 };
-        out.total = f64::NAN;
+        mark_diverged(&mut out, nonfinite_cls, nonfinite_reg);
         return Ok(out);
     }
     eval_cls(&cfg.cls_loss, &mut preps, &mut state.cls)?;
 
-    let mut sum_pos = 0.0;
-    let mut sum_neg = 0.0;
-    let mut sum_reg = 0.0;
+    let mut sums = LossSums::default();
     let mut elements = 0usize;
     for p in &preps {
         for (r, w) in p.row_w.iter().enumerate() {
             for k in r * c..(r + 1) * c {
                 let v = w * p.values[k];
                 if p.targets[k] > 0.0 {
-                    sum_pos += v
+                    sums.cls_pos += v
                 } else {
-                    sum_neg += v
+                    sums.cls_neg += v
                 }
             }
         }
         elements += p.values.len();
-        sum_reg += p.reg_sum;
+        sums.reg += p.reg_sum;
         out.num_pos += p.num_pos;
         out.num_neg_used += p.num_neg;
     }
-    let divisor = cfg
-        .normalizer
-        .step(&mut state.normalizer, out.num_pos as f64);
-    let cls_div = if matches!(cfg.cls_loss, ClsLoss::GhmC { .. }) {
-        elements.max(1) as f64
-    } else {
-        divisor
-    };
-    out.divisor = divisor;
-    out.cls_loss_pos = sum_pos / cls_div;
-    out.cls_loss_neg = sum_neg / cls_div;
-    out.loss_cls = out.cls_loss_pos + out.cls_loss_neg;
-    out.loss_reg = sum_reg / divisor;
-    let w = cfg.weighting.combine(out.loss_cls, out.loss_reg);
-    out.total = w.total;
-    let (gc, gr) = (w.cls_factor / cls_div, w.reg_factor / divisor);
+    let r = Reduction::new(cfg, &state.normalizer, out.num_pos, elements);
+    let w = r.apply(cfg, &sums, &mut out);
+    let (gc, gr) = r.grad_scale(&w);
+    r.commit(&mut state.normalizer);
 
     out.grad_logits
         .par_chunks_mut(a * c)

@@ -2,11 +2,12 @@
 //! at the model's outputs, the same choices [`super::image::prepare`] makes, packed as
 //! [`AnchorTargets`] so the losses themselves can run on the GPU.
 
-use super::{HIST_CAP, ImageGt, image_seed};
+use super::{ImageGt, image_seed, thin};
+use crate::assign::AssignResult;
 use crate::anchors::Anchors;
 use crate::backend::head_loss::{AnchorTargets, NEGATIVE_LABEL};
 use crate::losses::classification::ClsLoss;
-use crate::sample::{SampleContext, SamplerConfig};
+use crate::sample::{SampleContext, SampleResult, SamplerConfig};
 use crate::train::TrainConfig;
 use rayon::prelude::*;
 
@@ -42,12 +43,6 @@ pub fn targets_suffice(cfg: &TrainConfig) -> bool {
         && !matches!(cfg.cls_loss, ClsLoss::GhmC { .. })
 }
 
-/// Every `ceil(n / cap)`-th element (the objective's histogram thinning).
-fn thin(v: Vec<f32>) -> Vec<f32> {
-    let step = v.len().div_ceil(HIST_CAP).max(1);
-    v.into_iter().step_by(step).collect()
-}
-
 /// Assigns and samples every image of a batch (`seed` as in [`super::batch_objective`]).
 pub fn batch_targets(
     anchors: &Anchors,
@@ -71,24 +66,7 @@ pub fn batch_targets(
                 ..SampleContext::new(&assign, &anchors.boxes, gt.boxes)
             };
             let picks = cfg.sampler.sample(&ctx);
-            let mut t = AnchorTargets::new(1, a);
-            for &k in picks.pos.iter().chain(&picks.neg) {
-                let w = picks.weights[k];
-                if w > 0.0 {
-                    t.cls_weights[k] = w;
-                    if assign.labels[k] > 0 {
-                        t.labels[k] = gt.classes[assign.matched_gt[k] as usize] as i32;
-                    }
-                }
-            }
-            for &k in &picks.pos {
-                let w = picks.weights[k];
-                if w > 0.0 {
-                    let g = &gt.boxes[assign.matched_gt[k] as usize];
-                    t.reg_weights[k] = w;
-                    t.reg_targets[k] = cfg.coder.encode(&anchors.boxes[k], g);
-                }
-            }
+            let t = anchor_targets(anchors, &assign, &picks, gt, cfg);
             let iou_pos = thin(picks.pos.iter().map(|&k| assign.max_iou[k]).collect());
             let iou_neg = thin(picks.neg.iter().map(|&k| assign.max_iou[k]).collect());
             Ok((t, picks.num_pos(), picks.num_neg(), iou_pos, iou_neg))
@@ -119,4 +97,37 @@ pub fn batch_targets(
             .all(|&l| l == NEGATIVE_LABEL || l >= 0)
     );
     Ok(out)
+}
+
+/// The per-anchor targets of one image from its assignment and the sampler's picks: a
+/// picked anchor with weight > 0 enters the classification loss with that weight (a
+/// positive with its GT's class as label), a picked positive with weight > 0 also enters
+/// the regression loss against its GT's encoded deltas. The one target builder of both
+/// ways through a step (see [`super::image`]).
+pub fn anchor_targets(
+    anchors: &Anchors,
+    assign: &AssignResult,
+    picks: &SampleResult,
+    gt: &ImageGt,
+    cfg: &TrainConfig,
+) -> AnchorTargets {
+    let mut t = AnchorTargets::new(1, anchors.len());
+    for &k in picks.pos.iter().chain(&picks.neg) {
+        let w = picks.weights[k];
+        if w > 0.0 {
+            t.cls_weights[k] = w;
+            if assign.labels[k] > 0 {
+                t.labels[k] = gt.classes[assign.matched_gt[k] as usize] as i32;
+            }
+        }
+    }
+    for &k in &picks.pos {
+        let w = picks.weights[k];
+        if w > 0.0 {
+            let g = &gt.boxes[assign.matched_gt[k] as usize];
+            t.reg_weights[k] = w;
+            t.reg_targets[k] = cfg.coder.encode(&anchors.boxes[k], g);
+        }
+    }
+    t
 }

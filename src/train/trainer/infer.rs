@@ -13,11 +13,8 @@ use rayon::prelude::*;
 impl Trainer {
     /// Forward on the run's backend (no gradients kept for a step).
     fn forward_any(&mut self, x: &Tensor) -> HeadOutputs {
-        self.sync_gpu();
-        match &mut self.gpu {
-            Some(g) => g.forward(x),
-            None => self.model.forward(x),
-        }
+        self.sync_engine();
+        self.engine.forward(x)
     }
 
     /// Per-anchor class probabilities `[anchors][C]` and detections for one image.

@@ -1,9 +1,10 @@
 //! One training run: batches of (optionally flipped) images, forward, objective, backward,
-//! gradient clipping, optimizer step, on the CPU backend or on the GPU ([`GpuEngine`]);
-//! evaluation on a held-out split ([`infer`]); checkpoints ([`persist`]). The trainer thread
-//! and `anchorscope train` drive it step by step.
+//! gradient clipping, optimizer step, through the [`StepEngine`] of the run's backend (the
+//! one step of [`crate::train::engine`]); evaluation on a held-out split ([`infer`]);
+//! checkpoints ([`persist`]). The trainer thread and `anchorscope train` drive it step by
+//! step.
 //!
-//! With the GPU, the parameters live there between steps; the CPU copy (`model`, `opt`) is
+//! The parameters live in the engine between steps; the host copy (`model`, `opt`) is
 //! brought up to date only when something reads it ([`Trainer::model`]), and pushed back
 //! before the next step when something changed it ([`Trainer::model_mut`]).
 
@@ -15,13 +16,13 @@ mod placement;
 mod tests;
 
 use crate::anchors::Anchors;
-use crate::backend::cpu::norm::clip_grad_norm;
-use crate::backend::cpu::optim::{AdamWConfig, SgdConfig, adamw_step, sgd_step};
+use crate::backend::cpu::Cpu;
 use crate::data::{Dataset, Sample};
 use crate::model::{HeadOutputs, Model, ModelConfig, flatten_outputs, unflatten_outputs_into};
+pub use crate::train::engine::OptimState;
 use crate::train::input::{hflip, images_to_tensor};
 use crate::train::config::{OptimizerKind, TrainConfig};
-use crate::train::gpu_engine::GpuEngine;
+use crate::train::engine::{BoxedEngine, Engine};
 use crate::train::metrics::StepMetrics;
 use crate::train::objective::{ImageGt, ObjectiveOutput, ObjectiveState, batch_objective};
 use rand::{Rng, SeedableRng};
@@ -29,15 +30,6 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Optimizer state, one buffer per parameter (same order as `Model::params`).
-#[derive(Clone, Debug, Default)]
-pub struct OptimState {
-    /// SGD momentum buffers, or AdamW first moments.
-    pub m: Vec<Vec<f32>>,
-    /// AdamW second moments (empty for SGD).
-    pub v: Vec<Vec<f32>>,
-}
 
 /// What one step produced.
 #[derive(Clone, Debug)]
@@ -52,9 +44,9 @@ pub struct StepReport {
 pub struct Trainer {
     /// Settings (may change between steps).
     pub cfg: TrainConfig,
-    /// The detector (the CPU copy: see the module doc).
+    /// The detector (the host copy: see the module doc).
     model: Model,
-    /// Optimizer state (the CPU copy).
+    /// Optimizer state (the host copy).
     opt: OptimState,
     obj: ObjectiveState,
     train: Arc<dyn Dataset>,
@@ -63,12 +55,13 @@ pub struct Trainer {
     /// Steps done.
     pub step: u64,
     grads: Option<HeadOutputs>,
-    gpu: Option<GpuEngine>,
-    /// The GPU holds newer parameters than `model` / `opt`.
-    cpu_stale: bool,
-    /// `model` / `opt` were changed and must go to the GPU before the next step.
-    gpu_stale: bool,
-    /// Steps that took the fused GPU path.
+    /// The step on the run's backend (the CPU unless [`Trainer::set_backend`] moved it).
+    engine: BoxedEngine,
+    /// The engine holds newer parameters than `model` / `opt`.
+    host_stale: bool,
+    /// `model` / `opt` were changed and must go to the engine before the next step.
+    engine_stale: bool,
+    /// Steps that took the fused path (the backend's loss kernels).
     fused_steps: u64,
 }
 
@@ -108,6 +101,7 @@ impl Trainer {
             },
         };
         let obj = ObjectiveState::new(&cfg);
+        let engine = Box::new(Engine::new(Cpu, &model, &opt));
         Ok(Self {
             cfg,
             model,
@@ -118,9 +112,9 @@ impl Trainer {
             size,
             step: 0,
             grads: None,
-            gpu: None,
-            cpu_stale: false,
-            gpu_stale: false,
+            engine,
+            host_stale: false,
+            engine_stale: false,
             fused_steps: 0,
         })
     }
@@ -168,7 +162,7 @@ impl Trainer {
     /// is reported in `metrics.divergence()`.
     pub fn train_step(&mut self) -> Result<StepReport, String> {
         let t0 = Instant::now();
-        self.sync_gpu();
+        self.sync_engine();
         let batch = self.batch()?;
         let imgs: Vec<&image::RgbImage> = batch.iter().map(|s| &s.image).collect();
         let x = images_to_tensor(&imgs);
@@ -183,10 +177,7 @@ impl Trainer {
         if let Some(spec) = self.fused_spec() {
             return self.fused_step(t0, &x, &gts, seed, &spec);
         }
-        let out = match &mut self.gpu {
-            Some(g) => g.forward(&x),
-            None => self.model.forward(&x),
-        };
+        let out = self.engine.forward(&x);
         let (logits, deltas) = flatten_outputs(&out);
         let o = batch_objective(
             &self.anchors,
@@ -202,24 +193,7 @@ impl Trainer {
         if metrics.divergence().is_none() {
             let grads = self.grads.get_or_insert_with(|| out.zeros_like());
             unflatten_outputs_into(&o.grad_logits, &o.grad_deltas, grads);
-            metrics.grad_norm = match &mut self.gpu {
-                Some(g) => g.backward_clip(grads, self.cfg.grad_clip),
-                None => {
-                    self.model.zero_grad();
-                    self.model.backward(grads);
-                    let mut g: Vec<&mut [f32]> = self
-                        .model
-                        .params_mut()
-                        .map(|p| p.grad.data.as_mut_slice())
-                        .collect();
-                    let clip = if self.cfg.grad_clip > 0.0 {
-                        self.cfg.grad_clip as f32
-                    } else {
-                        f32::INFINITY
-                    };
-                    clip_grad_norm(&mut g, clip) as f64
-                }
-            };
+            metrics.grad_norm = self.engine.backward_clip(grads, self.cfg.grad_clip);
             if metrics.divergence().is_none() {
                 self.optimizer_step(lr as f32);
             }
@@ -233,44 +207,13 @@ impl Trainer {
     }
 
     fn optimizer_step(&mut self, lr: f32) {
-        let cfg = &self.cfg;
         let t = (self.step + 1).min(u32::MAX as u64) as u32;
-        if let Some(g) = &mut self.gpu {
-            g.optimizer_step(cfg, lr, t);
-            self.cpu_stale = true;
-            return;
-        }
-        for (k, p) in self.model.params_mut().enumerate() {
-            if cfg.optimizer == OptimizerKind::Adamw && self.opt.v[k].len() != p.len() {
-                // Switched from SGD mid-run: the second moments start at zero.
-                self.opt.v[k] = vec![0.0; p.len()];
-            }
-            match cfg.optimizer {
-                OptimizerKind::Sgd => sgd_step(
-                    &mut p.value.data,
-                    &p.grad.data,
-                    &mut self.opt.m[k],
-                    &SgdConfig {
-                        lr,
-                        momentum: cfg.momentum as f32,
-                        weight_decay: cfg.weight_decay as f32,
-                    },
-                ),
-                OptimizerKind::Adamw => adamw_step(
-                    &mut p.value.data,
-                    &p.grad.data,
-                    &mut self.opt.m[k],
-                    &mut self.opt.v[k],
-                    t,
-                    &AdamWConfig {
-                        lr,
-                        beta1: cfg.adam_betas[0] as f32,
-                        beta2: cfg.adam_betas[1] as f32,
-                        eps: cfg.adam_eps as f32,
-                        weight_decay: cfg.weight_decay as f32,
-                    },
-                ),
-            }
-        }
+        self.engine.optimizer_step(&self.cfg, lr, t);
+        self.host_stale = true;
+    }
+
+    /// Each parameter's name and gradient after the last step (read from the engine).
+    pub fn grads(&mut self) -> Vec<(String, crate::backend::tensor::Tensor)> {
+        self.engine.grads()
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 impl Trainer {
     /// The run as a checkpoint (parameters, optimizer state, step, config).
     pub fn checkpoint(&mut self) -> Result<Checkpoint, String> {
-        self.sync_cpu();
+        self.sync_host();
         let params = self
             .model
             .params()
@@ -47,7 +47,7 @@ impl Trainer {
 
     /// Loads parameters and optimizer state from a checkpoint of the same model.
     pub fn load(&mut self, path: &Path) -> Result<(), String> {
-        self.sync_cpu();
+        self.sync_host();
         let ck = Checkpoint::load(path).map_err(|e| e.to_string())?;
         for (k, p) in self.model.params_mut().enumerate() {
             let t = ck
@@ -82,7 +82,7 @@ impl Trainer {
             }
         }
         self.step = ck.step;
-        self.gpu_stale = true;
+        self.engine_stale = true;
         Ok(())
     }
 }

@@ -1,20 +1,24 @@
-//! Where a run lives: choosing the backend, keeping the CPU copy of the parameters and the
-//! optimizer state in step with the GPU's, and changing settings between steps.
+//! Where a run lives: choosing the backend, keeping the host copy of the parameters and the
+//! optimizer state in step with the engine's, and changing settings between steps.
 
 use super::{OptimState, Trainer};
 use crate::model::Model;
 use crate::train::backend_choice::BackendChoice;
 use crate::train::config::{OptimizerKind, TrainConfig};
-use crate::train::gpu_engine::GpuEngine;
+use crate::backend::cpu::Cpu;
+use crate::train::engine::{BoxedEngine, Engine};
 
 impl Trainer {
     /// Moves the run to the backend `choice` resolves to (see [`BackendChoice`]); returns
     /// "cpu" or the GPU adapter's name.
     pub fn set_backend(&mut self, choice: BackendChoice) -> Result<String, String> {
         let ctx = choice.open()?;
-        self.sync_cpu();
-        self.gpu = ctx.map(|c| GpuEngine::new(c, &self.model, &self.opt));
-        self.gpu_stale = false;
+        self.sync_host();
+        self.engine = match ctx {
+            Some(c) => gpu_engine(c, &self.model, &self.opt),
+            None => Box::new(Engine::new(Cpu, &self.model, &self.opt)),
+        };
+        self.engine_stale = false;
         Ok(self.backend_name())
     }
 
@@ -33,61 +37,65 @@ impl Trainer {
         self.cfg = cfg;
     }
 
-    /// Steps so far that took the fused GPU path (losses on the GPU, one small readback).
+    /// Steps so far that took the fused path (the backend's loss kernels, one small readback).
     pub fn fused_steps(&self) -> u64 {
         self.fused_steps
     }
 
     /// "cpu", or "gpu: " and the adapter's name.
     pub fn backend_name(&self) -> String {
-        self.gpu
-            .as_ref()
-            .map_or_else(|| "cpu".into(), |g| format!("gpu: {}", g.adapter()))
+        self.engine.device_name()
     }
 
-    /// Brings the CPU copy of the parameters and optimizer state up to date.
-    pub(super) fn sync_cpu(&mut self) {
-        if let Some(g) = &mut self.gpu
-            && self.cpu_stale
-        {
-            g.pull(&mut self.model, &mut self.opt);
+    /// Brings the host copy of the parameters and optimizer state up to date.
+    pub(super) fn sync_host(&mut self) {
+        if self.host_stale {
+            self.engine.pull(&mut self.model, &mut self.opt);
         }
-        self.cpu_stale = false;
+        self.host_stale = false;
     }
 
-    /// Sends a changed CPU copy to the GPU.
-    pub(super) fn sync_gpu(&mut self) {
-        if let Some(g) = &mut self.gpu
-            && self.gpu_stale
-        {
-            g.push(&self.model, &self.opt);
+    /// Sends a changed host copy to the engine.
+    pub(super) fn sync_engine(&mut self) {
+        if self.engine_stale {
+            self.engine.push(&self.model, &self.opt);
         }
-        self.gpu_stale = false;
+        self.engine_stale = false;
     }
 
-    /// The detector with its current parameters (downloaded from the GPU when needed).
+    /// The detector with its current parameters (read from the engine when needed).
     pub fn model(&mut self) -> &Model {
-        self.sync_cpu();
+        self.sync_host();
         &self.model
     }
 
-    /// The detector, to change its parameters (they go to the GPU before the next step).
+    /// The detector, to change its parameters (they go to the engine before the next step).
     pub fn model_mut(&mut self) -> &mut Model {
-        self.sync_cpu();
-        self.gpu_stale = true;
+        self.sync_host();
+        self.engine_stale = true;
         &mut self.model
     }
 
-    /// The optimizer state (downloaded from the GPU when needed).
+    /// The optimizer state (read from the engine when needed).
     pub fn opt(&mut self) -> &OptimState {
-        self.sync_cpu();
+        self.sync_host();
         &self.opt
     }
 
-    /// The optimizer state, to change it (it goes to the GPU before the next step).
+    /// The optimizer state, to change it (it goes to the engine before the next step).
     pub fn opt_mut(&mut self) -> &mut OptimState {
-        self.sync_cpu();
-        self.gpu_stale = true;
+        self.sync_host();
+        self.engine_stale = true;
         &mut self.opt
     }
+}
+
+/// The engine on the GPU of `ctx`.
+fn gpu_engine(
+    ctx: std::sync::Arc<crate::backend::gpu::GpuContext>,
+    model: &Model,
+    opt: &OptimState,
+) -> BoxedEngine {
+    let be = crate::backend::gpu::GpuBackend::new(ctx);
+    Box::new(Engine::new(be, model, opt))
 }
