@@ -4,7 +4,6 @@
 //! implementation, which calls the library's loss formulas (`ClsLoss::pointwise`,
 //! `RegLoss::eval_one_into`) so that every formula still lives once.
 
-use crate::backend::gpu::loss::GpuLossSpec;
 use crate::backend::tensor::Tensor;
 use crate::losses::classification::ClsLoss;
 use crate::losses::regression::RegLoss;
@@ -14,22 +13,42 @@ use crate::losses::regression::RegLoss;
 pub const PARTIALS_PER_ANCHOR: usize = 5;
 
 /// A classification and a regression loss that the loss kernels cover: CE, balanced CE,
-/// focal and FL* with L1, L2, smooth L1 or balanced L1 on the deltas.
+/// focal and FL* (CE and balanced CE are focal with gamma 0) with valid parameters, and L1,
+/// L2, smooth L1 or balanced L1 on the deltas. Every other loss (GHM-C, QFL, varifocal, EQL,
+/// the IoU family, KL) or invalid parameters stay on the host objective.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HeadLossSpec {
     /// The classification loss.
     pub cls: ClsLoss,
     /// The regression loss.
     pub reg: RegLoss,
-    /// The same in the form the GPU shader takes.
-    pub(crate) shader: GpuLossSpec,
 }
 
 impl HeadLossSpec {
     /// `Some` when both losses are covered (see the type doc) with valid parameters.
     pub fn new(cls: &ClsLoss, reg: &RegLoss) -> Option<Self> {
-        Some(Self {
-            shader: GpuLossSpec::new(cls, reg)?,
+        let cls_ok = cls.validate().is_ok()
+            && matches!(
+                cls,
+                ClsLoss::Ce
+                    | ClsLoss::BalancedCe { .. }
+                    | ClsLoss::Focal { .. }
+                    | ClsLoss::FocalStar { .. }
+            );
+        let pos = |v: f64| v.is_finite() && v > 0.0;
+        let reg_ok = match *reg {
+            RegLoss::L1 | RegLoss::L2 => true,
+            RegLoss::SmoothL1 { beta } => beta.is_finite() && beta >= 0.0,
+            RegLoss::BalancedL1 { alpha, gamma, beta } => {
+                // The kernels also need b = e^(gamma / alpha) - 1 to be a finite f32.
+                pos(alpha)
+                    && pos(gamma)
+                    && pos(beta)
+                    && (((gamma / alpha).exp() - 1.0) as f32).is_finite()
+            }
+            _ => false,
+        };
+        (cls_ok && reg_ok).then(|| Self {
             cls: cls.clone(),
             reg: *reg,
         })

@@ -16,8 +16,8 @@ pub mod optim_config;
 pub mod tensor;
 
 pub use conv_geom::{ConvGeom, conv2d_out_size};
-pub use optim_config::{AdamWConfig, SgdConfig};
 use head_loss::{AnchorTargets, HeadLevel, HeadLossSpec};
+pub use optim_config::{AdamWConfig, SgdConfig};
 use tensor::Tensor;
 
 /// The ops training needs, over the backend's own tensor type [`Backend::Buf`].

@@ -3,12 +3,12 @@
 //! Boxes are `[x1, y1, x2, y2]` in continuous pixel coordinates, no `+1`
 //! (torchvision and pycocotools convention).
 
-mod max_iou;
 mod boxes;
 mod delta;
+mod max_iou;
 mod nms;
 
-pub use max_iou::{MaxIouStats, iou_matrix, last_gt_reaching, max_iou_stats};
 pub use boxes::{Box4, area, crowd_iou, iou, xywh_to_xyxy, xyxy_to_xywh};
 pub use delta::DeltaCoder;
+pub use max_iou::{MaxIouStats, iou_matrix, last_gt_reaching, max_iou_stats};
 pub use nms::{batched_nms, nms};

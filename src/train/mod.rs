@@ -6,13 +6,13 @@
 //! per-step [`metrics`].
 
 pub mod backend_choice;
-pub mod input;
 pub mod box_grad;
 pub mod checkpoint;
 pub mod config;
 pub mod detect;
-pub mod eval;
 pub mod engine;
+pub mod eval;
+pub mod input;
 pub mod metrics;
 pub mod objective;
 pub mod thread;

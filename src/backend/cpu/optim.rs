@@ -1,8 +1,8 @@
 //! Optimizer steps over flat parameter buffers: SGD with momentum and weight decay
 //! (PyTorch `torch.optim.SGD` semantics) and AdamW (`torch.optim.AdamW`).
 
-use rayon::prelude::*;
 pub use crate::backend::optim_config::{AdamWConfig, SgdConfig};
+use rayon::prelude::*;
 
 const CHUNK: usize = 1 << 14;
 

@@ -12,17 +12,19 @@ use super::conv::{record_conv2d_backward, record_conv2d_forward};
 use super::elementwise::{
     record_add_scaled, record_relu_inplace, record_relu_mask_inplace, record_scale,
 };
-use super::loss::{GpuAnchorTargets, loss_partials_len, record_head_loss, record_loss_sums};
+use super::loss::{
+    GpuAnchorTargets, GpuLossSpec, loss_partials_len, record_head_loss, record_loss_sums,
+};
 use super::optim::{record_adamw_step, record_sgd_step};
 use super::reduce::{partials_len, record_clip_scale, record_grad_sumsq};
 use super::resize::{
     record_max_pool_add, record_max_pool_backward, record_nearest_add, record_nearest_backward,
 };
 use crate::backend::Backend;
-use crate::backend::{ConvGeom, conv2d_out_size};
-use crate::backend::{AdamWConfig, SgdConfig};
 use crate::backend::head_loss::{AnchorTargets, HeadLevel, HeadLossSpec, PARTIALS_PER_ANCHOR};
 use crate::backend::tensor::Tensor;
+use crate::backend::{AdamWConfig, SgdConfig};
+use crate::backend::{ConvGeom, conv2d_out_size};
 
 /// The wgpu backend: a shared [`GpuContext`], the pending encoder and reduction scratch.
 pub struct GpuBackend {
@@ -130,7 +132,14 @@ impl Backend for GpuBackend {
         enc.copy_buffer_to_buffer(&src.buffer, 0, &dst.buffer, 0, bytes(src.shape));
     }
 
-    fn copy_range(&mut self, src: &GpuTensor, src_at: usize, dst: &mut GpuTensor, at: usize, len: usize) {
+    fn copy_range(
+        &mut self,
+        src: &GpuTensor,
+        src_at: usize,
+        dst: &mut GpuTensor,
+        at: usize,
+        len: usize,
+    ) {
         let (_, enc) = self.recorder();
         let b = |i: usize| (i * 4) as u64;
         enc.copy_buffer_to_buffer(&src.buffer, b(src_at), &dst.buffer, b(at), b(len));
@@ -253,8 +262,9 @@ impl Backend for GpuBackend {
         if partials.len() < len {
             self.resize(partials, [1, 1, 1, len]);
         }
+        let s = &GpuLossSpec::of(spec);
         let (ctx, enc) = self.recorder();
-        let (s, t) = (&spec.shader, targets);
+        let t = targets;
         record_head_loss(
             ctx, enc, s, level, cls, reg, t, grad_cls, grad_reg, partials, gc, gr,
         );

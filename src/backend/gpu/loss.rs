@@ -6,11 +6,12 @@
 //! box maps and the step's [`GpuAnchorTargets`], overwrites the level's gradient maps, and
 //! writes [`PARTIALS_PER_ANCHOR`] partial values per anchor. [`record_loss_sums`] then sums
 //! the partial columns in a fixed order (no atomics) into 5 floats on the GPU, so only those
-//! need a readback. Losses [`GpuLossSpec::new`] rejects stay on the CPU path.
+//! need a readback. Losses [`HeadLossSpec::new`] rejects stay on the host objective.
 
 use super::buffer::GpuTensor;
 use super::context::{GpuContext, WG_1D, grid_1d};
 pub use super::loss_targets::{AnchorTargets, GpuAnchorTargets, NEGATIVE_LABEL, TARGET_WORDS};
+use crate::backend::head_loss::HeadLossSpec;
 use crate::losses::classification::ClsLoss;
 use crate::losses::regression::RegLoss;
 
@@ -39,45 +40,40 @@ pub struct GpuLossSpec {
 }
 
 impl GpuLossSpec {
-    /// `Some` when both losses run on the GPU: classification `ce`, `balanced_ce`, `focal`,
-    /// `focal_star` (CE and balanced CE are focal with gamma 0) with valid parameters, and
-    /// regression `l1`, `l2`, `smooth_l1`, `balanced_l1` on deltas. `None` for any other
-    /// loss (GHM-C, QFL, varifocal, EQL, IoU family, KL) or invalid parameters.
+    /// `Some` when [`HeadLossSpec::new`] covers both losses (the kernels run exactly those).
     pub fn new(cls: &ClsLoss, reg: &RegLoss) -> Option<GpuLossSpec> {
-        cls.validate().ok()?;
-        let (cls_kind, cls_params) = match *cls {
+        HeadLossSpec::new(cls, reg).map(|s| Self::of(&s))
+    }
+
+    /// The shader form of a covered pair of losses.
+    pub fn of(spec: &HeadLossSpec) -> GpuLossSpec {
+        let (cls_kind, cls_params) = match spec.cls {
             ClsLoss::Ce => (CLS_FOCAL, [-1.0, 0.0, 0.0, 0.0]),
             ClsLoss::BalancedCe { alpha } => (CLS_FOCAL, [alpha as f32, 0.0, 0.0, 0.0]),
             ClsLoss::Focal { alpha, gamma } => (CLS_FOCAL, [alpha as f32, gamma as f32, 0.0, 0.0]),
             ClsLoss::FocalStar { gamma, beta } => {
                 (CLS_FOCAL_STAR, [gamma as f32, beta as f32, 0.0, 0.0])
             }
-            _ => return None,
+            _ => unreachable!("HeadLossSpec::new admits only the covered losses"),
         };
-        let pos = |v: f64| v.is_finite() && v > 0.0;
-        let (reg_kind, reg_params, reg_const) = match *reg {
+        let (reg_kind, reg_params, reg_const) = match spec.reg {
             RegLoss::L1 => (REG_L1, [0.0; 4], 0.0),
             RegLoss::L2 => (REG_L2, [0.0; 4], 0.0),
-            RegLoss::SmoothL1 { beta } if beta.is_finite() && beta >= 0.0 => {
-                (REG_SMOOTH_L1, [beta as f32, 0.0, 0.0, 0.0], 0.0)
-            }
-            RegLoss::BalancedL1 { alpha, gamma, beta } if pos(alpha) && pos(gamma) && pos(beta) => {
+            RegLoss::SmoothL1 { beta } => (REG_SMOOTH_L1, [beta as f32, 0.0, 0.0, 0.0], 0.0),
+            RegLoss::BalancedL1 { alpha, gamma, beta } => {
                 let b = (gamma / alpha).exp() - 1.0;
-                if !(b as f32).is_finite() {
-                    return None;
-                }
                 let params = [alpha as f32, gamma as f32, beta as f32, b as f32];
                 (REG_BALANCED_L1, params, (gamma / b - alpha * beta) as f32)
             }
-            _ => return None,
+            _ => unreachable!("HeadLossSpec::new admits only the covered losses"),
         };
-        Some(GpuLossSpec {
+        GpuLossSpec {
             cls_kind,
             cls_params,
             reg_kind,
             reg_params,
             reg_const,
-        })
+        }
     }
 }
 

@@ -24,8 +24,8 @@ pub use buffer::{BufferPool, GpuTensor};
 pub use context::{GpuContext, Kernel, Kernels, gpu_required};
 
 #[cfg(test)]
+mod tests;
+#[cfg(test)]
 mod tests_loss;
 #[cfg(test)]
 mod tests_resize;
-#[cfg(test)]
-mod tests;

@@ -3,8 +3,8 @@
 //! [`AnchorTargets`] so the losses themselves can run on the GPU.
 
 use super::{ImageGt, image_seed, thin};
-use crate::assign::AssignResult;
 use crate::anchors::Anchors;
+use crate::assign::AssignResult;
 use crate::backend::head_loss::{AnchorTargets, NEGATIVE_LABEL};
 use crate::losses::classification::ClsLoss;
 use crate::sample::{SampleContext, SampleResult, SamplerConfig};

@@ -5,9 +5,9 @@ use super::Trainer;
 use crate::backend::tensor::Tensor;
 use crate::data::{Dataset, Sample};
 use crate::model::{HeadOutputs, flatten_outputs};
-use crate::train::input::images_to_tensor;
 use crate::train::detect::{DetectConfig, Detection, detect};
 use crate::train::eval::{ApSummary, EvalImage, evaluate};
+use crate::train::input::images_to_tensor;
 use rayon::prelude::*;
 
 impl Trainer {

@@ -2,10 +2,10 @@
 //! optimizer state in step with the engine's, and changing settings between steps.
 
 use super::{OptimState, Trainer};
+use crate::backend::cpu::Cpu;
 use crate::model::Model;
 use crate::train::backend_choice::BackendChoice;
 use crate::train::config::{OptimizerKind, TrainConfig};
-use crate::backend::cpu::Cpu;
 use crate::train::engine::{BoxedEngine, Engine};
 
 impl Trainer {
