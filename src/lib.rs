@@ -8,6 +8,7 @@
 //! - assignment labels follow MMDetection: `-1` ignored, `0` negative, `k > 0` matched GT `k-1`.
 
 pub mod anchors;
+#[cfg(feature = "app")]
 pub mod app;
 pub mod assign;
 pub mod backend;

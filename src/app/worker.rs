@@ -2,11 +2,10 @@
 //! dataset statistics, so the UI thread never waits on that work. Jobs carry a generation
 //! number; the app ignores answers to jobs it has since replaced.
 
-use crate::app::panels::DatasetStats;
 use crate::app::state::DatasetSettings;
 use crate::config::LabConfig;
-use crate::data::stats::{anchor_label_counts, centre_heatmap, class_counts, max_iou_histogram};
 use crate::data::{Dataset, DatasetSpec, SyntheticDataset};
+use crate::data::{DatasetStats, dataset_stats};
 use crate::inspect::{Inspection, inspect_sample};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use std::sync::Arc;
@@ -227,56 +226,4 @@ fn no_dataset(generation: u64) -> WorkerEvent {
         generation,
         message: "no dataset is open".into(),
     }
-}
-
-/// Statistics over the first `images` images of `ds` (progress reported every 5%).
-pub fn dataset_stats(
-    ds: &dyn Dataset,
-    images: usize,
-    lab: &LabConfig,
-    progress: impl Fn(f32),
-) -> Result<DatasetStats, String> {
-    let n = images.min(ds.len());
-    let class_names = ds.class_names();
-    let mut st = DatasetStats {
-        images: n,
-        class_names: class_names.clone(),
-        grid: 16,
-        ..Default::default()
-    };
-    let mut views = Vec::with_capacity(n);
-    let mut iou_counts = vec![0u64; 50];
-    let step = (n / 20).max(1);
-    for i in 0..n {
-        let s = ds.load(i).map_err(|e| e.to_string())?;
-        let (w, h) = s.size();
-        for b in &s.boxes {
-            st.widths.push(b[2] - b[0]);
-            st.heights.push(b[3] - b[1]);
-            st.areas.push((b[2] - b[0]) * (b[3] - b[1]));
-        }
-        let anchors = lab.anchors.generate(w, h);
-        let a = lab.assigner.assign(&anchors, &s.boxes);
-        let c = anchor_label_counts(&a.labels);
-        st.anchor_counts.fg += c.fg;
-        st.anchor_counts.bg += c.bg;
-        st.anchor_counts.ignored += c.ignored;
-        for (k, v) in max_iou_histogram(&a.max_iou, 50).counts.iter().enumerate() {
-            iou_counts[k] += v;
-        }
-        views.push((s.boxes, s.classes, (w, h)));
-        if i % step == 0 {
-            progress(i as f32 / n.max(1) as f32);
-        }
-    }
-    let items = || {
-        views
-            .iter()
-            .map(|(b, c, wh)| (b.as_slice(), c.as_slice(), *wh))
-    };
-    st.class_counts = class_counts(items(), class_names.len());
-    st.centre_heatmap = centre_heatmap(items(), st.grid);
-    st.anchor_max_iou_counts = iou_counts;
-    progress(1.0);
-    Ok(st)
 }

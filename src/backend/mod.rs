@@ -2,7 +2,7 @@
 //!
 //! [`Backend`] is the set of ops the detector's forward and backward passes, the per-anchor
 //! loss kernels ([`head_loss`]) and the optimizer need. The model graph
-//! ([`crate::model::Model`]) is written once against it;
+//! (`model::Model`, a layer above) is written once against it;
 //! [`cpu::Cpu`] runs each op immediately, [`gpu::GpuBackend`] records it into a command
 //! encoder that is submitted at the next read (so a whole step is a few submissions).
 //! Conventions of both: forward ops overwrite (or add into, where the name says so) their
@@ -10,6 +10,7 @@
 
 pub mod conv_geom;
 pub mod cpu;
+#[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod head_loss;
 pub mod optim_config;

@@ -206,6 +206,28 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         }),
         Err(e) => eprintln!("bench: training step: {e}"),
     }
+    #[cfg(feature = "gpu")]
+    gpu_step_figure(args, &mut figures);
+    #[cfg(feature = "app")]
+    super::bench_ui::push_app_figures(args.quick, &mut figures);
+
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "figures": figures }))?
+        );
+    } else {
+        for f in &figures {
+            println!("{}", f.line());
+        }
+    }
+    Ok(())
+}
+
+/// The GPU full training step (always on a hardware adapter; with `--gpu-step` also on a
+/// software one).
+#[cfg(feature = "gpu")]
+fn gpu_step_figure(args: &BenchArgs, figures: &mut Vec<Figure>) {
     let hardware_gpu = crate::backend::gpu::GpuContext::new().is_ok_and(|c| !c.is_software());
     if hardware_gpu || args.gpu_step {
         let steps = if args.quick || !hardware_gpu { 3 } else { 20 };
@@ -220,40 +242,4 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             Err(e) => eprintln!("bench: GPU training step: {e}"),
         }
     }
-
-    match super::bench_ui::idle_frame_ms(60) {
-        Ok(ms) => figures.push(Figure {
-            name: "app frame, UI idle (egui pass + tessellation)".into(),
-            value: ms,
-            unit: "ms".into(),
-            reference: Some(16.7),
-            reference_label: "one 60 Hz frame".into(),
-        }),
-        Err(e) => eprintln!("bench: idle frame: {e}"),
-    }
-
-    for n in [100_000, 200_000] {
-        match super::bench_ui::overlay_frame_ms(if args.quick { 2 } else { 5 }, n) {
-            Ok((ms, adapter)) => figures.push(Figure {
-                name: format!("image view, {n} anchors offscreen on {adapter}"),
-                value: ms,
-                unit: "ms".into(),
-                reference: Some(16.7),
-                reference_label: "one 60 Hz frame".into(),
-            }),
-            Err(e) => eprintln!("bench: overlay frame: {e}"),
-        }
-    }
-
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "figures": figures }))?
-        );
-    } else {
-        for f in &figures {
-            println!("{}", f.line());
-        }
-    }
-    Ok(())
 }

@@ -1,9 +1,38 @@
 //! UI figures for `anchorscope bench`: the CPU time of one app frame (egui pass plus
 //! tessellation) with the UI idle, measured headless.
 
+use super::bench::Figure;
 use crate::app::{AnchorscopeApp, AppOptions};
 use eframe::App;
 use std::time::{Duration, Instant};
+
+/// The app's figures for `anchorscope bench`: an idle frame, and the image view with 100k
+/// and 200k anchors offscreen.
+pub fn push_app_figures(quick: bool, figures: &mut Vec<Figure>) {
+    match idle_frame_ms(60) {
+        Ok(ms) => figures.push(Figure {
+            name: "app frame, UI idle (egui pass + tessellation)".into(),
+            value: ms,
+            unit: "ms".into(),
+            reference: Some(16.7),
+            reference_label: "one 60 Hz frame".into(),
+        }),
+        Err(e) => eprintln!("bench: idle frame: {e}"),
+    }
+
+    for n in [100_000, 200_000] {
+        match overlay_frame_ms(if quick { 2 } else { 5 }, n) {
+            Ok((ms, adapter)) => figures.push(Figure {
+                name: format!("image view, {n} anchors offscreen on {adapter}"),
+                value: ms,
+                unit: "ms".into(),
+                reference: Some(16.7),
+                reference_label: "one 60 Hz frame".into(),
+            }),
+            Err(e) => eprintln!("bench: overlay frame: {e}"),
+        }
+    }
+}
 
 /// Median CPU time in ms of an idle app frame (UI code + tessellation, no GPU submission),
 /// after the default dataset's first image is inspected.

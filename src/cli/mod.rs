@@ -5,7 +5,9 @@
 //! (`anchorscope: error: ...`) and exits with status 2. Nothing the user owns is ever written.
 
 mod bench;
+#[cfg(feature = "app")]
 mod bench_ui;
+#[cfg(feature = "app")]
 mod bench_ui_training;
 mod inspect;
 mod loss;
@@ -29,6 +31,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Open the desktop app (the default).
+    #[cfg(feature = "app")]
     Gui(crate::app::GuiArgs),
     /// Evaluate named losses and their gradients on given inputs (JSON in, JSON out).
     Loss(loss::LossArgs),
@@ -37,9 +40,18 @@ enum Command {
     /// Print the performance figures, each next to its reference.
     Bench(bench::BenchArgs),
     /// UI frame time (p50 / p95 / max) of the headless app while a run trains.
+    #[cfg(feature = "app")]
     BenchUi(bench_ui_training::BenchUiArgs),
     /// Train the detector headless; writes metrics, config, checkpoint and evaluation.
     Train(train::TrainArgs),
+}
+
+/// Without a command: the desktop app (or, built without the `app` feature, an error).
+fn open_app() -> anyhow::Result<()> {
+    #[cfg(feature = "app")]
+    return crate::app::run(crate::app::GuiArgs::default());
+    #[cfg(not(feature = "app"))]
+    anyhow::bail!("built without the `app` feature: give a command (see --help)")
 }
 
 /// Runs the command line and returns the process exit status.
@@ -47,11 +59,13 @@ pub fn main() -> i32 {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
     let result = match cli.command {
-        None => crate::app::run(crate::app::GuiArgs::default()),
+        None => open_app(),
+        #[cfg(feature = "app")]
         Some(Command::Gui(args)) => crate::app::run(args),
         Some(Command::Loss(args)) => loss::run(&args),
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
+        #[cfg(feature = "app")]
         Some(Command::BenchUi(args)) => bench_ui_training::run(&args),
         Some(Command::Train(args)) => train::run(&args),
     };

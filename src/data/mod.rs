@@ -8,11 +8,13 @@
 //! - [`stats`] holds pure statistics (histograms, class counts, centre heatmaps, anchor label
 //!   counts) for the plots.
 
+mod dataset_stats;
 mod sample;
 mod spec;
 pub mod stats;
 pub mod synthetic;
 
+pub use dataset_stats::{DatasetStats, dataset_stats};
 pub use sample::{AnnotationView, DataError, Dataset, Sample};
 pub use spec::DatasetSpec;
 pub use synthetic::{SyntheticConfig, SyntheticDataset};

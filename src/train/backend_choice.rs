@@ -1,9 +1,14 @@
 //! Which compute backend a training run uses: `auto`, `cpu` or `gpu`.
 
-use std::sync::Arc;
-
-use crate::backend::gpu::GpuContext;
 use serde::{Deserialize, Serialize};
+
+/// An opened GPU: wgpu's device and pipelines.
+#[cfg(feature = "gpu")]
+pub type GpuDevice = std::sync::Arc<crate::backend::gpu::GpuContext>;
+/// Built without the `gpu` feature there is no GPU to open.
+#[cfg(not(feature = "gpu"))]
+#[derive(Debug)]
+pub enum GpuDevice {}
 
 /// The `--backend` choice. `Auto` takes the GPU when wgpu finds a hardware adapter and the
 /// CPU when the only adapter is a software rasterizer (lavapipe: correct but slower than the
@@ -34,8 +39,11 @@ impl std::str::FromStr for BackendChoice {
 }
 
 impl BackendChoice {
-    /// Resolves the choice: `Some(context)` for the GPU, `None` for the CPU.
-    pub fn open(self) -> Result<Option<Arc<GpuContext>>, String> {
+    /// Resolves the choice: `Some(device)` for the GPU, `None` for the CPU.
+    #[cfg(feature = "gpu")]
+    pub fn open(self) -> Result<Option<GpuDevice>, String> {
+        use crate::backend::gpu::GpuContext;
+        use std::sync::Arc;
         match self {
             Self::Cpu => Ok(None),
             Self::Gpu => GpuContext::new().map(|c| Some(Arc::new(c))),
@@ -43,6 +51,18 @@ impl BackendChoice {
                 .ok()
                 .filter(|c| !c.is_software())
                 .map(Arc::new)),
+        }
+    }
+
+    /// Resolves the choice: built without the `gpu` feature, `auto` is the CPU and `gpu` an
+    /// error.
+    #[cfg(not(feature = "gpu"))]
+    pub fn open(self) -> Result<Option<GpuDevice>, String> {
+        match self {
+            Self::Cpu | Self::Auto => Ok(None),
+            Self::Gpu => {
+                Err("--backend gpu: anchorscope was built without the `gpu` feature".into())
+            }
         }
     }
 }

@@ -12,33 +12,8 @@ pub mod test_support;
 pub mod training;
 
 use crate::app::plot_export::PlotExports;
-use crate::data::stats::AnchorCounts;
+pub use crate::data::DatasetStats;
 use crate::inspect::Inspection;
-
-/// Dataset-wide statistics computed on a worker thread for the Stats tab.
-#[derive(Clone, Debug, Default)]
-pub struct DatasetStats {
-    /// Images the statistics cover.
-    pub images: usize,
-    /// Class names.
-    pub class_names: Vec<String>,
-    /// GT count per class (foreground-foreground imbalance).
-    pub class_counts: Vec<u64>,
-    /// Box widths, heights and areas (px, px, px^2): scale imbalance.
-    pub widths: Vec<f32>,
-    /// See `widths`.
-    pub heights: Vec<f32>,
-    /// See `widths`.
-    pub areas: Vec<f32>,
-    /// Normalised centre heatmap, `grid x grid`, row-major, sums to 1 (location imbalance).
-    pub centre_heatmap: Vec<f32>,
-    /// Side of the heatmap grid.
-    pub grid: usize,
-    /// Anchor labels summed over the images (foreground-background imbalance).
-    pub anchor_counts: AnchorCounts,
-    /// Max IoU of every anchor of every image with its best GT, binned 0..1 in 50 bins.
-    pub anchor_max_iou_counts: Vec<u64>,
-}
 
 /// Read-only results the panels show, plus the export queue.
 pub struct PanelContext<'a> {

@@ -4,7 +4,7 @@
 use super::{OptimState, Trainer};
 use crate::backend::cpu::Cpu;
 use crate::model::Model;
-use crate::train::backend_choice::BackendChoice;
+use crate::train::backend_choice::{BackendChoice, GpuDevice};
 use crate::train::config::{OptimizerKind, TrainConfig};
 use crate::train::engine::{BoxedEngine, Engine};
 
@@ -90,12 +90,15 @@ impl Trainer {
     }
 }
 
-/// The engine on the GPU of `ctx`.
-fn gpu_engine(
-    ctx: std::sync::Arc<crate::backend::gpu::GpuContext>,
-    model: &Model,
-    opt: &OptimState,
-) -> BoxedEngine {
-    let be = crate::backend::gpu::GpuBackend::new(ctx);
+/// The engine on the GPU `device`.
+#[cfg(feature = "gpu")]
+fn gpu_engine(device: GpuDevice, model: &Model, opt: &OptimState) -> BoxedEngine {
+    let be = crate::backend::gpu::GpuBackend::new(device);
     Box::new(Engine::new(be, model, opt))
+}
+
+/// Built without the `gpu` feature no device exists.
+#[cfg(not(feature = "gpu"))]
+fn gpu_engine(device: GpuDevice, _: &Model, _: &OptimState) -> BoxedEngine {
+    match device {}
 }

@@ -2,6 +2,7 @@
 //! against the CPU.
 
 use super::*;
+#[cfg(feature = "gpu")]
 use crate::train::backend_choice::BackendChoice;
 
 fn tiny() -> (TrainConfig, ModelConfig, Arc<dyn Dataset>) {
@@ -53,6 +54,7 @@ fn steps_are_finite_deterministic_and_learn() {
 }
 
 /// The parameters of a trainer, flattened per parameter.
+#[cfg(feature = "gpu")]
 fn values(t: &mut Trainer) -> Vec<(String, Vec<f32>)> {
     t.model()
         .params()
@@ -64,6 +66,7 @@ fn values(t: &mut Trainer) -> Vec<(String, Vec<f32>)> {
 /// losses, the gradient norm and each parameter's update (on the GPU step 0 takes the
 /// hybrid path, steps 1 and 2 the fused one where the configuration allows). None when no adapter (unless
 /// `ANCHORSCOPE_REQUIRE_GPU=1`, then it fails).
+#[cfg(feature = "gpu")]
 fn gpu_matches_cpu(cfg: TrainConfig, mc: ModelConfig) -> Option<u64> {
     let ds = tiny_dataset();
     let mut cpu = Trainer::new(cfg.clone(), &mc, ds.clone()).unwrap();
@@ -112,6 +115,7 @@ fn gpu_matches_cpu(cfg: TrainConfig, mc: ModelConfig) -> Option<u64> {
     Some(gpu.fused_steps())
 }
 
+#[cfg(feature = "gpu")]
 #[test]
 fn one_gpu_step_matches_the_cpu_default_config() {
     let (cfg, mc, _) = tiny();
@@ -120,6 +124,7 @@ fn one_gpu_step_matches_the_cpu_default_config() {
     }
 }
 
+#[cfg(feature = "gpu")]
 #[test]
 fn one_gpu_step_matches_the_cpu_balanced_pyramid_adamw_ohem() {
     let (mut cfg, mut mc, _) = tiny();

@@ -7,7 +7,7 @@ use egui_kittest::kittest::Queryable;
 
 fn stats() -> DatasetStats {
     let ds = crate::data::SyntheticDataset::new(Default::default(), 0);
-    crate::app::worker::dataset_stats(&ds, 20, &LabConfig::default(), |_| {}).unwrap()
+    crate::data::dataset_stats(&ds, 20, &LabConfig::default(), |_| {}).unwrap()
 }
 
 fn harness<'a>(stats: Option<&'a DatasetStats>, exports: &'a PlotExports) -> Harness<'a, AppState> {
