@@ -7,7 +7,6 @@
 
 pub mod backend_choice;
 pub mod input;
-pub mod box_grad;
 pub mod checkpoint;
 pub mod config;
 pub mod detect;

@@ -8,9 +8,10 @@ use super::loss::ClsLoss;
 use super::stable::logit;
 
 /// The initial bias of the final classification layer so that every anchor starts with
-/// foreground probability `pi` (RetinaNet): `b = -ln((1 - pi) / pi)`, for `pi` in `(0, 1)`.
+/// foreground probability `pi` (RetinaNet, Lin et al. 2017, section 4.1):
+/// `b = -ln((1 - pi) / pi)`, i.e. [`logit`]`(pi)`, for `pi` in `(0, 1)`.
 pub fn prior_bias(pi: f64) -> f64 {
-    -((1.0 - pi) / pi).ln()
+    logit(pi)
 }
 
 /// The focal weight of one anchor, `alpha_t * (1 - p_t)^gamma` (what the UI colours by).

@@ -4,12 +4,11 @@
 use super::{HIST_CAP, ImageGt};
 use crate::anchors::Anchors;
 use crate::assign::AssignResult;
-use crate::geometry::{Box4, iou};
+use crate::geometry::{Box4, decode_backward, iou};
 use crate::losses::classification::stable::sigmoid;
 use crate::losses::classification::{ClsLoss, ce};
 use crate::sample::{SampleContext, SamplerConfig};
 use crate::train::TrainConfig;
-use crate::train::box_grad::decode_backward;
 
 /// What one image contributes before the batch-level reductions.
 #[derive(Default)]
