@@ -16,6 +16,13 @@ pub fn gpu_required() -> bool {
     std::env::var("ANCHORSCOPE_REQUIRE_GPU").is_ok_and(|v| v == "1")
 }
 
+/// What a GPU test does when it finds no wgpu adapter (or device): fails when
+/// [`gpu_required`], otherwise prints that it skipped and why; the caller then returns.
+pub fn skip_without_gpu(why: impl std::fmt::Display) {
+    assert!(!gpu_required(), "ANCHORSCOPE_REQUIRE_GPU=1 but {why}");
+    eprintln!("skipping GPU test: {why}; set ANCHORSCOPE_REQUIRE_GPU=1 to fail instead");
+}
+
 /// One compute pipeline and its bind group layout (binding 0 is the uniform parameters,
 /// bindings 1.. the storage buffers in the order the WGSL entry point declares them).
 pub struct Kernel {

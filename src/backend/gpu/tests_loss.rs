@@ -352,11 +352,9 @@ fn trait_run<B: Backend>(
     (gl, gd, parts, s[1..6].to_vec())
 }
 
-#[test]
-fn both_backends_run_the_loss_kernels_like_the_reference() {
-    let Some(_) = ctx() else { return };
-    let mut gpu = GpuBackend::new(Arc::new(GpuContext::new().expect("a context")));
-    let pairs = [
+/// The loss pairs both backends run through the trait.
+fn trait_pairs() -> [(ClsLoss, RegLoss); 3] {
+    [
         (ClsLoss::default(), RegLoss::SmoothL1 { beta: 1.0 / 9.0 }),
         (ClsLoss::Ce, RegLoss::L1),
         (
@@ -370,21 +368,37 @@ fn both_backends_run_the_loss_kernels_like_the_reference() {
                 beta: 1.0,
             },
         ),
-    ];
-    for (k, (cls_loss, reg_loss)) in pairs.iter().enumerate() {
+    ]
+}
+
+/// [`trait_run`] on `be` (called `name`) against the reference, for every pair of
+/// [`trait_pairs`].
+fn backend_runs_like_the_reference<B: Backend>(name: &str, be: &mut B) {
+    for (k, (cls_loss, reg_loss)) in trait_pairs().iter().enumerate() {
         let spec = HeadLossSpec::new(cls_loss, reg_loss).expect("covered");
         let (heads, t) = random_inputs(300 + k as u64);
         let (want_cls, want_reg, want_parts) = cpu_reference(cls_loss, reg_loss, &heads, &t);
         let want_sums = column_sums(&want_parts);
-        for (name, got) in [
-            ("cpu", trait_run(&mut Cpu, &spec, &heads, &t)),
-            ("gpu", trait_run(&mut gpu, &spec, &heads, &t)),
-        ] {
-            let what = format!("{name} backend, {}", cls_loss.name());
-            assert_close(&format!("{what}: class grads"), &got.0, &want_cls);
-            assert_close(&format!("{what}: delta grads"), &got.1, &want_reg);
-            assert_close(&format!("{what}: partials"), &got.2, &to_f32(&want_parts));
-            assert_close(&format!("{what}: sums"), &got.3, &want_sums);
-        }
+        let got = trait_run(be, &spec, &heads, &t);
+        let what = format!("{name} backend, {}", cls_loss.name());
+        assert_close(&format!("{what}: class grads"), &got.0, &want_cls);
+        assert_close(&format!("{what}: delta grads"), &got.1, &want_reg);
+        assert_close(&format!("{what}: partials"), &got.2, &to_f32(&want_parts));
+        assert_close(&format!("{what}: sums"), &got.3, &want_sums);
     }
+}
+
+/// The CPU half: runs with or without a wgpu adapter.
+#[test]
+fn cpu_backend_runs_the_loss_kernels_like_the_reference() {
+    backend_runs_like_the_reference("cpu", &mut Cpu);
+}
+
+/// The GPU half: skips (with a printed reason) without an adapter, unless
+/// `ANCHORSCOPE_REQUIRE_GPU=1`.
+#[test]
+fn gpu_backend_runs_the_loss_kernels_like_the_reference() {
+    let Some(_) = ctx() else { return };
+    let mut gpu = GpuBackend::new(Arc::new(GpuContext::new().expect("a context")));
+    backend_runs_like_the_reference("gpu", &mut gpu);
 }
