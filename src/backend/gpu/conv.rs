@@ -19,22 +19,22 @@ const FWD_CO: u32 = 8;
 /// Threads per workgroup of the conv kernels.
 const WG: usize = 64;
 
-/// Sizes of one convolution; keep in sync with `ConvParams` in shaders/conv.wgsl.
+/// Sizes of one convolution: `ConvParams` of shaders/conv.wgsl (layout checked by `tests_layout`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct ConvParams {
-    n: u32,
-    cin: u32,
-    h: u32,
-    w: u32,
-    cout: u32,
-    kh: u32,
-    kw: u32,
-    ho: u32,
-    wo: u32,
-    stride: u32,
-    pad: u32,
-    has_bias: u32,
+    pub(super) n: u32,
+    pub(super) cin: u32,
+    pub(super) h: u32,
+    pub(super) w: u32,
+    pub(super) cout: u32,
+    pub(super) kh: u32,
+    pub(super) kw: u32,
+    pub(super) ho: u32,
+    pub(super) wo: u32,
+    pub(super) stride: u32,
+    pub(super) pad: u32,
+    pub(super) has_bias: u32,
 }
 
 impl ConvParams {
