@@ -96,9 +96,7 @@ pub fn loss_weights(
         };
         for c in 0..nc {
             let x = match scores {
-                Some(s) => {
-                    logit((s[i * nc + c] as f64).clamp(1e-7, 1.0 - 1e-7))
-                }
+                Some(s) => logit((s[i * nc + c] as f64).clamp(1e-7, 1.0 - 1e-7)),
                 None => prior,
             };
             logits.push(x);

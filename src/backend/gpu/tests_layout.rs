@@ -66,7 +66,10 @@ macro_rules! rust_layout {
 
 fn check(src: &str, name: &str, rust: (usize, Vec<(String, usize)>)) {
     let wgsl = wgsl_layout(&module(src), name);
-    assert_eq!(wgsl.1, rust.1, "{name}: fields and offsets (WGSL left, Rust right)");
+    assert_eq!(
+        wgsl.1, rust.1,
+        "{name}: fields and offsets (WGSL left, Rust right)"
+    );
     assert_eq!(wgsl.0, rust.0, "{name}: size (WGSL left, Rust right)");
 }
 
@@ -79,28 +82,65 @@ fn uniform_structs_match_their_rust_twins() {
     check(
         conv,
         "ConvParams",
-        rust_layout!(ConvParams { n, cin, h, w, cout, kh, kw, ho, wo, stride, pad, has_bias }),
+        rust_layout!(ConvParams {
+            n,
+            cin,
+            h,
+            w,
+            cout,
+            kh,
+            kw,
+            ho,
+            wo,
+            stride,
+            pad,
+            has_bias
+        }),
     );
     check(elem, "ElemParams", rust_layout!(ElemParams { len, alpha }));
     check(
         optim,
         "SgdParams",
-        rust_layout!(SgdParams { len, lr, momentum, weight_decay }),
+        rust_layout!(SgdParams {
+            len,
+            lr,
+            momentum,
+            weight_decay
+        }),
     );
     check(
         optim,
         "AdamWParams",
-        rust_layout!(AdamWParams { len, beta1, beta2, eps, step_size, bc2_sqrt, decay }),
+        rust_layout!(AdamWParams {
+            len,
+            beta1,
+            beta2,
+            eps,
+            step_size,
+            bc2_sqrt,
+            decay
+        }),
     );
     check(
         resize,
         "ResizeParams",
-        rust_layout!(ResizeParams { planes, h, w, oh, ow, alpha }),
+        rust_layout!(ResizeParams {
+            planes,
+            h,
+            w,
+            oh,
+            ow,
+            alpha
+        }),
     );
     check(
         REDUCE_WGSL,
         "ReduceParams",
-        rust_layout!(ReduceParams { len, slot, max_norm }),
+        rust_layout!(ReduceParams {
+            len,
+            slot,
+            max_norm
+        }),
     );
     check(
         LOSS_WGSL,
@@ -125,22 +165,42 @@ fn uniform_structs_match_their_rust_twins() {
     check(
         LOSS_WGSL,
         "SumParams",
-        rust_layout!(SumParams { n_anchors, chunks, offset }),
+        rust_layout!(SumParams {
+            n_anchors,
+            chunks,
+            offset
+        }),
     );
 }
 
 #[test]
 fn shader_constants_match_rust() {
     let r = module(REDUCE_WGSL);
-    assert_eq!(wgsl_u32(&r, "CHUNK") as usize, reduce::CHUNK, "reduce CHUNK");
+    assert_eq!(
+        wgsl_u32(&r, "CHUNK") as usize,
+        reduce::CHUNK,
+        "reduce CHUNK"
+    );
     assert_eq!(wgsl_u32(&r, "WG"), reduce::WG, "reduce WG");
     let l = module(LOSS_WGSL);
-    assert_eq!(wgsl_u32(&l, "CHUNK") as usize, loss::SUM_CHUNK, "loss CHUNK");
+    assert_eq!(
+        wgsl_u32(&l, "CHUNK") as usize,
+        loss::SUM_CHUNK,
+        "loss CHUNK"
+    );
     assert_eq!(wgsl_u32(&l, "WG_1D"), WG_1D, "loss WG_1D");
-    assert_eq!(wgsl_u32(&l, "TARGET_WORDS") as usize, loss::TARGET_WORDS, "TARGET_WORDS");
+    assert_eq!(
+        wgsl_u32(&l, "TARGET_WORDS") as usize,
+        loss::TARGET_WORDS,
+        "TARGET_WORDS"
+    );
     assert_eq!(wgsl_u32(&l, "NPART") as usize, PARTIALS_PER_ANCHOR, "NPART");
     assert_eq!(wgsl_u32(&l, "CLS_FOCAL"), loss::CLS_FOCAL, "CLS_FOCAL");
     assert_eq!(wgsl_u32(&l, "REG_L1"), loss::REG_L1, "REG_L1");
     assert_eq!(wgsl_u32(&l, "REG_L2"), loss::REG_L2, "REG_L2");
-    assert_eq!(wgsl_u32(&l, "REG_SMOOTH_L1"), loss::REG_SMOOTH_L1, "REG_SMOOTH_L1");
+    assert_eq!(
+        wgsl_u32(&l, "REG_SMOOTH_L1"),
+        loss::REG_SMOOTH_L1,
+        "REG_SMOOTH_L1"
+    );
 }

@@ -1,4 +1,6 @@
-//! Known values (REFERENCE.md), parameter parsing, serde and checked evaluation.
+//! Known values (worked from the formulas of the papers and MMDetection / torchvision functions
+//! named at each assertion; see tests/reference/README.md, "Regression losses"), parameter
+//! parsing, serde and checked evaluation.
 
 use super::elementwise::{balanced_l1, l1, l2, smooth_l1};
 use super::*;
