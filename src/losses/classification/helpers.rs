@@ -78,6 +78,7 @@ mod tests {
 
     #[test]
     fn prior_bias_matches_reference() {
+        // RetinaNet's prior (Lin et al. 2017, section 4.1): -ln(0.99 / 0.01) = -ln 99
         assert_eq!(format!("{:.5}", prior_bias(0.01)), "-4.59512");
         assert_eq!(prior_bias(0.5), 0.0);
     }
