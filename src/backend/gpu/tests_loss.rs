@@ -110,6 +110,26 @@ fn cpu_reference(
     (gcls, greg, partials)
 }
 
+/// The [`HeadLevel`] of each of [`LEVELS`], with its first anchor's index.
+fn head_levels(t: &AnchorTargets) -> Vec<HeadLevel> {
+    let mut level_start = 0;
+    LEVELS
+        .iter()
+        .map(|&(h, w)| {
+            let level = HeadLevel {
+                a: A,
+                c: C,
+                h,
+                w,
+                level_start,
+                anchors_per_image: t.anchors_per_image,
+            };
+            level_start += h * w * A;
+            level
+        })
+        .collect()
+}
+
 /// Runs both levels and the sums on the GPU (gradient maps pre-filled with garbage: the
 /// kernel must overwrite them). Returns gradient rows as [`cpu_reference`], the partials
 /// and the 5 sums.
@@ -131,21 +151,11 @@ fn gpu_run(
     let partials = GpuTensor::zeros_flat(c, loss_partials_len(t.len()));
     let sums = GpuTensor::upload_flat(c, &[9.0; 7]);
     run(c, |e| {
-        let mut level_start = 0;
-        for (l, &(h, w)) in LEVELS.iter().enumerate() {
-            let level = HeadLevel {
-                a: A,
-                c: C,
-                h,
-                w,
-                level_start,
-                anchors_per_image: t.anchors_per_image,
-            };
+        for (l, level) in head_levels(t).iter().enumerate() {
             record_head_loss(
-                c, e, spec, &level, &cls[l], &reg[l], &targets, &gcls[l], &greg[l], &partials, GC,
+                c, e, spec, level, &cls[l], &reg[l], &targets, &gcls[l], &greg[l], &partials, GC,
                 GR,
             );
-            level_start += h * w * A;
         }
         record_loss_sums(c, e, &partials, t.len(), &sums, 1);
     });
@@ -312,20 +322,11 @@ fn trait_run<B: Backend>(
     let targets = targets.expect("targets set");
     let mut partials = be.zeros([1, 1, 1, 1]);
     let mut sums = up(be, &Tensor::from_vec([1, 1, 1, 7], vec![9.0; 7]));
-    let mut level_start = 0;
-    for (l, &(h, w)) in LEVELS.iter().enumerate() {
-        let level = HeadLevel {
-            a: A,
-            c: C,
-            h,
-            w,
-            level_start,
-            anchors_per_image: t.anchors_per_image,
-        };
+    for (l, level) in head_levels(t).iter().enumerate() {
         let (gc, gr) = (&mut gcls[l], &mut greg[l]);
         be.head_loss(
             spec,
-            &level,
+            level,
             &cls[l],
             &reg[l],
             &targets,
@@ -334,7 +335,6 @@ fn trait_run<B: Backend>(
             &mut partials,
             (GC, GR),
         );
-        level_start += h * w * A;
     }
     be.loss_sums(&partials, t.len(), &mut sums, 1);
     let grads = HeadOutputs {
