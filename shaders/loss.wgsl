@@ -7,8 +7,9 @@
 // 5 partials: [cls pos-target sum, cls neg-target sum, reg sum, logits non-finite, deltas
 // non-finite]. A non-finite or zero-weight anchor gets zero values and gradients.
 // loss_sum_partials / loss_sum_final: per-chunk then per-column sums (fixed order, no atomics).
-// Keep `LossParams`, `SumParams`, `CHUNK` and the kind codes in sync with
-// src/backend/gpu/loss.rs.
+// Preceded by reduce_common.wgsl (WG, CHUNK, `part`, `tree`). `LossParams`, `SumParams`,
+// CHUNK and the kind codes are checked against src/backend/gpu/loss.rs by
+// src/backend/gpu/tests_layout.rs.
 
 struct LossParams {
     a: u32,
@@ -35,8 +36,6 @@ struct SumParams {
 }
 
 const WG_1D: u32 = 64u;
-const WG: u32 = 256u;
-const CHUNK: u32 = 4096u;
 const TARGET_WORDS: u32 = 8u;
 const NPART: u32 = 5u;
 
@@ -202,16 +201,6 @@ fn head_loss(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 }
 
 @group(0) @binding(0) var<uniform> sp: SumParams;
-
-var<workgroup> part: array<f32, 256>;
-
-fn tree(t: u32) {
-    workgroupBarrier();
-    for (var half = WG / 2u; half > 0u; half /= 2u) {
-        if (t < half) { part[t] += part[t + half]; }
-        workgroupBarrier();
-    }
-}
 
 // loss_sum_partials: workgroup (k, j) sums column j over anchors [k*CHUNK, (k+1)*CHUNK) into
 // the scratch tail of the partials buffer, at n_anchors*5 + j*chunks + k.

@@ -2,7 +2,8 @@
 // Pass 1 (sumsq_partials): workgroup k sums the squares of its fixed chunk of CHUNK values
 // (strided per thread, then a tree) into partials[k]. Pass 2 (reduce_sum): one workgroup
 // sums partials[0..len] the same way into dst[slot]. The same order every run, no atomics.
-// Keep `ReduceParams` and `CHUNK` in sync with src/backend/gpu/reduce.rs.
+// Preceded by reduce_common.wgsl (WG, CHUNK, `part`, `tree`). `ReduceParams` is checked
+// against its Rust twin in src/backend/gpu/reduce.rs by src/backend/gpu/tests_layout.rs.
 
 struct ReduceParams {
     len: u32,
@@ -11,20 +12,7 @@ struct ReduceParams {
     _pad: u32,
 }
 
-const WG: u32 = 256u;
-const CHUNK: u32 = 4096u;
-
 @group(0) @binding(0) var<uniform> p: ReduceParams;
-
-var<workgroup> part: array<f32, 256>;
-
-fn tree(t: u32) {
-    workgroupBarrier();
-    for (var half = WG / 2u; half > 0u; half /= 2u) {
-        if (t < half) { part[t] += part[t + half]; }
-        workgroupBarrier();
-    }
-}
 
 // sumsq_partials: partials[k] = sum of x^2 over x[k*CHUNK .. (k+1)*CHUNK)
 @group(0) @binding(1) var<storage, read> q_x: array<f32>;

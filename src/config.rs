@@ -55,18 +55,25 @@ impl Default for LabConfig {
     }
 }
 
+/// Deserialises TOML text, with a one-line error `ORIGIN: line L: message` (the line of the
+/// error's span when it has one); shared by every TOML settings file.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T, String> {
+    toml::from_str(text).map_err(|e: toml::de::Error| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let msg = e.message().trim().replace('\n', " ");
+        match line {
+            Some(l) => format!("{origin}: line {l}: {msg}"),
+            None => format!("{origin}: {msg}"),
+        }
+    })
+}
+
 impl LabConfig {
     /// Parses TOML text; `origin` names the file in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, String> {
-        let cfg: LabConfig = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
-            match line {
-                Some(l) => format!("{origin}: line {l}: {}", e.message().trim()),
-                None => format!("{origin}: {}", e.message().trim()),
-            }
-        })?;
+        let cfg: LabConfig = parse_toml(text, origin)?;
         cfg.validate().map_err(|e| format!("{origin}: {e}"))?;
         Ok(cfg)
     }

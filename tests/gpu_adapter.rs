@@ -4,9 +4,7 @@
 
 use wgpu::util::DeviceExt;
 
-fn require_gpu() -> bool {
-    std::env::var("ANCHORSCOPE_REQUIRE_GPU").is_ok_and(|v| v == "1")
-}
+use anchorscope::backend::gpu::skip_without_gpu;
 
 #[test]
 fn smoke_kernel_matches_cpu() {
@@ -17,13 +15,7 @@ fn smoke_kernel_matches_cpu() {
         {
             Ok(a) => a,
             Err(e) => {
-                assert!(
-                    !require_gpu(),
-                    "ANCHORSCOPE_REQUIRE_GPU=1 but no wgpu adapter: {e}"
-                );
-                eprintln!(
-                    "skipping: no wgpu adapter ({e}); set ANCHORSCOPE_REQUIRE_GPU=1 to fail instead"
-                );
+                skip_without_gpu(format!("no wgpu adapter: {e}"));
                 return;
             }
         };

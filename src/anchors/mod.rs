@@ -6,7 +6,8 @@
 use crate::geometry::Box4;
 use serde::{Deserialize, Serialize};
 
-/// Anchor generator settings. Defaults: the tiny RetinaNet of REFERENCE.md (P3-P5, strides
+/// Anchor generator settings. Defaults: the tiny RetinaNet (RetinaNet's anchors, Lin et al. 2017,
+/// on P3-P5 only; `tests/reference/README.md`) (strides
 /// 8, 16, 32; octave base scale 4; 3 scales per octave; ratios 0.5, 1, 2; centre offset 0).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -299,7 +300,7 @@ mod tests {
 
     #[test]
     fn counts_match_reference_model() {
-        // 256 x 256, P3-P5: (32^2 + 16^2 + 8^2) x 9 = 12,096 anchors (REFERENCE.md)
+        // 256 x 256, P3-P5: (32^2 + 16^2 + 8^2) x 9 = 12,096 anchors (worked from the strides)
         let a = AnchorConfig::default().generate(256, 256);
         assert_eq!(a.counts_per_level(), vec![9216, 2304, 576]);
         assert_eq!(a.len(), 12_096);

@@ -3,7 +3,7 @@
 
 use crate::app::state::{OverlayMode, OverlaySettings};
 use crate::inspect::Inspection;
-use crate::losses::classification::{ClsLoss, prior_bias};
+use crate::losses::classification::{ClsLoss, prior_bias, stable::logit};
 use egui::Color32;
 
 /// Colour of positive anchors.
@@ -96,10 +96,7 @@ pub fn loss_weights(
         };
         for c in 0..nc {
             let x = match scores {
-                Some(s) => {
-                    let p = (s[i * nc + c] as f64).clamp(1e-7, 1.0 - 1e-7);
-                    (p / (1.0 - p)).ln()
-                }
+                Some(s) => logit((s[i * nc + c] as f64).clamp(1e-7, 1.0 - 1e-7)),
                 None => prior,
             };
             logits.push(x);

@@ -184,7 +184,8 @@ mod tests {
 
     #[test]
     fn reference_value() {
-        // REFERENCE.md: anchors [[0,0,10,10],[10,10,20,20]] vs GT [[0,0,10,9]], 0.5/0.5 -> [1, 0]
+        // MMDetection MaxIoUAssigner's rule, worked by hand (IoU 0.9 and 0): anchors
+        // [[0,0,10,10],[10,10,20,20]] vs GT [[0,0,10,9]], 0.5/0.5 -> [1, 0]
         let cfg = MaxIouAssigner {
             pos_iou_thr: 0.5,
             neg_iou_thr: 0.5,

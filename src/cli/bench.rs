@@ -182,7 +182,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         reference_label: String::new(),
     });
 
-    // Training step on the CPU backend, batch 8 at 256 x 256, default model (REFERENCE.md).
+    // Training step on the CPU backend, batch 8 at 256 x 256, default model (the tiny RetinaNet
+    // that tests/reference/torch_reference.py builds in PyTorch).
     let t = crate::model::bench_step(
         &crate::model::ModelConfig::default(),
         8,

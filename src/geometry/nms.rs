@@ -1,28 +1,50 @@
-//! Greedy non-maximum suppression, plain and per class.
+//! Greedy non-maximum suppression: plain, per class, and grouped (MMCV's `nms_match`).
 
 use super::boxes::{Box4, iou};
 
-/// Indices of the boxes kept by greedy NMS, in decreasing score order. A box is suppressed
-/// when its IoU with a kept, higher-scoring box is greater than `iou_thr` (torchvision).
-/// Ties in score keep the earlier index first.
-pub fn nms(boxes: &[Box4], scores: &[f32], iou_thr: f32) -> Vec<usize> {
-    assert_eq!(boxes.len(), scores.len(), "nms: one score per box");
+/// Greedy NMS in decreasing score order (ties: lower index first): each kept box, followed by
+/// the boxes it suppressed (those not yet suppressed for which `suppresses(iou)` holds), in
+/// score order. The one loop behind [`nms`] and [`nms_match`].
+fn greedy_groups(
+    boxes: &[Box4],
+    scores: &[f32],
+    suppresses: impl Fn(f32) -> bool,
+) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..boxes.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-    let mut keep: Vec<usize> = Vec::new();
     let mut suppressed = vec![false; boxes.len()];
+    let mut groups = Vec::new();
     for (pos, &i) in order.iter().enumerate() {
         if suppressed[i] {
             continue;
         }
-        keep.push(i);
+        let mut g = vec![i];
         for &j in &order[pos + 1..] {
-            if !suppressed[j] && iou(&boxes[i], &boxes[j]) > iou_thr {
+            if !suppressed[j] && suppresses(iou(&boxes[i], &boxes[j])) {
                 suppressed[j] = true;
+                g.push(j);
             }
         }
+        groups.push(g);
     }
-    keep
+    groups
+}
+
+/// Indices of the boxes kept by greedy NMS, in decreasing score order. A box is suppressed
+/// when its IoU with a kept, higher-scoring box is greater than `iou_thr` (torchvision
+/// `ops.nms`). Ties in score keep the earlier index first.
+pub fn nms(boxes: &[Box4], scores: &[f32], iou_thr: f32) -> Vec<usize> {
+    assert_eq!(boxes.len(), scores.len(), "nms: one score per box");
+    greedy_groups(boxes, scores, |o| o > iou_thr)
+        .into_iter()
+        .map(|g| g[0])
+        .collect()
+}
+
+/// MMCV's `nms_match`: greedy NMS in decreasing score order (ties: lower index first) that
+/// returns each kept box followed by the boxes it suppressed (IoU >= `thr`), by score.
+pub fn nms_match(boxes: &[Box4], scores: &[f32], thr: f32) -> Vec<Vec<usize>> {
+    greedy_groups(boxes, scores, |o| o >= thr)
 }
 
 /// NMS run independently per class (boxes of different classes never suppress each other).

@@ -1,6 +1,7 @@
 //! Timing of one forward + backward of the detector (batch 8 at 256x256 by default), for
-//! `anchorscope bench` and for tuning. The full PyTorch step in REFERENCE.md (forward,
-//! backward and SGD) takes about 85 ms on the 2-core reference machine.
+//! `anchorscope bench` and for tuning. The full PyTorch step of
+//! `tests/reference/torch_reference.py --threads 2` (forward, backward and SGD) took about
+//! 80-85 ms on the 2-core machine the project is developed on.
 
 use super::{HeadOutputs, Model, ModelConfig};
 use crate::backend::tensor::Tensor;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Architecture settings. `Default` is the tiny RetinaNet of REFERENCE.md: five stride-2 3x3
+/// Architecture settings. `Default` is the tiny RetinaNet (`tests/reference/README.md`): five stride-2 3x3
 /// convolutions 3-16-32-64-128-128, an FPN over P3-P5 with 64 channels, shared heads of two
 /// 3x3 convolutions plus an output convolution, 9 anchors per location, 3 classes
 /// (560,543 parameters).

@@ -1,6 +1,7 @@
 //! The small RetinaNet-style detector: parameters, initialisation, forward and backward.
 //!
-//! Architecture ([`ModelConfig::default`] is REFERENCE.md's tiny RetinaNet):
+//! Architecture ([`ModelConfig::default`] is the tiny RetinaNet of `tests/reference/README.md`,
+//! also built in PyTorch by `tests/reference/torch_reference.py`):
 //! - backbone: stride-2 3x3 convolutions with ReLU, `C_1 .. C_5` (16-32-64-128-128 channels);
 //! - FPN over `C_3 .. C_5` (torchvision `FeaturePyramidNetwork`): 1x1 lateral convs, top-down
 //!   nearest resize + add, 3x3 output convs, no activation: `P_3 .. P_5`, strides 8, 16, 32;

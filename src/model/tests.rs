@@ -23,7 +23,8 @@ fn default_matches_reference_param_count() {
     let m = Model::new(&ModelConfig::default(), 0).unwrap();
     let n = m.param_count();
     println!("default model: {n} parameters");
-    // REFERENCE.md: about 560k.
+    // The tiny RetinaNet of tests/reference/README.md: torch counts 560,543 for
+    // tests/reference/torch_reference.py's twin of this model (about 560k).
     assert_eq!(n, 560_543);
     assert!((550_000..570_000).contains(&n));
     let b = ModelConfig {
@@ -32,7 +33,8 @@ fn default_matches_reference_param_count() {
     };
     let mb = Model::new(&b, 0).unwrap();
     assert_eq!(mb.param_count(), n + 64 * 64 * 9 + 64);
-    // REFERENCE.md: 12,096 anchors per 256 x 256 image.
+    // (32^2 + 16^2 + 8^2) locations x 9 anchors = 12,096 per 256 x 256 image (worked from
+    // the strides; tests/reference/README.md, "Anchors").
     let cells: usize = ModelConfig::default()
         .level_sizes(256, 256)
         .iter()

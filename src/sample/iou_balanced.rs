@@ -183,7 +183,8 @@ mod tests {
 
     #[test]
     fn reference_bins() {
-        // REFERENCE.md: 384 negatives wanted, max_iou 0.9, negatives below 0.5: bins
+        // Libra R-CNN's rule (MMDetection IoUBalancedNegSampler, num_bins 3, bin width
+        // max_iou / 3), worked by hand: 384 negatives wanted, max_iou 0.9, negatives below 0.5: bins
         // [0, .3), [.3, .6), [.6, .9); the top bin is empty so its 128 slots are filled at random
         let assign = reference_case();
         let anchors = vec![[0.0; 4]; assign.len()];

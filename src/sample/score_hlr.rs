@@ -2,7 +2,7 @@
 
 use super::pisa::normalise;
 use super::random_choice;
-use crate::geometry::{Box4, iou};
+use crate::geometry::{Box4, nms_match};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -30,29 +30,6 @@ impl Default for ScoreHlr {
             iou_thr: 0.5,
         }
     }
-}
-
-/// MMCV's `nms_match`: greedy NMS in decreasing score order (ties: lower index first) that
-/// returns each kept box followed by the boxes it suppressed (IoU >= `thr`), by score.
-fn nms_match(boxes: &[Box4], scores: &[f32], thr: f32) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..boxes.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-    let mut suppressed = vec![false; boxes.len()];
-    let mut groups = Vec::new();
-    for (p, &i) in order.iter().enumerate() {
-        if suppressed[i] {
-            continue;
-        }
-        let mut g = vec![i];
-        for &j in &order[p + 1..] {
-            if !suppressed[j] && iou(&boxes[i], &boxes[j]) >= thr {
-                suppressed[j] = true;
-                g.push(j);
-            }
-        }
-        groups.push(g);
-    }
-    groups
 }
 
 /// Score-HLR negatives (MMDetection `ScoreHLRSampler._sample_neg`). Of the negatives `neg`,

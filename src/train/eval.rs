@@ -1,4 +1,4 @@
-//! Average precision as pycocotools' COCOeval computes it (REFERENCE.md, COCO section), for
+//! Average precision as pycocotools' `COCOeval` computes it (`evaluateImg` and `accumulate`), for
 //! the trainer's held-out split: AP per class at one IoU threshold, AP50, AP75 and AP over
 //! IoU 0.50:0.05:0.95, area range "all", at most 100 detections per image and class.
 //!

@@ -6,7 +6,6 @@
 //! per-step [`metrics`].
 
 pub mod backend_choice;
-pub mod box_grad;
 pub mod checkpoint;
 pub mod config;
 pub mod detect;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch twin of anchorscope's default detector, for the step-time reference.
 
-Builds the model of REFERENCE.md (5 stride-2 3x3 convs 3-16-32-64-128-128, FPN P3-P5 with 64
+Builds anchorscope's default model (tests/reference/README.md: 5 stride-2 3x3 convs 3-16-32-64-128-128, FPN P3-P5 with 64
 channels, shared cls and box heads of two 3x3 convs + an output conv, 9 anchors, 3 classes,
 RetinaNet initialisation), runs SGD steps on batch 8 at 256 x 256 with focal + L1 losses over
 12,096 anchors per image, and prints the parameter count and the median step time.

@@ -53,7 +53,7 @@ impl ImageView {
         prior: f64,
         model: Option<ModelScores<'_>>,
     ) -> String {
-        use crate::losses::classification::{ce, focal, prior_bias};
+        use crate::losses::classification::{FOCAL_ALPHA, FOCAL_GAMMA, ce, focal, stable::logit};
         let m = ins.anchors.meta(i);
         let b = ins.anchors.boxes[i];
         let level = &ins.anchors.levels[m.level];
@@ -83,11 +83,11 @@ impl ImageView {
         let y = if label > 0 { 1.0 } else { 0.0 };
         let (alpha, gamma) = match settings.loss {
             crate::losses::classification::ClsLoss::Focal { alpha, gamma } => (alpha, gamma),
-            _ => (0.25, 2.0),
+            _ => (FOCAL_ALPHA, FOCAL_GAMMA),
         };
         let (p, source) = anchor_score(ins, i, prior, model);
         // the logit of the score (for the prior: the RetinaNet bias)
-        let x = prior_bias(p.clamp(1e-7, 1.0 - 1e-7));
+        let x = logit(p.clamp(1e-7, 1.0 - 1e-7));
         s.push_str(&format!(
             "score {p:.4} ({source})\nCE {:.5}, FL {:.6}\n",
             ce(x, y).0,

@@ -1,5 +1,5 @@
-//! Convolution throughput on the reference model's shapes (REFERENCE.md: tiny RetinaNet,
-//! batch 8 at 256x256), for `anchorscope bench` and for tuning.
+//! Convolution throughput on the reference model's shapes (the tiny RetinaNet of
+//! `tests/reference/README.md`, batch 8 at 256x256), for `anchorscope bench` and for tuning.
 
 use super::conv::{ConvGeom, conv2d_backward, conv2d_forward_into, conv2d_out_size};
 use crate::backend::tensor::Tensor;

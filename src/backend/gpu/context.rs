@@ -11,9 +11,28 @@ pub(crate) const WG_1D: u32 = 64;
 /// The most workgroups along one grid dimension (WebGPU's default limit).
 const MAX_GROUPS: u32 = 65_535;
 
+/// `shaders/reduce.wgsl` after the shared workgroup reduction `shaders/reduce_common.wgsl`.
+pub const REDUCE_WGSL: &str = concat!(
+    include_str!("../../../shaders/reduce_common.wgsl"),
+    include_str!("../../../shaders/reduce.wgsl")
+);
+
+/// `shaders/loss.wgsl` after the shared workgroup reduction `shaders/reduce_common.wgsl`.
+pub const LOSS_WGSL: &str = concat!(
+    include_str!("../../../shaders/reduce_common.wgsl"),
+    include_str!("../../../shaders/loss.wgsl")
+);
+
 /// True when `ANCHORSCOPE_REQUIRE_GPU=1`: a missing adapter is then an error, not a skip.
 pub fn gpu_required() -> bool {
     std::env::var("ANCHORSCOPE_REQUIRE_GPU").is_ok_and(|v| v == "1")
+}
+
+/// What a GPU test does when it finds no wgpu adapter (or device): fails when
+/// [`gpu_required`], otherwise prints that it skipped and why; the caller then returns.
+pub fn skip_without_gpu(why: impl std::fmt::Display) {
+    assert!(!gpu_required(), "ANCHORSCOPE_REQUIRE_GPU=1 but {why}");
+    eprintln!("skipping GPU test: {why}; set ANCHORSCOPE_REQUIRE_GPU=1 to fail instead");
 }
 
 /// One compute pipeline and its bind group layout (binding 0 is the uniform parameters,
@@ -101,9 +120,14 @@ impl Kernels {
         let resize =
             device.create_shader_module(wgpu::include_wgsl!("../../../shaders/resize.wgsl"));
         let optim = device.create_shader_module(wgpu::include_wgsl!("../../../shaders/optim.wgsl"));
-        let reduce =
-            device.create_shader_module(wgpu::include_wgsl!("../../../shaders/reduce.wgsl"));
-        let loss = device.create_shader_module(wgpu::include_wgsl!("../../../shaders/loss.wgsl"));
+        let wgsl = |label: &str, source: &'static str| {
+            device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            })
+        };
+        let reduce = wgsl("reduce.wgsl", REDUCE_WGSL);
+        let loss = wgsl("loss.wgsl", LOSS_WGSL);
         let k = |m: &wgpu::ShaderModule, e: &str| Kernel::new(device, m, e);
         Self {
             conv_forward: k(&conv, "conv_forward"),

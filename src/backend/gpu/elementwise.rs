@@ -9,14 +9,14 @@ pub use super::resize::{
     record_upsample2x_backward, record_upsample2x_forward, upsample2x_forward,
 };
 
-/// Length and scalar of an elementwise kernel; keep in sync with `ElemParams` in
-/// shaders/elementwise.wgsl.
+/// Length and scalar of an elementwise kernel: `ElemParams` of shaders/elementwise.wgsl (layout checked
+/// by `tests_layout`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-struct ElemParams {
-    len: u32,
-    alpha: f32,
-    _pad: [u32; 2],
+pub(super) struct ElemParams {
+    pub(super) len: u32,
+    pub(super) alpha: f32,
+    pub(super) _pad: [u32; 2],
 }
 
 fn elem(

@@ -16,16 +16,16 @@ use crate::losses::classification::ClsLoss;
 use crate::losses::regression::RegLoss;
 
 pub use crate::backend::head_loss::{HeadLevel, PARTIALS_PER_ANCHOR};
-/// Anchors per workgroup in the first pass of [`record_loss_sums`]; keep in sync with
-/// shaders/loss.wgsl.
+/// Anchors per workgroup in the first pass of [`record_loss_sums`] (`CHUNK` of
+/// shaders/reduce_common.wgsl; checked by `tests_layout`).
 pub const SUM_CHUNK: usize = 4096;
 
-/// Kind codes; keep in sync with shaders/loss.wgsl.
-const CLS_FOCAL: u32 = 0;
+/// Kind codes, as in shaders/loss.wgsl (checked by `tests_layout`).
+pub(super) const CLS_FOCAL: u32 = 0;
 const CLS_FOCAL_STAR: u32 = 1;
-const REG_L1: u32 = 0;
-const REG_L2: u32 = 1;
-const REG_SMOOTH_L1: u32 = 2;
+pub(super) const REG_L1: u32 = 0;
+pub(super) const REG_L2: u32 = 1;
+pub(super) const REG_SMOOTH_L1: u32 = 2;
 const REG_BALANCED_L1: u32 = 3;
 
 /// A classification and a regression loss that the GPU kernels support, with their
@@ -77,35 +77,35 @@ impl GpuLossSpec {
     }
 }
 
-/// Shapes, loss kinds and parameters of `head_loss`; keep in sync with `LossParams` in
-/// shaders/loss.wgsl.
+/// Shapes, loss kinds and parameters of `head_loss`: `LossParams` of shaders/loss.wgsl (layout checked
+/// by `tests_layout`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-struct LossParams {
-    a: u32,
-    c: u32,
-    h: u32,
-    w: u32,
-    level_start: u32,
-    anchors_per_image: u32,
-    n_images: u32,
-    cls_kind: u32,
-    reg_kind: u32,
-    gc: f32,
-    gr: f32,
-    reg_const: f32,
-    cls_p: [f32; 4],
-    reg_p: [f32; 4],
+pub(super) struct LossParams {
+    pub(super) a: u32,
+    pub(super) c: u32,
+    pub(super) h: u32,
+    pub(super) w: u32,
+    pub(super) level_start: u32,
+    pub(super) anchors_per_image: u32,
+    pub(super) n_images: u32,
+    pub(super) cls_kind: u32,
+    pub(super) reg_kind: u32,
+    pub(super) gc: f32,
+    pub(super) gr: f32,
+    pub(super) reg_const: f32,
+    pub(super) cls_p: [f32; 4],
+    pub(super) reg_p: [f32; 4],
 }
 
-/// Sizes of the partial sums; keep in sync with `SumParams` in shaders/loss.wgsl.
+/// Sizes of the partial sums: `SumParams` of shaders/loss.wgsl (layout checked by `tests_layout`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-struct SumParams {
-    n_anchors: u32,
-    chunks: u32,
-    offset: u32,
-    _pad: u32,
+pub(super) struct SumParams {
+    pub(super) n_anchors: u32,
+    pub(super) chunks: u32,
+    pub(super) offset: u32,
+    pub(super) _pad: u32,
 }
 
 fn to_u32(v: usize, what: &str) -> u32 {

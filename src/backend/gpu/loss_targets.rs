@@ -6,7 +6,7 @@ use super::context::GpuContext;
 pub use crate::backend::head_loss::{AnchorTargets, NEGATIVE_LABEL};
 
 /// 32-bit words per anchor in the packed targets: label (`i32`), classification weight,
-/// regression weight, 4 target deltas, one unused word. Keep in sync with shaders/loss.wgsl.
+/// regression weight, 4 target deltas, one unused word. Checked against `TARGET_WORDS` of shaders/loss.wgsl by `tests_layout`.
 pub const TARGET_WORDS: usize = 8;
 
 impl AnchorTargets {

@@ -21,11 +21,13 @@ pub mod resize;
 
 pub use backend::GpuBackend;
 pub use buffer::{BufferPool, GpuTensor};
-pub use context::{GpuContext, Kernel, Kernels, gpu_required};
+pub use context::{GpuContext, Kernel, Kernels, gpu_required, skip_without_gpu};
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_loss;
+#[cfg(test)]
+mod tests_layout;
 #[cfg(test)]
 mod tests_resize;

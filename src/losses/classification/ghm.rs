@@ -91,7 +91,8 @@ pub fn ghm_c_weights(
 mod tests {
     use super::*;
 
-    /// REFERENCE.md: N = 100, 90 samples with g < 0.1 and 10 with g >= 0.9, 10 bins:
+    /// GHM-C weights N / (n_bin * n_valid_bins) (Li et al. 2019; MMDetection `GHMC`), worked
+    /// by hand: N = 100, 90 samples with g < 0.1 and 10 with g >= 0.9, 10 bins:
     /// weights 0.5556 and 5.0.
     fn reference_batch() -> (Vec<f64>, Vec<f64>) {
         // Logit -5: p = 0.0067. Negatives have g = p < 0.1, positives g = 1 - p >= 0.9.

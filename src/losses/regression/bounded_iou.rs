@@ -5,18 +5,11 @@
 //! - `l_x = 1 - max((w_t - 2|dx|) / (w_t + 2|dx| + eps), 0)`, `l_y` alike with `h`;
 //! - `l_w = 1 - min(w_t / (w_p + eps), w_p / (w_t + eps))`, `l_h` alike;
 //!
-//! each component goes through smooth L1 with `beta` (applied to `l`, not `|l|`, as
-//! MMDetection does) and the 4 results are summed. The target is a constant.
+//! each component goes through smooth L1 with `beta` ([`smooth_l1`]; every component is
+//! `>= 0` for boxes of positive size, so `l` and `|l|` agree there) and the 4 results are
+//! summed. The target is a constant.
 
-/// Smooth L1 on a bounded-IoU component: value and derivative w.r.t. the component.
-#[inline]
-fn smooth(l: f64, beta: f64) -> (f64, f64) {
-    if l < beta {
-        (0.5 * l * l / beta, l / beta)
-    } else {
-        (l - 0.5 * beta, 1.0)
-    }
-}
+use super::elementwise::smooth_l1;
 
 /// Centre component: `(l, dl/dc_p)` for a pred centre `cp`, target centre `ct`, target size `st`.
 #[inline]
@@ -66,10 +59,10 @@ pub fn bounded_iou(pred: &[f64; 4], target: &[f64; 4], beta: f64, eps: f64) -> (
     let (lw, dlw) = size_term(wp, wt, eps);
     let (lh, dlh) = size_term(hp, ht, eps);
 
-    let (vx, gx) = smooth(lx, beta);
-    let (vy, gy) = smooth(ly, beta);
-    let (vw, gw) = smooth(lw, beta);
-    let (vh, gh) = smooth(lh, beta);
+    let (vx, gx) = smooth_l1(lx, beta);
+    let (vy, gy) = smooth_l1(ly, beta);
+    let (vw, gw) = smooth_l1(lw, beta);
+    let (vh, gh) = smooth_l1(lh, beta);
 
     // dL/d(cx, cy, w, h), then cx = (x1 + x2)/2, w = x2 - x1.
     let d_cx = gx * dlx;

@@ -11,7 +11,8 @@
 //! - `kl`: 8-number prediction rows `[x1, y1, x2, y2, a1, a2, a3, a4]` (coordinates, then
 //!   log-variances), 4-number targets, 8-number gradient rows (see [`kl`]).
 //!
-//! [`RegLoss`] is the serde-able selection with the defaults of REFERENCE.md; build one from
+//! [`RegLoss`] is the serde-able selection with the defaults of the papers and MMDetection /
+//! torchvision functions named on each variant (`tests/reference/README.md`); build one from
 //! a name and JSON parameters with [`RegLoss::from_json`].
 
 pub mod bounded_iou;

@@ -143,16 +143,7 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// Parses TOML text and validates it; `origin` names the file in errors (one line).
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, String> {
-        let cfg: TrainConfig = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
-            let msg = e.message().trim().replace('\n', " ");
-            match line {
-                Some(l) => format!("{origin}: line {l}: {msg}"),
-                None => format!("{origin}: {msg}"),
-            }
-        })?;
+        let cfg: TrainConfig = crate::config::parse_toml(text, origin)?;
         cfg.validate().map_err(|e| format!("{origin}: {e}"))?;
         Ok(cfg)
     }

@@ -5,12 +5,11 @@ use super::targets::anchor_targets;
 use super::{ImageGt, thin};
 use crate::anchors::Anchors;
 use crate::assign::AssignResult;
-use crate::geometry::{Box4, iou};
+use crate::geometry::{Box4, decode_backward, iou};
 use crate::losses::classification::stable::sigmoid;
 use crate::losses::classification::{ClsLoss, ce};
 use crate::sample::{SampleContext, SamplerConfig};
 use crate::train::TrainConfig;
-use crate::train::box_grad::decode_backward;
 
 /// What one image contributes before the batch-level reductions.
 #[derive(Default)]

@@ -259,10 +259,7 @@ fn backend_choice_reaches_the_trainer_and_comes_back() {
             || t.rt.error.is_some()
     });
     if let Some(e) = &h.state().rt.error {
-        assert!(
-            !crate::backend::gpu::gpu_required(),
-            "ANCHORSCOPE_REQUIRE_GPU=1 but {e}"
-        );
+        crate::backend::gpu::skip_without_gpu(e);
         return;
     }
     let before = h.state().rt.metrics_received;

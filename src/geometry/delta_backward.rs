@@ -1,7 +1,9 @@
 //! Back-propagation through [`DeltaCoder::decode`]: from a gradient on the decoded `xyxy` box
-//! to a gradient on the deltas (for the IoU-family regression losses).
+//! to a gradient on the deltas (for the IoU-family regression losses). Beside `delta.rs`, so
+//! the forward and the backward of the coder read side by side.
 
-use crate::geometry::{Box4, DeltaCoder};
+use super::boxes::Box4;
+use super::delta::DeltaCoder;
 
 /// Chain rule through `decode(anchor, deltas)`: given `g = dL / d(x1, y1, x2, y2)` returns
 /// `dL / d(dx, dy, dw, dh)`.
