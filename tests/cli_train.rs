@@ -1,5 +1,6 @@
 //! `anchorscope train`: the files of a short run, resuming, and a diverging run.
 
+#[cfg(feature = "gpu")]
 use anchorscope::backend::gpu::skip_without_gpu;
 use std::process::Command;
 
@@ -131,6 +132,7 @@ fn bad_config_is_one_line() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+#[cfg(feature = "gpu")]
 #[test]
 fn gpu_backend_trains_and_says_so() {
     let dir = std::env::temp_dir().join(format!("anchorscope-gputrain-{}", std::process::id()));
