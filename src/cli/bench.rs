@@ -245,6 +245,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         }
     }
 
+    super::bench_eval::push_figures(&mut figures, args.quick);
+
     if args.json {
         println!(
             "{}",

@@ -1,12 +1,14 @@
 //! The command line (clap): `gui` (the default), `loss`, `inspect`, `bench`, `bench-ui`,
-//! `train`.
+//! `train`, `eval`.
 //!
 //! Every command returns an error on bad input; [`main`] prints it as one line on stderr
 //! (`anchorscope: error: ...`) and exits with status 2. Nothing the user owns is ever written.
 
 mod bench;
+mod bench_eval;
 mod bench_ui;
 mod bench_ui_training;
+mod eval;
 mod inspect;
 mod loss;
 mod train;
@@ -40,6 +42,8 @@ enum Command {
     BenchUi(bench_ui_training::BenchUiArgs),
     /// Train the detector headless; writes metrics, config, checkpoint and evaluation.
     Train(train::TrainArgs),
+    /// COCO evaluation of a results file against a ground truth (pycocotools' 12 stats).
+    Eval(eval::EvalArgs),
 }
 
 /// Runs the command line and returns the process exit status.
@@ -54,6 +58,7 @@ pub fn main() -> i32 {
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::BenchUi(args)) => bench_ui_training::run(&args),
         Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Eval(args)) => eval::run(&args),
     };
     match result {
         Ok(()) => 0,
