@@ -64,6 +64,8 @@ pub struct AnchorscopeApp {
     pub view: ImageView,
     /// The trainer thread's handle and what it reported (the Training tab).
     pub training: TrainingRuntime,
+    /// The Evaluation tab's thread and what it shows.
+    pub evaluation: crate::app::panels::evaluation::EvaluationTab,
     /// The hover read-out shown in the last frame (None when no anchor is hovered).
     pub hover_read_out: Option<String>,
     exports: PlotExports,
@@ -106,6 +108,7 @@ impl AnchorscopeApp {
             state.image_index = i;
         }
         let training = TrainingRuntime::new(cc.egui_ctx.clone());
+        let evaluation = crate::app::panels::evaluation::EvaluationTab::new(cc.egui_ctx.clone());
         let ctx = cc.egui_ctx.clone();
         let (jobs, events) = worker::spawn(move || ctx.request_repaint());
         let adapter = cc
@@ -145,6 +148,7 @@ impl AnchorscopeApp {
             error: None,
             view,
             training,
+            evaluation,
             hover_read_out: None,
             exports: PlotExports::new(export_dir),
             pending_png: Vec::new(),
@@ -294,6 +298,7 @@ impl eframe::App for AnchorscopeApp {
         if let Some(nc) = self.num_classes() {
             self.training.sync(&self.state, nc);
         }
+        self.evaluation.poll(&mut self.training, &self.state);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -357,6 +362,13 @@ impl eframe::App for AnchorscopeApp {
                         &pctx,
                         &mut self.training,
                         num_classes,
+                    ),
+                    Tab::Evaluation => panels::evaluation::evaluation_ui(
+                        ui,
+                        &mut self.evaluation,
+                        &mut self.training,
+                        &self.state,
+                        &self.exports,
                     ),
                 }
             });

@@ -26,7 +26,7 @@ pub struct GuiArgs {
     /// Render the window, write it as a PNG to this path and exit.
     #[arg(long)]
     pub screenshot: Option<PathBuf>,
-    /// Tab to show: anchors, sampler, loss, stats, training.
+    /// Tab to show: anchors, sampler, loss, stats, training, evaluation.
     #[arg(long)]
     pub tab: Option<String>,
     /// Image index to show.
@@ -72,7 +72,7 @@ impl AppOptions {
         }
         let tab = match &args.tab {
             Some(t) => Some(state::Tab::parse(t).ok_or_else(|| {
-                anyhow!("--tab {t}: unknown tab (known: anchors, sampler, loss, stats, training)")
+                anyhow!("--tab {t}: unknown tab (known: anchors, sampler, loss, stats, training, evaluation)")
             })?),
             None => None,
         };
