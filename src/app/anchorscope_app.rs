@@ -29,6 +29,8 @@ pub struct AppOptions {
     pub tab: Option<Tab>,
     /// Image to show.
     pub image: Option<usize>,
+    /// GT and results files to evaluate at start.
+    pub eval_files: Option<(PathBuf, PathBuf)>,
 }
 
 /// Where `run` learns how a `--screenshot` run ended.
@@ -108,7 +110,10 @@ impl AnchorscopeApp {
             state.image_index = i;
         }
         let training = TrainingRuntime::new(cc.egui_ctx.clone());
-        let evaluation = crate::app::panels::evaluation::EvaluationTab::new(cc.egui_ctx.clone());
+        let mut evaluation = crate::app::panels::evaluation::EvaluationTab::new(cc.egui_ctx.clone());
+        if let Some((gt, dt)) = &opts.eval_files {
+            evaluation.evaluate_files(gt.clone(), dt.clone());
+        }
         let ctx = cc.egui_ctx.clone();
         let (jobs, events) = worker::spawn(move || ctx.request_repaint());
         let adapter = cc
@@ -173,6 +178,7 @@ impl AnchorscopeApp {
             && self.shown_inspect.as_ref()
                 == Some(&(self.state.image_index, self.state.lab.clone()))
             && (self.state.tab != Tab::Stats || self.stats.is_some())
+            && (self.state.tab != Tab::Evaluation || !self.evaluation.busy)
     }
 
     /// Sends the jobs the current settings need (only what changed).
@@ -367,7 +373,6 @@ impl eframe::App for AnchorscopeApp {
                         ui,
                         &mut self.evaluation,
                         &mut self.training,
-                        &self.state,
                         &self.exports,
                     ),
                 }

@@ -32,6 +32,12 @@ pub struct GuiArgs {
     /// Image index to show.
     #[arg(long)]
     pub image: Option<usize>,
+    /// COCO ground truth to evaluate at start (with `--eval-dt`; shown in the Evaluation tab).
+    #[arg(long, requires = "eval_dt")]
+    pub eval_gt: Option<PathBuf>,
+    /// COCO results to evaluate at start (with `--eval-gt`).
+    #[arg(long, requires = "eval_gt")]
+    pub eval_dt: Option<PathBuf>,
 }
 
 /// Opens the app window and blocks until it is closed.
@@ -81,6 +87,7 @@ impl AppOptions {
             screenshot: args.screenshot.clone(),
             tab,
             image: args.image,
+            eval_files: args.eval_gt.clone().zip(args.eval_dt.clone()),
         })
     }
 }

@@ -42,7 +42,7 @@ impl CocoEvaluation {
         ev.evaluate()
             .map_err(|e| EvalError(format!("evaluation: {e}")))?;
         ev.accumulate();
-        let lines = ev.summarize_lines();
+        ev.summarize_lines();
         let s = ev.stats().unwrap_or(&[]);
         let stats: [f64; 12] = s
             .try_into()
@@ -52,8 +52,8 @@ impl CocoEvaluation {
             gt: gt.clone(),
             kept,
             dets: dets.to_vec(),
+            lines: summary_lines(&stats),
             stats,
-            lines,
         })
     }
 
@@ -141,6 +141,36 @@ impl CocoEvaluation {
             per_class: self.per_class(),
         }
     }
+}
+
+/// pycocotools' `summarize()` lines of the 12 stats, character for character
+/// (`' {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}'`).
+pub fn summary_lines(stats: &[f64; 12]) -> Vec<String> {
+    const ROWS: [(bool, &str, &str, u32); 12] = [
+        (true, "0.50:0.95", "all", 100),
+        (true, "0.50", "all", 100),
+        (true, "0.75", "all", 100),
+        (true, "0.50:0.95", "small", 100),
+        (true, "0.50:0.95", "medium", 100),
+        (true, "0.50:0.95", "large", 100),
+        (false, "0.50:0.95", "all", 1),
+        (false, "0.50:0.95", "all", 10),
+        (false, "0.50:0.95", "all", 100),
+        (false, "0.50:0.95", "small", 100),
+        (false, "0.50:0.95", "medium", 100),
+        (false, "0.50:0.95", "large", 100),
+    ];
+    ROWS.iter()
+        .zip(stats)
+        .map(|(&(ap, iou, area, max_dets), v)| {
+            let (title, kind) = if ap {
+                ("Average Precision", "(AP)")
+            } else {
+                ("Average Recall", "(AR)")
+            };
+            format!(" {title:<18} {kind} @[ IoU={iou:<9} | area={area:>6} | maxDets={max_dets:>3} ] = {v:.3}")
+        })
+        .collect()
 }
 
 /// Mean of the values > -1; -1 when there is none (pycocotools' `_summarize`).

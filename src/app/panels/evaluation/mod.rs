@@ -147,6 +147,11 @@ impl EvaluationTab {
         let _ = self.jobs.send(job);
     }
 
+    /// Evaluates a GT file and a results file on the tab's thread.
+    pub fn evaluate_files(&mut self, gt: PathBuf, dt: PathBuf) {
+        self.send(Job::Files { gt, dt });
+    }
+
     /// Opens the GT + results dialogs on a helper thread.
     fn open_files(&mut self) {
         if self.files.is_some() {
@@ -197,7 +202,6 @@ pub fn evaluation_ui(
     ui: &mut egui::Ui,
     tab: &mut EvaluationTab,
     training: &mut TrainingRuntime,
-    state: &AppState,
     exports: &PlotExports,
 ) {
     ui.horizontal_wrapped(|ui| {

@@ -74,7 +74,7 @@ pub fn confusion_ui(ui: &mut egui::Ui, view: &EvalView, score_thr: &mut f32) {
                 let n = m.get(r, c);
                 let (rect, resp) = ui.allocate_exact_size(vec2(cell, cell * 0.7), Sense::hover());
                 let label = cell_label(gt, pred, n);
-                resp.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, &label));
+                resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &label));
                 paint_cell(ui, rect, n, max, r == c && r + 1 < k);
                 resp.on_hover_text(&label);
             }

@@ -12,7 +12,6 @@ use egui_kittest::kittest::Queryable;
 struct Bundle {
     tab: EvaluationTab,
     training: TrainingRuntime,
-    state: AppState,
     exports: PlotExports,
 }
 
@@ -50,11 +49,10 @@ fn harness(view: Arc<EvalView>) -> Harness<'static, Bundle> {
     let bundle = Bundle {
         tab,
         training: TrainingRuntime::new(ctx),
-        state: AppState::default(),
         exports: PlotExports::default(),
     };
     Harness::builder().with_size(egui::vec2(700.0, 3000.0)).build_ui_state(
-        |ui, b: &mut Bundle| evaluation_ui(ui, &mut b.tab, &mut b.training, &b.state, &b.exports),
+        |ui, b: &mut Bundle| evaluation_ui(ui, &mut b.tab, &mut b.training, &b.exports),
         bundle,
     )
 }
