@@ -9,7 +9,7 @@ use egui_plot::{Bar, BarChart, Legend, Plot, VLine};
 const PLOT_HEIGHT: f32 = 150.0;
 
 /// pycocotools' description of each stat.
-const STAT_LABELS: [&str; 12] = [
+pub(super) const STAT_LABELS: [&str; 12] = [
     "AP @[IoU 0.50:0.95, all, 100]",
     "AP @[IoU 0.50, all, 100]",
     "AP @[IoU 0.75, all, 100]",
