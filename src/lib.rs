@@ -15,6 +15,7 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod eval;
 pub mod geometry;
 pub mod inspect;
 pub mod losses;

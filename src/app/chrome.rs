@@ -65,6 +65,12 @@ pub fn status_bar_ui(ui: &mut egui::Ui, app: &AnchorscopeApp) {
                 ui.separator();
                 ui.label(format!("training: {s:?}{step}").to_lowercase());
             }
+            if app.state.tab == crate::app::state::Tab::Evaluation
+                && let Some(line) = app.evaluation.status_line()
+            {
+                ui.separator();
+                ui.label(line);
+            }
             ui.separator();
             ui.label(format!("frame {:.1} ms", app.frame_ms()));
             if let Some((what, f)) = &app.progress {

@@ -26,12 +26,18 @@ pub struct GuiArgs {
     /// Render the window, write it as a PNG to this path and exit.
     #[arg(long)]
     pub screenshot: Option<PathBuf>,
-    /// Tab to show: anchors, sampler, loss, stats, training.
+    /// Tab to show: anchors, sampler, loss, stats, training, evaluation.
     #[arg(long)]
     pub tab: Option<String>,
     /// Image index to show.
     #[arg(long)]
     pub image: Option<usize>,
+    /// COCO ground truth to evaluate at start (with `--eval-dt`; shown in the Evaluation tab).
+    #[arg(long, requires = "eval_dt")]
+    pub eval_gt: Option<PathBuf>,
+    /// COCO results to evaluate at start (with `--eval-gt`).
+    #[arg(long, requires = "eval_gt")]
+    pub eval_dt: Option<PathBuf>,
 }
 
 /// Opens the app window and blocks until it is closed.
@@ -72,7 +78,7 @@ impl AppOptions {
         }
         let tab = match &args.tab {
             Some(t) => Some(state::Tab::parse(t).ok_or_else(|| {
-                anyhow!("--tab {t}: unknown tab (known: anchors, sampler, loss, stats, training)")
+                anyhow!("--tab {t}: unknown tab (known: anchors, sampler, loss, stats, training, evaluation)")
             })?),
             None => None,
         };
@@ -81,6 +87,7 @@ impl AppOptions {
             screenshot: args.screenshot.clone(),
             tab,
             image: args.image,
+            eval_files: args.eval_gt.clone().zip(args.eval_dt.clone()),
         })
     }
 }

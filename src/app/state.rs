@@ -22,16 +22,19 @@ pub enum Tab {
     Stats,
     /// Training a detector live.
     Training,
+    /// COCO evaluation and error analysis.
+    Evaluation,
 }
 
 impl Tab {
     /// Every tab in display order.
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Anchors,
         Tab::Sampler,
         Tab::Loss,
         Tab::Stats,
         Tab::Training,
+        Tab::Evaluation,
     ];
 
     /// Title shown on the tab button.
@@ -42,6 +45,7 @@ impl Tab {
             Tab::Loss => "Loss explorer",
             Tab::Stats => "Dataset stats",
             Tab::Training => "Training",
+            Tab::Evaluation => "Evaluation",
         }
     }
 
@@ -53,6 +57,7 @@ impl Tab {
             Tab::Loss => "loss",
             Tab::Stats => "stats",
             Tab::Training => "training",
+            Tab::Evaluation => "evaluation",
         }
     }
 
@@ -279,6 +284,7 @@ mod tests {
         assert_eq!(Tab::parse("stats"), Some(Tab::Stats));
         assert_eq!(Tab::parse("Anchors"), Some(Tab::Anchors));
         assert_eq!(Tab::parse("training"), Some(Tab::Training));
+        assert_eq!(Tab::parse("evaluation"), Some(Tab::Evaluation));
         assert_eq!(Tab::parse("nope"), None);
         let s = AppState::default();
         let back: AppState = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();

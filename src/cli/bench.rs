@@ -211,6 +211,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     gpu_step_figure(args, &mut figures);
     #[cfg(feature = "app")]
     super::bench_ui::push_app_figures(args.quick, &mut figures);
+    super::bench_eval::push_figures(&mut figures, args.quick);
 
     if args.json {
         println!(

@@ -1,14 +1,16 @@
 //! The command line (clap): `gui` (the default), `loss`, `inspect`, `bench`, `bench-ui`,
-//! `train`.
+//! `train`, `eval`.
 //!
 //! Every command returns an error on bad input; [`main`] prints it as one line on stderr
 //! (`anchorscope: error: ...`) and exits with status 2. Nothing the user owns is ever written.
 
 mod bench;
+mod bench_eval;
 #[cfg(feature = "app")]
 mod bench_ui;
 #[cfg(feature = "app")]
 mod bench_ui_training;
+mod eval;
 mod inspect;
 mod loss;
 mod train;
@@ -44,6 +46,8 @@ enum Command {
     BenchUi(bench_ui_training::BenchUiArgs),
     /// Train the detector headless; writes metrics, config, checkpoint and evaluation.
     Train(train::TrainArgs),
+    /// COCO evaluation of a results file against a ground truth (pycocotools' 12 stats).
+    Eval(eval::EvalArgs),
 }
 
 /// Without a command: the desktop app (or, built without the `app` feature, an error).
@@ -68,6 +72,7 @@ pub fn main() -> i32 {
         #[cfg(feature = "app")]
         Some(Command::BenchUi(args)) => bench_ui_training::run(&args),
         Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Eval(args)) => eval::run(&args),
     };
     match result {
         Ok(()) => 0,

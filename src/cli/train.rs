@@ -1,6 +1,8 @@
 //! `anchorscope train`: headless training with a progress bar (plain lines when stdout is not
 //! a terminal); writes DIR/metrics.csv, DIR/config.toml, DIR/checkpoint.safetensors and
-//! DIR/eval.json (AP on a held-out split).
+//! the held-out split's evaluation: DIR/val_gt.json (its COCO ground truth), DIR/detections.json
+//! (the final model's detections, COCO results format) and DIR/eval.json (the 12 COCO stats and
+//! per-class AP of those two files, which `anchorscope eval` or pycocotools reproduce).
 
 use crate::data::{Dataset, DatasetSpec, SyntheticDataset};
 use crate::model::ModelConfig;
@@ -179,10 +181,11 @@ pub fn run(args: &TrainArgs) -> Result<()> {
                 .evaluate(held_out.as_ref(), args.eval_images)
                 .map_err(|e| anyhow!(e))?;
             let msg = format!(
-                "step {}: AP50 {:.3}, AP {:.3} ({:.0} s)",
+                "step {}: AP {:.3}, AP50 {:.3}, AP75 {:.3} ({:.0} s)",
                 trainer.step,
-                ap.ap50,
-                ap.ap,
+                ap.summary.ap(),
+                ap.summary.ap50(),
+                ap.summary.ap75(),
                 started.elapsed().as_secs_f64()
             );
             match &bar {
@@ -199,29 +202,51 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let ap = trainer
         .evaluate(held_out.as_ref(), args.eval_images)
         .map_err(|e| anyhow!(e))?;
-    let eval = serde_json::json!({
-        "dataset": spec.to_string(),
-        "held_out_images": args.eval_images.min(held_out.len()),
-        "steps": trainer.step,
-        "train_seconds": train_s,
-        "ap50": ap.ap50,
-        "ap": ap.ap,
-        "ap75": ap.ap75,
-        "per_class_ap50": ap.per_class_ap50,
-        "note": "COCO-style 101-point AP on the held-out split; crowd / area ranges not evaluated",
-    });
-    std::fs::write(
-        args.out.join("eval.json"),
-        serde_json::to_string_pretty(&eval)?,
-    )
-    .with_context(|| format!("{}: cannot write eval.json", args.out.display()))?;
+    write_eval_files(&args.out, &ap, &spec.to_string(), trainer.step, train_s)?;
     println!(
-        "done: {} steps in {:.0} s; held-out AP50 {:.3}, AP {:.3}; wrote {}",
+        "done: {} steps in {:.0} s; held-out AP {:.3}, AP50 {:.3}, AP75 {:.3}; wrote {}",
         trainer.step,
         train_s,
-        ap.ap50,
-        ap.ap,
+        ap.summary.ap(),
+        ap.summary.ap50(),
+        ap.summary.ap75(),
         args.out.display()
     );
+    for c in &ap.summary.per_class {
+        println!(
+            "  {:<12} AP {:.3}  AP50 {:.3}  ({} GT)",
+            c.name, c.ap, c.ap50, c.num_gt
+        );
+    }
     Ok(())
+}
+
+/// Writes DIR/val_gt.json, DIR/detections.json and DIR/eval.json of a held-out evaluation.
+fn write_eval_files(
+    out: &std::path::Path,
+    ev: &crate::eval::HeldOutEval,
+    dataset: &str,
+    steps: u64,
+    train_s: f64,
+) -> Result<()> {
+    let write = |name: &str, text: String| {
+        std::fs::write(out.join(name), text)
+            .with_context(|| format!("{}: cannot write {name}", out.display()))
+    };
+    write("val_gt.json", serde_json::to_string(&ev.gt)?)?;
+    write("detections.json", serde_json::to_string(&ev.dets)?)?;
+    let eval = serde_json::json!({
+        "dataset": dataset,
+        "held_out_images": ev.gt.images.len(),
+        "steps": steps,
+        "train_seconds": train_s,
+        "stats": ev.summary.stats,
+        "stat_names": crate::eval::STAT_NAMES,
+        "per_class": ev.summary.per_class,
+        "ap": ev.summary.ap(),
+        "ap50": ev.summary.ap50(),
+        "ap75": ev.summary.ap75(),
+        "note": "pycocotools' COCOeval (bbox) of val_gt.json and detections.json",
+    });
+    write("eval.json", serde_json::to_string_pretty(&eval)?)
 }

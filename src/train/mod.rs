@@ -2,15 +2,14 @@
 //!
 //! Model-independent parts, working on flat head outputs (logits `[N][A][C]`, deltas
 //! `[N][A][4]` in anchor generation order): [`TrainConfig`], the [`objective`] with its
-//! gradients, post-processing ([`detect`]), AP evaluation ([`eval`]), [`checkpoint`]s and
-//! per-step [`metrics`].
+//! gradients, post-processing ([`detect`]), [`checkpoint`]s and per-step [`metrics`]. Evaluation
+//! lives in [`crate::eval`].
 
 pub mod backend_choice;
 pub mod checkpoint;
 pub mod config;
 pub mod detect;
 pub mod engine;
-pub mod eval;
 pub mod input;
 pub mod metrics;
 pub mod objective;
@@ -21,7 +20,6 @@ pub use backend_choice::BackendChoice;
 pub use checkpoint::{Checkpoint, CheckpointError, NamedTensor};
 pub use config::{LrSchedule, OptimizerKind, TrainConfig};
 pub use detect::{DetectConfig, Detection, detect};
-pub use eval::{ApSummary, EvalImage, evaluate};
 pub use metrics::{MetricsWriter, StepMetrics, divergence};
 pub use objective::{ImageGt, ObjectiveOutput, ObjectiveState, batch_objective, image_objective};
 pub use thread::{RunState, TrainData, TrainerCommand, TrainerEvent, TrainerHandle};

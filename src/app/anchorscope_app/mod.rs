@@ -29,6 +29,8 @@ pub struct AppOptions {
     pub tab: Option<Tab>,
     /// Image to show.
     pub image: Option<usize>,
+    /// GT and results files to evaluate at start.
+    pub eval_files: Option<(PathBuf, PathBuf)>,
 }
 
 /// Where `run` learns how a `--screenshot` run ended.
@@ -64,6 +66,8 @@ pub struct AnchorscopeApp {
     pub view: ImageView,
     /// The trainer thread's handle and what it reported (the Training tab).
     pub training: TrainingRuntime,
+    /// The Evaluation tab's thread and what it shows.
+    pub evaluation: crate::app::panels::evaluation::EvaluationTab,
     /// The hover read-out shown in the last frame (None when no anchor is hovered).
     pub hover_read_out: Option<String>,
     exports: PlotExports,
@@ -106,6 +110,10 @@ impl AnchorscopeApp {
             state.image_index = i;
         }
         let training = TrainingRuntime::new(cc.egui_ctx.clone());
+        let mut evaluation = crate::app::panels::evaluation::EvaluationTab::new(cc.egui_ctx.clone());
+        if let Some((gt, dt)) = &opts.eval_files {
+            evaluation.evaluate_files(gt.clone(), dt.clone());
+        }
         let ctx = cc.egui_ctx.clone();
         let (jobs, events) = worker::spawn(move || ctx.request_repaint());
         let adapter = cc
@@ -145,6 +153,7 @@ impl AnchorscopeApp {
             error: None,
             view,
             training,
+            evaluation,
             hover_read_out: None,
             exports: PlotExports::new(export_dir),
             pending_png: Vec::new(),
@@ -169,6 +178,7 @@ impl AnchorscopeApp {
             && self.shown_inspect.as_ref()
                 == Some(&(self.state.image_index, self.state.lab.clone()))
             && (self.state.tab != Tab::Stats || self.stats.is_some())
+            && (self.state.tab != Tab::Evaluation || !self.evaluation.busy)
     }
 
     /// Sends the jobs the current settings need (only what changed).
@@ -294,6 +304,7 @@ impl eframe::App for AnchorscopeApp {
         if let Some(nc) = self.num_classes() {
             self.training.sync(&self.state, nc);
         }
+        self.evaluation.poll(&mut self.training, &self.state);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -357,6 +368,12 @@ impl eframe::App for AnchorscopeApp {
                         &pctx,
                         &mut self.training,
                         num_classes,
+                    ),
+                    Tab::Evaluation => panels::evaluation::evaluation_ui(
+                        ui,
+                        &mut self.evaluation,
+                        &mut self.training,
+                        &self.exports,
                     ),
                 }
             });

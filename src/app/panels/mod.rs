@@ -4,6 +4,7 @@
 
 pub mod anchors;
 pub mod dataset;
+pub mod evaluation;
 pub mod loss_explorer;
 pub mod sampler;
 pub mod stats;

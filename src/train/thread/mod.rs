@@ -9,7 +9,7 @@
 use crate::data::Dataset;
 use crate::model::ModelConfig;
 use crate::train::{
-    ApSummary, BackendChoice, DetectConfig, Detection, StepMetrics, TrainConfig, Trainer,
+    BackendChoice, DetectConfig, Detection, StepMetrics, TrainConfig, Trainer,
 };
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use std::path::PathBuf;
@@ -109,12 +109,12 @@ pub enum TrainerEvent {
         /// Detections after NMS.
         detections: Vec<Detection>,
     },
-    /// AP on the held-out split.
+    /// The COCO evaluation of the held-out split.
     Evaluated {
         /// Steps done.
         step: u64,
-        /// The scores.
-        ap: ApSummary,
+        /// The 12 stats and per-class AP, with the records they came from.
+        ap: Arc<crate::eval::HeldOutEval>,
     },
     /// A checkpoint was written.
     Saved(PathBuf),

@@ -166,7 +166,10 @@ impl Worker {
                     .evaluate(self.data.held_out.as_ref(), EVAL_IMAGES);
                 let step = self.trainer.step;
                 match r {
-                    Ok(ap) => self.out.send(TrainerEvent::Evaluated { step, ap }),
+                    Ok(ap) => self.out.send(TrainerEvent::Evaluated {
+                        step,
+                        ap: Arc::new(ap),
+                    }),
                     Err(e) => self.out.send(TrainerEvent::Error(e)),
                 }
             }

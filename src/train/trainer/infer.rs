@@ -1,12 +1,12 @@
 //! Inference with the run's current model: per-anchor scores and detections for one image,
-//! AP on a held-out split.
+//! the COCO evaluation of a held-out split ([`crate::eval`]).
 
 use super::Trainer;
 use crate::backend::tensor::Tensor;
 use crate::data::{Dataset, Sample};
 use crate::model::{HeadOutputs, flatten_outputs};
 use crate::train::detect::{DetectConfig, Detection, detect};
-use crate::train::eval::{ApSummary, EvalImage, evaluate};
+use crate::eval::{EvalImage, HeldOutEval};
 use crate::train::input::images_to_tensor;
 use rayon::prelude::*;
 
@@ -39,8 +39,9 @@ impl Trainer {
         (probs, dets)
     }
 
-    /// AP on the first `n` images of `ds` (batches of `cfg.batch`).
-    pub fn evaluate(&mut self, ds: &dyn Dataset, n: usize) -> Result<ApSummary, String> {
+    /// The COCO evaluation (12 stats, per-class AP) of the first `n` images of `ds` (batches
+    /// of `cfg.batch`), with the GT and detection records it was computed from.
+    pub fn evaluate(&mut self, ds: &dyn Dataset, n: usize) -> Result<HeldOutEval, String> {
         let n = n.min(ds.len());
         let det_cfg = DetectConfig::default();
         let mut samples = Vec::with_capacity(n);
@@ -72,11 +73,17 @@ impl Trainer {
             .iter()
             .zip(&dets)
             .map(|(s, d)| EvalImage {
+                size: s.size(),
                 gt_boxes: &s.boxes,
                 gt_classes: &s.classes,
+                gt_crowd: &s.crowd,
                 dets: d,
             })
             .collect();
-        Ok(evaluate(&images, self.cfg.num_classes))
+        let mut names = ds.class_names();
+        for k in names.len()..self.cfg.num_classes {
+            names.push(format!("class {k}"));
+        }
+        HeldOutEval::evaluate(&images, &names).map_err(|e| format!("{}: {e}", ds.name()))
     }
 }

@@ -1,7 +1,7 @@
 //! The dataset stats tab: one plot per kind of imbalance (foreground-foreground, scale,
 //! location, foreground-background), each with a caption naming it.
 
-mod plots;
+pub mod plots;
 #[cfg(test)]
 mod tests;
 

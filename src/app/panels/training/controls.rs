@@ -246,9 +246,26 @@ pub fn detections_ui(
     ui.separator();
     match &rt.eval {
         Some((step, ap)) => {
+            let s = &ap.summary;
             ui.strong(format!(
-                "Held-out (100 images), step {step}: AP50 {:.3}, AP {:.3}, AP75 {:.3}",
-                ap.ap50, ap.ap, ap.ap75
+                "Held-out ({} images), step {step}: AP {:.3}, AP50 {:.3}, AP75 {:.3}",
+                ap.gt.images.len(),
+                s.ap(),
+                s.ap50(),
+                s.ap75()
+            ));
+            let per_class: Vec<String> = s
+                .per_class
+                .iter()
+                .map(|c| format!("{} {:.3}", c.name, c.ap))
+                .collect();
+            ui.weak(format!(
+                "APs {:.3}, APm {:.3}, APl {:.3}, AR100 {:.3}; AP per class: {}. The Evaluation tab has the rest.",
+                s.stats[3],
+                s.stats[4],
+                s.stats[5],
+                s.stats[8],
+                per_class.join(", ")
             ));
         }
         None => {

@@ -13,7 +13,7 @@ use crate::data::{Dataset, SyntheticDataset};
 use crate::model::ModelConfig;
 use crate::train::thread::EVAL_IMAGES;
 use crate::train::{
-    ApSummary, BackendChoice, DetectConfig, RunState, TrainConfig, TrainData, TrainerCommand,
+    BackendChoice, DetectConfig, RunState, TrainConfig, TrainData, TrainerCommand,
     TrainerHandle,
 };
 
@@ -33,8 +33,8 @@ pub struct TrainingRuntime {
     pub histograms: Option<LatestHistograms>,
     /// Latest preview.
     pub preview: Option<LivePreview>,
-    /// Latest evaluation: step and AP.
-    pub eval: Option<(u64, ApSummary)>,
+    /// Latest evaluation: step, the 12 stats and per-class AP, and the records evaluated.
+    pub eval: Option<(u64, Arc<crate::eval::HeldOutEval>)>,
     /// Divergence: step and message naming the component and the loss.
     pub diverged: Option<(u64, String)>,
     /// Latest error from the trainer.
@@ -174,7 +174,7 @@ impl TrainingRuntime {
         self.sent_config.as_ref()
     }
 
-    /// Asks for AP on the held-out images.
+    /// Asks for the COCO evaluation of the held-out images.
     pub fn evaluate(&mut self) {
         self.command(TrainerCommand::Evaluate);
     }
