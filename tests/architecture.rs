@@ -241,9 +241,6 @@ fn rules() -> Vec<Rule> {
             homes: &[
                 // COCO-style AP's home: the evaluation module.
                 "src/eval/",
-                // Transitional: until branch `eval` moves src/train/eval.rs to src/eval/, AP
-                // still lives here. Remove this entry once src/train/eval.rs is gone.
-                "src/train/eval.rs",
             ],
             names: &[
                 "average_precision",
