@@ -50,7 +50,8 @@ pub fn inspect(spec: &str, index: usize, cfg: &LabConfig) -> Result<Inspection> 
 pub fn inspect_sample(sample: Sample, class_names: Vec<String>, cfg: &LabConfig) -> Inspection {
     let (w, h) = sample.size();
     let anchors = cfg.anchors.generate(w, h);
-    let assign = cfg.assigner.assign(&anchors, &sample.boxes);
+    let (gts, gt_classes, ignore) = sample.split_crowd();
+    let assign = cfg.assign_sample(&anchors, gts, ignore);
     let losses = prior_losses(
         &anchors,
         &assign,
@@ -59,8 +60,8 @@ pub fn inspect_sample(sample: Sample, class_names: Vec<String>, cfg: &LabConfig)
         cfg.prior_prob,
     );
     let scores = vec![cfg.prior_prob as f32; anchors.len()];
-    let mut ctx = SampleContext::new(&assign, &anchors.boxes, &sample.boxes);
-    ctx.gt_classes = &sample.classes;
+    let mut ctx = SampleContext::new(&assign, &anchors.boxes, gts);
+    ctx.gt_classes = gt_classes;
     ctx.losses = Some(&losses);
     ctx.scores = Some(&scores);
     ctx.seed = cfg.seed;

@@ -1,5 +1,5 @@
 //! The command line (clap): `gui` (the default), `loss`, `inspect`, `bench`, `bench-ui`,
-//! `train`.
+//! `train`, `check`.
 //!
 //! Every command returns an error on bad input; [`main`] prints it as one line on stderr
 //! (`anchorscope: error: ...`) and exits with status 2. Nothing the user owns is ever written.
@@ -7,6 +7,7 @@
 mod bench;
 mod bench_ui;
 mod bench_ui_training;
+mod check;
 mod inspect;
 mod loss;
 mod train;
@@ -40,6 +41,8 @@ enum Command {
     BenchUi(bench_ui_training::BenchUiArgs),
     /// Train the detector headless; writes metrics, config, checkpoint and evaluation.
     Train(train::TrainArgs),
+    /// Validate a COCO, VOC or YOLO dataset: every problem with its file and record.
+    Check(check::CheckArgs),
 }
 
 /// Runs the command line and returns the process exit status.
@@ -54,6 +57,7 @@ pub fn main() -> i32 {
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::BenchUi(args)) => bench_ui_training::run(&args),
         Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Check(args)) => check::run(&args),
     };
     match result {
         Ok(()) => 0,

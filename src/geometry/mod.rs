@@ -9,6 +9,6 @@ mod delta;
 mod nms;
 
 pub use batch::{MaxIouStats, iou_matrix, last_gt_reaching, max_iou_stats};
-pub use boxes::{Box4, area, crowd_iou, iou, xywh_to_xyxy, xyxy_to_xywh};
+pub use boxes::{Box4, area, crowd_iou, intersection, iou, xywh_to_xyxy, xyxy_to_xywh};
 pub use delta::DeltaCoder;
 pub use nms::{batched_nms, nms};

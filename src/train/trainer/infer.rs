@@ -74,10 +74,14 @@ impl Trainer {
         let images: Vec<EvalImage> = samples
             .iter()
             .zip(&dets)
-            .map(|(s, d)| EvalImage {
-                gt_boxes: &s.boxes,
-                gt_classes: &s.classes,
-                dets: d,
+            .map(|(s, d)| {
+                // crowd / difficult regions are not GT to find (detections on them count as FP)
+                let (gt_boxes, gt_classes, _) = s.split_crowd();
+                EvalImage {
+                    gt_boxes,
+                    gt_classes,
+                    dets: d,
+                }
             })
             .collect();
         Ok(evaluate(&images, self.cfg.num_classes))
