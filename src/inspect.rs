@@ -9,7 +9,7 @@
 use crate::anchors::Anchors;
 use crate::assign::AssignResult;
 use crate::config::LabConfig;
-use crate::data::{DatasetSpec, Sample};
+use crate::data::{Dataset, DatasetSpec, Sample};
 use crate::geometry::DeltaCoder;
 use crate::losses::classification::{ce, prior_bias};
 use crate::sample::{SampleContext, SampleResult};
@@ -35,6 +35,11 @@ pub struct Inspection {
 pub fn inspect(spec: &str, index: usize, cfg: &LabConfig) -> Result<Inspection> {
     let spec = DatasetSpec::parse(spec)?;
     let ds = spec.open()?;
+    inspect_dataset(ds.as_ref(), index, cfg)
+}
+
+/// Runs anchors, assignment and every sampler on image `index` of an open dataset.
+pub fn inspect_dataset(ds: &dyn Dataset, index: usize, cfg: &LabConfig) -> Result<Inspection> {
     if index >= ds.len() {
         bail!(
             "{}: --image {index} is out of range (the dataset has {} images)",

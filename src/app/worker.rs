@@ -79,7 +79,11 @@ pub fn open_dataset(s: &DatasetSettings) -> Result<Box<dyn Dataset>, String> {
         Ok(Box::new(Named { name, inner: ds }))
     } else {
         let spec = DatasetSpec::parse(s.spec.trim()).map_err(|e| e.to_string())?;
-        spec.open().map_err(|e| e.to_string())
+        let ds = spec.open().map_err(|e| e.to_string())?;
+        if let Some(r) = ds.report() {
+            eprintln!("{}: {}", ds.name(), r.summary());
+        }
+        Ok(ds)
     }
 }
 

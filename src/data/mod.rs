@@ -9,11 +9,12 @@
 //! - [`coco`], [`voc`] and [`yolo`] parse the three file formats (from memory, so they can be
 //!   fuzzed); [`files`] turns what they parse into a [`FileDataset`] with splits, checking every
 //!   image; [`report`] names every problem found.
-//! - [`input`] resizes or letterboxes samples to the model's input size.
+//! - [`config`] is the `[data]` table of a run config; [`input`] resizes or letterboxes samples to the model's input size.
 //! - [`stats`] holds pure statistics (histograms, class counts, centre heatmaps, anchor label
 //!   counts) for the plots.
 
 pub mod coco;
+pub mod config;
 pub mod files;
 pub mod input;
 pub mod report;
@@ -24,6 +25,7 @@ pub mod synthetic;
 pub mod voc;
 pub mod yolo;
 
+pub use config::{DataConfig, TrainingViews};
 pub use files::{FileDataset, OpenOptions, Split};
 pub use input::{InputSize, ResizeMode, ResizedDataset};
 pub use report::{Code, Problem, Report};
