@@ -129,7 +129,7 @@ mod tests {
     fn atss_levels_survive_the_subset() {
         let a = crate::anchors::AnchorConfig::default().generate(64, 64);
         let gts = [[10.0, 10.0, 40.0, 44.0]];
-        let region = [44.0, 44.0, 64.0, 64.0];
+        let region = [40.0, 0.0, 64.0, 64.0];
         let cfg = AssignerConfig::Atss(AtssAssigner::default());
         let r = assign_ignoring(&cfg, &a, &gts, &[region], 0.5);
         let mask = ignored_mask(&a.boxes, &[region], 0.5);
