@@ -41,6 +41,10 @@ pub struct DatasetInfo {
     pub len: usize,
     /// Class names.
     pub class_names: Vec<String>,
+    /// The validation report (files only).
+    pub report: Option<Arc<crate::data::Report>>,
+    /// Image names for the list (files only; synthetic images are numbered).
+    pub image_names: Option<Arc<Vec<String>>>,
 }
 
 /// Answers from the worker.
@@ -155,10 +159,16 @@ fn run_job(
             settings,
         } => match open_dataset(&settings) {
             Ok(ds) => {
+                let report = ds.report().map(|r| Arc::new(r.clone()));
+                let image_names = report
+                    .as_ref()
+                    .map(|_| Arc::new((0..ds.len()).map(|i| ds.image_name(i)).collect()));
                 let info = DatasetInfo {
                     name: ds.name(),
                     len: ds.len(),
                     class_names: ds.class_names(),
+                    report,
+                    image_names,
                 };
                 *dataset = Some(ds);
                 WorkerEvent::Opened { generation, info }

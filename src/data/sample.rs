@@ -80,6 +80,10 @@ pub trait Dataset: Send + Sync {
     fn class_names(&self) -> Vec<String>;
     /// Loads image `index` (0-based, `< len()`) with its annotations.
     fn load(&self, index: usize) -> Result<Sample, DataError>;
+    /// A short name of image `index` for lists (its file name for files).
+    fn image_name(&self, index: usize) -> String {
+        format!("image {index}")
+    }
     /// The validation report of a dataset read from files (`None` for generated data).
     fn report(&self) -> Option<&super::report::Report> {
         None

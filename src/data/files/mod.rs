@@ -124,6 +124,7 @@ impl FileDataset {
         if images.is_empty() {
             return Err(fail(&origin, format!("nothing loadable: {}", report.summary())));
         }
+        link_problems(&images, report);
         let report = std::mem::take(report);
         let n = images.len();
         let source = Source {
@@ -249,5 +250,31 @@ impl Dataset for FileDataset {
 
     fn report(&self) -> Option<&Report> {
         Some(&self.source.report)
+    }
+
+    fn image_name(&self, index: usize) -> String {
+        match self.indices.get(index) {
+            Some(&i) => {
+                let f = &self.source.images[i].file;
+                f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| f.display().to_string())
+            }
+            None => format!("image {index}"),
+        }
+    }
+}
+
+/// Points problems found while parsing a per-image annotation file (a VOC XML, a YOLO label
+/// file) at the image it describes, so the app can show it.
+fn link_problems(images: &[LoadedImage], report: &mut Report) {
+    let by_file: std::collections::HashMap<&Path, usize> = images
+        .iter()
+        .enumerate()
+        .filter(|(_, im)| im.record.is_empty())
+        .map(|(i, im)| (im.ann_file.as_path(), i))
+        .collect();
+    for p in &mut report.problems {
+        if p.image.is_none() {
+            p.image = by_file.get(p.file.as_path()).copied();
+        }
     }
 }

@@ -152,4 +152,7 @@ impl Dataset for ResizedDataset {
     fn report(&self) -> Option<&super::report::Report> {
         self.inner.report()
     }
+    fn image_name(&self, index: usize) -> String {
+        self.inner.image_name(index)
+    }
 }
