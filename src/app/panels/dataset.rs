@@ -70,9 +70,13 @@ pub fn dataset_ui(ui: &mut egui::Ui, state: &mut AppState, ctx: &PanelContext) {
         egui::CollapsingHeader::new("Generator knobs")
             .show(ui, |ui| knobs_ui(ui, &mut d.synthetic));
     } else {
-        ui.label("SPEC (coco:FILE.json[:IMAGES], voc:DIR, yolo:DATA.yaml):");
+        let label = ui.label("SPEC (coco:FILE.json[:IMAGES], voc:DIR, yolo:DATA.yaml):");
         let mut spec = d.spec.clone();
-        if ui.text_edit_singleline(&mut spec).lost_focus() {
+        if ui
+            .text_edit_singleline(&mut spec)
+            .labelled_by(label.id)
+            .lost_focus()
+        {
             d.spec = spec;
         }
         ui.horizontal(|ui| {

@@ -38,6 +38,7 @@ pub fn report_window_ui(ctx: &egui::Context, info: &DatasetInfo, state: &mut App
     egui::Window::new("Dataset report")
         .open(&mut open)
         .default_size([720.0, 420.0])
+        .order(egui::Order::Foreground)
         .resizable(true)
         .show(ctx, |ui| report_ui(ui, info, report, state));
     set_open(ctx, open);
@@ -57,6 +58,8 @@ fn report_ui(ui: &mut egui::Ui, info: &DatasetInfo, report: &Report, state: &mut
     egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show_rows(ui, row, report.problems.len(), |ui, range| {
+            // one line per problem (uniform rows are what makes the list virtual)
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
             for p in &report.problems[range] {
                 let text = p.to_string();
                 match p.image {

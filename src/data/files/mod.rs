@@ -264,7 +264,8 @@ impl Dataset for FileDataset {
 }
 
 /// Points problems found while parsing a per-image annotation file (a VOC XML, a YOLO label
-/// file) at the image it describes, so the app can show it.
+/// file), or naming a kept image's record (COCO `image id N`), at that image, so the app can
+/// show it.
 fn link_problems(images: &[LoadedImage], report: &mut Report) {
     let by_file: std::collections::HashMap<&Path, usize> = images
         .iter()
@@ -272,9 +273,18 @@ fn link_problems(images: &[LoadedImage], report: &mut Report) {
         .filter(|(_, im)| im.record.is_empty())
         .map(|(i, im)| (im.ann_file.as_path(), i))
         .collect();
+    let by_record: std::collections::HashMap<(&Path, &str), usize> = images
+        .iter()
+        .enumerate()
+        .filter(|(_, im)| !im.record.is_empty())
+        .map(|(i, im)| ((im.ann_file.as_path(), im.record.as_str()), i))
+        .collect();
     for p in &mut report.problems {
         if p.image.is_none() {
-            p.image = by_file.get(p.file.as_path()).copied();
+            p.image = by_file
+                .get(p.file.as_path())
+                .or_else(|| by_record.get(&(p.file.as_path(), p.record.as_str())))
+                .copied();
         }
     }
 }
