@@ -41,6 +41,9 @@ pub struct LabConfig {
     pub seed: u64,
     /// Prior foreground probability of the untrained classifier (RetinaNet: 0.01).
     pub prior_prob: f64,
+    /// Anchors whose IoF with an ignore region (crowd / difficult box) exceeds this are
+    /// ignored (MMDetection's `ignore_iof_thr`; <= 0 turns it off).
+    pub ignore_iof_thr: f32,
 }
 
 impl Default for LabConfig {
@@ -51,6 +54,7 @@ impl Default for LabConfig {
             samplers: SamplerSettings::default(),
             seed: 0,
             prior_prob: 0.01,
+            ignore_iof_thr: crate::assign::DEFAULT_IGNORE_IOF_THR,
         }
     }
 }
@@ -83,6 +87,11 @@ impl LabConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
         Self::from_toml(&text, &path.display().to_string())
+    }
+
+    /// Assigns `anchors` to the boxes of a sample: crowd boxes are ignore regions.
+    pub fn assign_sample(&self, anchors: &crate::anchors::Anchors, gts: &[crate::geometry::Box4], ignore: &[crate::geometry::Box4]) -> crate::assign::AssignResult {
+        crate::assign::assign_ignoring(&self.assigner, anchors, gts, ignore, self.ignore_iof_thr)
     }
 
     /// Checks value ranges; the error names the field.

@@ -9,7 +9,7 @@
 use crate::anchors::Anchors;
 use crate::assign::AssignResult;
 use crate::config::LabConfig;
-use crate::data::{DatasetSpec, Sample};
+use crate::data::{Dataset, DatasetSpec, Sample};
 use crate::geometry::DeltaCoder;
 use crate::losses::classification::{ce, prior_bias};
 use crate::sample::{SampleContext, SampleResult};
@@ -35,6 +35,11 @@ pub struct Inspection {
 pub fn inspect(spec: &str, index: usize, cfg: &LabConfig) -> Result<Inspection> {
     let spec = DatasetSpec::parse(spec)?;
     let ds = spec.open()?;
+    inspect_dataset(ds.as_ref(), index, cfg)
+}
+
+/// Runs anchors, assignment and every sampler on image `index` of an open dataset.
+pub fn inspect_dataset(ds: &dyn Dataset, index: usize, cfg: &LabConfig) -> Result<Inspection> {
     if index >= ds.len() {
         bail!(
             "{}: --image {index} is out of range (the dataset has {} images)",
@@ -50,7 +55,8 @@ pub fn inspect(spec: &str, index: usize, cfg: &LabConfig) -> Result<Inspection> 
 pub fn inspect_sample(sample: Sample, class_names: Vec<String>, cfg: &LabConfig) -> Inspection {
     let (w, h) = sample.size();
     let anchors = cfg.anchors.generate(w, h);
-    let assign = cfg.assigner.assign(&anchors, &sample.boxes);
+    let (gts, gt_classes, ignore) = sample.split_crowd();
+    let assign = cfg.assign_sample(&anchors, gts, ignore);
     let losses = prior_losses(
         &anchors,
         &assign,
@@ -59,8 +65,8 @@ pub fn inspect_sample(sample: Sample, class_names: Vec<String>, cfg: &LabConfig)
         cfg.prior_prob,
     );
     let scores = vec![cfg.prior_prob as f32; anchors.len()];
-    let mut ctx = SampleContext::new(&assign, &anchors.boxes, &sample.boxes);
-    ctx.gt_classes = &sample.classes;
+    let mut ctx = SampleContext::new(&assign, &anchors.boxes, gts);
+    ctx.gt_classes = gt_classes;
     ctx.losses = Some(&losses);
     ctx.scores = Some(&scores);
     ctx.seed = cfg.seed;

@@ -40,6 +40,10 @@ pub struct DatasetInfo {
     pub len: usize,
     /// Class names.
     pub class_names: Vec<String>,
+    /// The validation report (files only).
+    pub report: Option<Arc<crate::data::Report>>,
+    /// Image names for the list (files only; synthetic images are numbered).
+    pub image_names: Option<Arc<Vec<String>>>,
 }
 
 /// Answers from the worker.
@@ -78,7 +82,11 @@ pub fn open_dataset(s: &DatasetSettings) -> Result<Box<dyn Dataset>, String> {
         Ok(Box::new(Named { name, inner: ds }))
     } else {
         let spec = DatasetSpec::parse(s.spec.trim()).map_err(|e| e.to_string())?;
-        spec.open().map_err(|e| e.to_string())
+        let ds = spec.open().map_err(|e| e.to_string())?;
+        if let Some(r) = ds.report() {
+            eprintln!("{}: {}", ds.name(), r.summary());
+        }
+        Ok(ds)
     }
 }
 
@@ -150,10 +158,16 @@ fn run_job(
             settings,
         } => match open_dataset(&settings) {
             Ok(ds) => {
+                let report = ds.report().map(|r| Arc::new(r.clone()));
+                let image_names = report
+                    .as_ref()
+                    .map(|_| Arc::new((0..ds.len()).map(|i| ds.image_name(i)).collect()));
                 let info = DatasetInfo {
                     name: ds.name(),
                     len: ds.len(),
                     class_names: ds.class_names(),
+                    report,
+                    image_names,
                 };
                 *dataset = Some(ds);
                 WorkerEvent::Opened { generation, info }

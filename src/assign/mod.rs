@@ -1,14 +1,17 @@
 //! Assigners: which anchors are positive, negative or ignored for a set of GT boxes.
 //!
 //! Labels follow MMDetection: `-1` ignored, `0` negative, `k > 0` matched GT `k - 1`
-//! (see [`AssignResult`]). Two assigners: [`MaxIouAssigner`] (RetinaNet, RPN, R-CNN) and
+//! (see [`AssignResult`]). Ignore regions (crowd, difficult) exclude the anchors they cover
+//! ([`assign_ignoring`]). Two assigners: [`MaxIouAssigner`] (RetinaNet, RPN, R-CNN) and
 //! [`AtssAssigner`] (adaptive training sample selection); [`AssignerConfig`] picks one.
 
 mod atss;
+mod ignore;
 mod max_iou;
 mod result;
 
 pub use atss::AtssAssigner;
+pub use ignore::{DEFAULT_IGNORE_IOF_THR, assign_ignoring, ignored_mask, iof};
 pub use max_iou::MaxIouAssigner;
 pub use result::AssignResult;
 

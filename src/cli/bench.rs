@@ -155,6 +155,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         reference_label: "torchvision box_iou + max".into(),
     });
 
+    figures.extend(super::bench_data::figures(args.reps)?);
+
     let cfg = SyntheticConfig::default();
     let n = 200;
     let ms = median_ms(3, || {

@@ -3,7 +3,8 @@
 
 use crate::config::LabConfig;
 use crate::data::stats::{Histogram, anchor_label_counts, max_iou_histogram};
-use crate::inspect::{Inspection, inspect};
+use crate::data::DatasetSpec;
+use crate::inspect::{Inspection, inspect_dataset};
 use anyhow::{Result, anyhow};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -11,7 +12,8 @@ use std::path::PathBuf;
 /// Arguments of `anchorscope inspect`.
 #[derive(clap::Args, Debug)]
 pub struct InspectArgs {
-    /// Dataset SPEC: `synthetic[:PRESET][@SEED]` (default `synthetic:shapes@0`).
+    /// Dataset SPEC: `synthetic[:PRESET][@SEED]` (default `synthetic:shapes@0`),
+    /// `coco:ANNOTATIONS.json[:IMAGES_DIR]`, `voc:DIR` or `yolo:DATA.yaml`.
     #[arg(long)]
     pub dataset: Option<String>,
     /// Image index in the dataset.
@@ -35,7 +37,11 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         None => LabConfig::default(),
     };
     let spec = args.dataset.as_deref().unwrap_or("synthetic:shapes@0");
-    let ins = inspect(spec, args.image, &cfg)?;
+    let ds = DatasetSpec::parse(spec)?.open()?;
+    if let Some(r) = ds.report() {
+        eprintln!("{}: {}", ds.name(), r.summary());
+    }
+    let ins = inspect_dataset(ds.as_ref(), args.image, &cfg)?;
     if args.json {
         println!(
             "{}",

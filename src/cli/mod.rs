@@ -1,15 +1,17 @@
 //! The command line (clap): `gui` (the default), `loss`, `inspect`, `bench`, `bench-ui`,
-//! `train`, `eval`.
+//! `train`, `eval`, `check`.
 //!
 //! Every command returns an error on bad input; [`main`] prints it as one line on stderr
 //! (`anchorscope: error: ...`) and exits with status 2. Nothing the user owns is ever written.
 
 mod bench;
+mod bench_data;
 mod bench_eval;
 #[cfg(feature = "app")]
 mod bench_ui;
 #[cfg(feature = "app")]
 mod bench_ui_training;
+mod check;
 mod eval;
 mod inspect;
 mod loss;
@@ -48,6 +50,8 @@ enum Command {
     Train(train::TrainArgs),
     /// COCO evaluation of a results file against a ground truth (pycocotools' 12 stats).
     Eval(eval::EvalArgs),
+    /// Validate a COCO, VOC or YOLO dataset: every problem with its file and record.
+    Check(check::CheckArgs),
 }
 
 /// Without a command: the desktop app (or, built without the `app` feature, an error).
@@ -73,6 +77,7 @@ pub fn main() -> i32 {
         Some(Command::BenchUi(args)) => bench_ui_training::run(&args),
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Eval(args)) => eval::run(&args),
+        Some(Command::Check(args)) => check::run(&args),
     };
     match result {
         Ok(()) => 0,

@@ -4,7 +4,7 @@
 //! (the final model's detections, COCO results format) and DIR/eval.json (the 12 COCO stats and
 //! per-class AP of those two files, which `anchorscope eval` or pycocotools reproduce).
 
-use crate::data::{Dataset, DatasetSpec, SyntheticDataset};
+use crate::data::{DataConfig, Dataset, DatasetSpec, SyntheticDataset};
 use crate::model::ModelConfig;
 use crate::train::{BackendChoice, MetricsWriter, TrainConfig, Trainer};
 use anyhow::{Context, Result, anyhow, bail};
@@ -16,7 +16,9 @@ use std::time::Instant;
 /// Arguments of `anchorscope train`.
 #[derive(clap::Args, Debug)]
 pub struct TrainArgs {
-    /// Dataset SPEC (default `synthetic:shapes@0`; synthetic scenes are generated on the fly).
+    /// Dataset SPEC (default `synthetic:shapes@0`; synthetic scenes are generated on the fly):
+    /// `coco:ANNOTATIONS.json[:IMAGES_DIR]`, `voc:DIR`, `yolo:DATA.yaml` train on the train
+    /// split at the `[data]` input size and evaluate on the validation split (or a seeded 10%).
     #[arg(long)]
     pub dataset: Option<String>,
     /// TOML file: training settings at the top level, the model under `[model]`.
@@ -49,6 +51,22 @@ pub struct TrainArgs {
     pub resume: Option<PathBuf>,
 }
 
+/// Splits a run config into the training settings, the `[model]` and the `[data]` tables.
+pub fn parse_run_config_data(text: &str, origin: &str) -> Result<(TrainConfig, ModelConfig, DataConfig)> {
+    let mut table: toml::Table =
+        toml::from_str(text).map_err(|e| anyhow!("{origin}: {}", e.message()))?;
+    let data = match table.remove("data") {
+        Some(v) => v
+            .try_into::<DataConfig>()
+            .map_err(|e| anyhow!("{origin}: [data]: {}", e.message()))?,
+        None => DataConfig::default(),
+    };
+    data.validate().map_err(|e| anyhow!("{origin}: {e}"))?;
+    let rest = toml::to_string(&table)?;
+    let (t, m) = parse_run_config(&rest, origin)?;
+    Ok((t, m, data))
+}
+
 /// Splits a run config into the training settings and the `[model]` table.
 pub fn parse_run_config(text: &str, origin: &str) -> Result<(TrainConfig, ModelConfig)> {
     let mut table: toml::Table =
@@ -66,13 +84,13 @@ pub fn parse_run_config(text: &str, origin: &str) -> Result<(TrainConfig, ModelC
 
 /// Runs `anchorscope train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
-    let (mut cfg, model_cfg) = match &args.config {
+    let (mut cfg, model_cfg, data_cfg) = match &args.config {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("{}: cannot read", p.display()))?;
-            parse_run_config(&text, &p.display().to_string())?
+            parse_run_config_data(&text, &p.display().to_string())?
         }
-        None => (TrainConfig::default(), ModelConfig::default()),
+        None => (TrainConfig::default(), ModelConfig::default(), DataConfig::default()),
     };
     if let Some(s) = args.steps {
         cfg.steps = s;
@@ -94,8 +112,19 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             (Arc::new(ds.with_len(10_000_000)), Arc::new(val))
         }
         other => {
-            let ds: Arc<dyn Dataset> = Arc::from(other.open()?);
-            (ds.clone(), ds)
+            let v = data_cfg.open_for_training(other, cfg.seed)?;
+            eprintln!("{}: {}", v.dataset.name(), v.dataset.report().summary());
+            cfg.num_classes = v.dataset.class_names().len();
+            println!(
+                "{} training images, {} held out ({}), input {} x {} ({:?})",
+                v.train.len(),
+                v.held_out.len(),
+                v.held_out.name(),
+                data_cfg.width,
+                data_cfg.height,
+                data_cfg.resize
+            );
+            (v.train, v.held_out)
         }
     };
     cfg.validate().map_err(|e| anyhow!(e))?;
@@ -103,6 +132,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         .with_context(|| format!("{}: cannot create", args.out.display()))?;
     let mut full = toml::Table::try_from(&cfg)?;
     full.insert("model".into(), toml::Value::try_from(&model_cfg)?);
+    full.insert("data".into(), toml::Value::try_from(&data_cfg)?);
     std::fs::write(args.out.join("config.toml"), toml::to_string(&full)?)
         .with_context(|| format!("{}: cannot write config.toml", args.out.display()))?;
     let mut metrics =

@@ -1,5 +1,5 @@
 //! The dataset abstraction: one annotated image ([`Sample`]), the [`Dataset`] trait every source
-//! implements (synthetic scenes now; COCO, VOC and YOLO loaders later) and [`DataError`].
+//! implements (synthetic scenes, and [`super::FileDataset`] for COCO, VOC and YOLO) and [`DataError`].
 
 use std::path::PathBuf;
 
@@ -38,6 +38,28 @@ impl Sample {
         self.image.dimensions()
     }
 
+    /// The boxes to learn from, their classes, and the ignore regions (crowd / difficult
+    /// boxes), as the assigners take them. Sources keep crowd boxes last
+    /// ([`Self::sort_crowd_last`]), so a GT index into the first slice is also an index into
+    /// `boxes`.
+    pub fn split_crowd(&self) -> (&[Box4], &[usize], &[Box4]) {
+        let n = self.crowd.iter().position(|&c| c).unwrap_or(self.boxes.len());
+        debug_assert!(self.crowd[n..].iter().all(|&c| c), "crowd boxes come last");
+        (&self.boxes[..n], &self.classes[..n], &self.boxes[n..])
+    }
+
+    /// Moves crowd boxes after the others (stable), as [`Self::split_crowd`] expects.
+    pub fn sort_crowd_last(&mut self) {
+        if self.crowd.windows(2).all(|w| w[0] <= w[1]) {
+            return;
+        }
+        let mut idx: Vec<usize> = (0..self.boxes.len()).collect();
+        idx.sort_by_key(|&i| self.crowd[i]);
+        self.boxes = idx.iter().map(|&i| self.boxes[i]).collect();
+        self.classes = idx.iter().map(|&i| self.classes[i]).collect();
+        self.crowd = idx.iter().map(|&i| self.crowd[i]).collect();
+    }
+
     /// The annotation view used by the statistics functions.
     pub fn view(&self) -> AnnotationView<'_> {
         (&self.boxes, &self.classes, self.size())
@@ -58,6 +80,14 @@ pub trait Dataset: Send + Sync {
     fn class_names(&self) -> Vec<String>;
     /// Loads image `index` (0-based, `< len()`) with its annotations.
     fn load(&self, index: usize) -> Result<Sample, DataError>;
+    /// A short name of image `index` for lists (its file name for files).
+    fn image_name(&self, index: usize) -> String {
+        format!("image {index}")
+    }
+    /// The validation report of a dataset read from files (`None` for generated data).
+    fn report(&self) -> Option<&super::report::Report> {
+        None
+    }
 }
 
 /// Errors of dataset specs, loaders and configs. `Display` is one line naming the input

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use super::synthetic::{PRESET_NAMES, SyntheticDataset};
+use super::files::{FileDataset, OpenOptions};
 use super::{DataError, Dataset};
 
 /// A parsed dataset SPEC. The default is `synthetic:shapes@0`.
@@ -130,13 +131,8 @@ impl DatasetSpec {
         }
     }
 
-    /// Opens the dataset. Only synthetic datasets are built in so far; the others return
-    /// [`DataError::Unavailable`].
+    /// Opens the dataset (files with the default [`OpenOptions`]).
     pub fn open(&self) -> Result<Box<dyn Dataset>, DataError> {
-        let unavailable = |kind: &str| DataError::Unavailable {
-            spec: self.to_string(),
-            kind: kind.into(),
-        };
         match self {
             Self::Synthetic { preset, seed } => match SyntheticDataset::preset(preset, *seed) {
                 Some(d) => Ok(Box::new(d)),
@@ -145,9 +141,7 @@ impl DatasetSpec {
                     reason: format!("unknown synthetic preset `{preset}`"),
                 }),
             },
-            Self::Coco { .. } => Err(unavailable("coco")),
-            Self::Voc { .. } => Err(unavailable("voc")),
-            Self::Yolo { .. } => Err(unavailable("yolo")),
+            _ => Ok(Box::new(FileDataset::open(self, &OpenOptions::default())?)),
         }
     }
 }
@@ -302,7 +296,7 @@ mod tests {
     }
 
     #[test]
-    fn opens_synthetic_only() {
+    fn opens_synthetic_and_names_missing_files() {
         let d = DatasetSpec::parse("synthetic:tiny@5")
             .unwrap()
             .open()
@@ -319,7 +313,8 @@ mod tests {
                 .err()
                 .unwrap()
                 .to_string();
-            assert!(e.contains("not available yet"), "{e}");
+            assert!(e.contains(&s[s.find(':').unwrap() + 1..]), "names the path: {e}");
+            assert!(!e.contains('\n'), "{e}");
         }
     }
 }

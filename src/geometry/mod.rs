@@ -9,7 +9,7 @@ mod delta_backward;
 mod max_iou;
 mod nms;
 
-pub use boxes::{Box4, area, crowd_iou, iou, xywh_to_xyxy, xyxy_to_xywh};
+pub use boxes::{Box4, area, crowd_iou, intersection, iou, xywh_to_xyxy, xyxy_to_xywh};
 pub use delta::DeltaCoder;
 pub use delta_backward::decode_backward;
 pub use max_iou::{MaxIouStats, iou_matrix, last_gt_reaching, max_iou_stats};

@@ -332,6 +332,7 @@ impl eframe::App for AnchorscopeApp {
             prior_prob: self.state.lab.prior_prob,
             stats: self.stats.as_deref(),
             exports: &self.exports,
+            dataset: self.dataset.as_ref(),
         };
         crate::app::chrome::status_bar_ui(ui, self);
         let style = ui.style().clone();

@@ -27,8 +27,11 @@ pub fn spec_for_path(p: &Path) -> String {
 }
 
 /// Shows the dataset panel.
-pub fn dataset_ui(ui: &mut egui::Ui, state: &mut AppState, _ctx: &PanelContext) {
+pub fn dataset_ui(ui: &mut egui::Ui, state: &mut AppState, ctx: &PanelContext) {
     ui.heading("Dataset");
+    if let Some(info) = ctx.dataset {
+        super::report_window::report_window_ui(ui.ctx(), info, state);
+    }
     // Files dropped on the window or picked in the dialog.
     let dropped: Option<PathBuf> =
         ui.input(|i| i.raw.dropped_files.first().map(|f| f.path().to_path_buf()));
@@ -67,39 +70,66 @@ pub fn dataset_ui(ui: &mut egui::Ui, state: &mut AppState, _ctx: &PanelContext) 
         egui::CollapsingHeader::new("Generator knobs")
             .show(ui, |ui| knobs_ui(ui, &mut d.synthetic));
     } else {
-        ui.label("SPEC (coco:FILE.json[:IMAGES], voc:DIR, yolo:DATA.yaml):");
+        let label = ui.label("SPEC (coco:FILE.json[:IMAGES], voc:DIR, yolo:DATA.yaml):");
         let mut spec = d.spec.clone();
-        if ui.text_edit_singleline(&mut spec).lost_focus() {
+        if ui
+            .text_edit_singleline(&mut spec)
+            .labelled_by(label.id)
+            .lost_focus()
+        {
             d.spec = spec;
         }
-        if ui
-            .button("Open...")
-            .on_hover_text("Pick an annotation file or a folder")
-            .clicked()
-        {
-            std::thread::spawn(|| {
-                if let Some(p) = rfd::FileDialog::new()
-                    .set_title("Open a dataset")
-                    .pick_file()
-                    && let Ok(mut slot) = PICKED.lock()
-                {
-                    *slot = Some(p);
-                }
-            });
+        ui.horizontal(|ui| {
+            let file = ui
+                .button("Open file...")
+                .on_hover_text("A COCO annotations .json or a YOLO data.yaml")
+                .clicked();
+            let folder = ui
+                .button("Open folder...")
+                .on_hover_text("A Pascal VOC folder (Annotations/, JPEGImages/)")
+                .clicked();
+            if file || folder {
+                // the dialog runs on its own thread; the pick arrives through PICKED
+                std::thread::spawn(move || {
+                    let dialog = rfd::FileDialog::new().set_title("Open a dataset");
+                    let pick = if folder {
+                        dialog.pick_folder()
+                    } else {
+                        dialog
+                            .add_filter("COCO json / YOLO yaml", &["json", "yaml", "yml"])
+                            .pick_file()
+                    };
+                    if let Some(p) = pick
+                        && let Ok(mut slot) = PICKED.lock()
+                    {
+                        *slot = Some(p);
+                    }
+                });
+            }
+        });
+        ui.small("...or drop a file or folder on the window.");
+        if let Some(r) = ctx.dataset.and_then(|i| i.report.as_ref()) {
+            let text = format!("Report: {}", r.summary().replace("; `anchorscope check` lists them", ""));
+            if ui.button(text).clicked() {
+                super::report_window::set_open(ui.ctx(), true);
+            }
         }
-        ui.small("...or drop a file on the window.");
     }
     ui.separator();
     ui.heading("Images");
-    let n = d.len;
+    let files = ctx.dataset.filter(|_| !d.spec.trim().is_empty());
+    let n = files.map_or(d.len, |i| i.len);
+    let names = files.and_then(|i| i.image_names.clone());
     let current = state.image_index;
     egui::ScrollArea::vertical()
         .max_height(ui.available_height() - 8.0)
         .show_rows(ui, 18.0, n, |ui, range| {
             for i in range {
-                if ui
-                    .selectable_label(current == i, format!("image {i}"))
-                    .clicked()
+                let label = match &names {
+                    Some(v) => format!("{i}: {}", v.get(i).map_or("", String::as_str)),
+                    None => format!("image {i}"),
+                };
+                if ui.selectable_label(current == i, label).clicked()
                 {
                     state.image_index = i;
                 }

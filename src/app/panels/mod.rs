@@ -6,6 +6,7 @@ pub mod anchors;
 pub mod dataset;
 pub mod evaluation;
 pub mod loss_explorer;
+pub mod report_window;
 pub mod sampler;
 pub mod stats;
 #[cfg(test)]
@@ -29,6 +30,8 @@ pub struct PanelContext<'a> {
     pub stats: Option<&'a DatasetStats>,
     /// Plot export queue.
     pub exports: &'a PlotExports,
+    /// The open dataset (None while it opens).
+    pub dataset: Option<&'a crate::app::worker::DatasetInfo>,
 }
 
 impl PanelContext<'_> {

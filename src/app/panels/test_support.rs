@@ -30,6 +30,7 @@ pub fn panel_harness<'a>(
                     prior_prob: 0.01,
                     stats: None,
                     exports,
+                    dataset: None,
                 };
                 panel(ui, state, &ctx);
             },

@@ -98,7 +98,7 @@ pub(super) fn prepare(
     if prep.nonfinite_cls || prep.nonfinite_reg {
         return Ok(prep);
     }
-    let assign = cfg.lab.assigner.assign(anchors, gt.boxes);
+    let assign = cfg.lab.assign_sample(anchors, gt.boxes, gt.ignore);
     let coder = &cfg.coder;
     let decode = |a: usize| coder.decode(&anchors.boxes[a], &delta_row(deltas, a));
     let gt_of = |a: usize| assign.matched_gt[a] as usize;

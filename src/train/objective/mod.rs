@@ -59,6 +59,8 @@ pub struct ImageGt<'a> {
     pub boxes: &'a [Box4],
     /// Class of each box, 0-based, `< num_classes`.
     pub classes: &'a [usize],
+    /// Ignore regions (crowd / difficult boxes): anchors they cover are ignored.
+    pub ignore: &'a [Box4],
 }
 
 /// State the objective keeps across steps: the normaliser's EMA and GHM-C's bin averages.

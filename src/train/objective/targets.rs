@@ -59,7 +59,7 @@ pub fn batch_targets(
             if let Some(&k) = gt.classes.iter().find(|&&k| k >= c) {
                 return Err(format!("objective: GT class {k} but num_classes is {c}"));
             }
-            let assign = cfg.lab.assigner.assign(anchors, gt.boxes);
+            let assign = cfg.lab.assign_sample(anchors, gt.boxes, gt.ignore);
             let ctx = SampleContext {
                 gt_classes: gt.classes,
                 seed: image_seed(seed, i),

@@ -39,6 +39,7 @@ fn gt() -> ImageGt<'static> {
     ImageGt {
         boxes: &GTS,
         classes: &CLASSES,
+        ignore: &[],
     }
 }
 
@@ -126,6 +127,7 @@ fn batch_sums_images_in_order_and_is_deterministic() {
         ImageGt {
             boxes: &GTS[..1],
             classes: &CLASSES[..1],
+            ignore: &[],
         },
     ];
     let mut state = ObjectiveState::new(&cfg);
@@ -229,6 +231,7 @@ fn non_finite_inputs_name_the_component() {
     let bad = ImageGt {
         boxes: &GTS,
         classes: &[0, 2],
+        ignore: &[],
     };
     let e = image_objective(
         &anchors,

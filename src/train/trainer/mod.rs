@@ -168,9 +168,13 @@ impl Trainer {
         let x = images_to_tensor(&imgs);
         let gts: Vec<ImageGt> = batch
             .iter()
-            .map(|s| ImageGt {
-                boxes: &s.boxes,
-                classes: &s.classes,
+            .map(|s| {
+                let (boxes, classes, ignore) = s.split_crowd();
+                ImageGt {
+                    boxes,
+                    classes,
+                    ignore,
+                }
             })
             .collect();
         let seed = self.cfg.seed ^ self.step.wrapping_mul(0x9E37_79B9_7F4A_7C15);

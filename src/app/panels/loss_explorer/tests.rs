@@ -31,6 +31,7 @@ fn harness(insp: Option<&Inspection>) -> Harness<'_, AppState> {
                     prior_prob: 0.01,
                     stats: None,
                     exports: &exports,
+                    dataset: None,
                 };
                 loss_explorer_ui(ui, state, &ctx);
             },
@@ -152,6 +153,7 @@ fn cumulative_curves_of_the_prior_are_straight() {
         prior_prob: 0.01,
         stats: None,
         exports: &exports,
+        dataset: None,
     };
     let l = image_losses(&insp, &ctx, &ClsLoss::default()).unwrap();
     assert!(!l.pos.is_empty() && !l.neg.is_empty());

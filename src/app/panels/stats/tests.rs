@@ -21,6 +21,7 @@ fn harness<'a>(stats: Option<&'a DatasetStats>, exports: &'a PlotExports) -> Har
                     prior_prob: 0.01,
                     stats,
                     exports,
+                    dataset: None,
                 };
                 stats_ui(ui, state, &ctx);
             },

@@ -90,6 +90,7 @@ fn tab_harness<'a>(
                     prior_prob: 0.01,
                     stats: None,
                     exports,
+                    dataset: None,
                 };
                 training_ui(ui, &mut t.state, &ctx, &mut t.rt, Some(3));
             },

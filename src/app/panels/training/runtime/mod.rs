@@ -200,14 +200,23 @@ impl TrainingRuntime {
         let s: &TrainingSettings = &state.training;
         let cfg = s.train_config(&state.lab, num_classes);
         let settings = state.dataset.clone();
+        let seed = cfg.seed;
         let data = move || {
+            if !settings.spec.trim().is_empty() {
+                // files: the train split at the model input size, the validation split held out
+                let spec = crate::data::DatasetSpec::parse(settings.spec.trim())
+                    .map_err(|e| e.to_string())?;
+                let v = crate::data::DataConfig::default()
+                    .open_for_training(&spec, seed)
+                    .map_err(|e| e.to_string())?;
+                return Ok(TrainData {
+                    train: v.train,
+                    held_out: v.held_out,
+                });
+            }
             let train: Arc<dyn Dataset> = Arc::from(open_dataset(&settings)?);
-            let held_out: Arc<dyn Dataset> = if settings.spec.trim().is_empty() {
-                let ds = SyntheticDataset::new(settings.synthetic.clone(), settings.seed);
-                Arc::new(ds.held_out(EVAL_IMAGES))
-            } else {
-                train.clone()
-            };
+            let ds = SyntheticDataset::new(settings.synthetic.clone(), settings.seed);
+            let held_out: Arc<dyn Dataset> = Arc::new(ds.held_out(EVAL_IMAGES));
             Ok(TrainData { train, held_out })
         };
         let ctx = self.wake.clone();

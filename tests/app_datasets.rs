@@ -1,0 +1,80 @@
+//! The app opens COCO, VOC and YOLO datasets (written by the test): the worker indexes them,
+//! the image list names their files, and the validation report shows in a window where a
+//! click on a problem shows its image. Driven headless by egui_kittest.
+
+mod support;
+
+use anchorscope::app::{AnchorscopeApp, AppOptions};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::time::{Duration, Instant};
+use support::{clean_datasets, problem_fixtures, tmp};
+
+fn harness(spec: &str) -> Option<Harness<'static, AnchorscopeApp>> {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    if pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default())).is_err() {
+        let required = std::env::var("ANCHORSCOPE_REQUIRE_GPU").is_ok_and(|v| v == "1");
+        assert!(!required, "ANCHORSCOPE_REQUIRE_GPU=1 but no wgpu adapter");
+        eprintln!("skipping: no wgpu adapter");
+        return None;
+    }
+    let opts = AppOptions { dataset: Some(spec.to_string()), ..AppOptions::default() };
+    Some(
+        Harness::builder()
+            .with_size(egui::vec2(1280.0, 800.0))
+            .wgpu()
+            .build_eframe(move |cc| AnchorscopeApp::new(cc, opts.clone(), None)),
+    )
+}
+
+fn settle(h: &mut Harness<'static, AnchorscopeApp>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        h.step();
+        if h.state().is_idle() {
+            h.run_steps(2);
+            return;
+        }
+        assert!(Instant::now() < deadline, "the app did not settle: {:?}", h.state().error);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn each_small_dataset_opens_in_the_app() {
+    let root = tmp("app-datasets");
+    for spec in clean_datasets(&root, 6) {
+        let Some(mut h) = harness(&spec) else { return };
+        settle(&mut h);
+        let info = h.state().dataset.clone().unwrap_or_else(|| panic!("{spec}: not open: {:?}", h.state().error));
+        assert_eq!(info.len, 6, "{spec}");
+        assert_eq!(info.class_names.len(), 3, "{spec}");
+        assert!(info.report.as_ref().unwrap().is_empty(), "{spec}");
+        // the list names the files; clicking one shows that image (192 x 160 for odd ones)
+        h.get_by_label("1: img001.png").click();
+        settle(&mut h);
+        assert_eq!(h.state().state.image_index, 1);
+        assert_eq!(h.state().inspection.as_ref().unwrap().sample.size(), (192, 160), "{spec}");
+        assert!(h.query_by_label("Dataset report").is_none(), "no window without problems");
+    }
+    std::fs::remove_dir_all(&root).ok();
+}
+
+#[test]
+fn the_report_window_lists_problems_and_jumps_to_their_image() {
+    let root = tmp("app-report");
+    problem_fixtures(&root);
+    let spec = format!("yolo:{}", root.join("yolo/data.yaml").display());
+    let Some(mut h) = harness(&spec) else { return };
+    settle(&mut h);
+    h.get_by_label("Dataset report");
+    let report = h.state().dataset.as_ref().unwrap().report.clone().unwrap();
+    let dup = report.problems.iter().find(|p| p.record == "line 2").unwrap();
+    let target = dup.image.expect("a row problem points at its image");
+    let line = dup.to_string();
+    assert_ne!(h.state().state.image_index, target);
+    h.get_by_label(&line).click();
+    settle(&mut h);
+    assert_eq!(h.state().state.image_index, target);
+    std::fs::remove_dir_all(&root).ok();
+}
