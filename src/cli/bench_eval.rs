@@ -57,11 +57,20 @@ pub fn eval_set(n: usize, seed: u64) -> (GtFile, Vec<ResultRecord>) {
 
 /// pycocotools' time (s) on the files, or why it could not run.
 fn pycocotools_seconds(gt: &Path, dt: &Path) -> Result<f64, String> {
-    const SCRIPT: &str = "import sys, time, io, contextlib\n\
-from pycocotools.coco import COCO\nfrom pycocotools.cocoeval import COCOeval\n\
-t = time.perf_counter()\nwith contextlib.redirect_stdout(io.StringIO()):\n\
-    g = COCO(sys.argv[1]); d = g.loadRes(sys.argv[2]); e = COCOeval(g, d, 'bbox')\n\
-    e.evaluate(); e.accumulate(); e.summarize()\nprint(time.perf_counter() - t)\n";
+    const SCRIPT: &str = r#"
+import sys, time, io, contextlib
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+t = time.perf_counter()
+with contextlib.redirect_stdout(io.StringIO()):
+    g = COCO(sys.argv[1])
+    d = g.loadRes(sys.argv[2])
+    e = COCOeval(g, d, "bbox")
+    e.evaluate()
+    e.accumulate()
+    e.summarize()
+print(time.perf_counter() - t)
+"#;
     let o = std::process::Command::new("python3")
         .args(["-c", SCRIPT])
         .arg(gt)
