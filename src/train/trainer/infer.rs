@@ -4,10 +4,10 @@
 use super::Trainer;
 use crate::backend::tensor::Tensor;
 use crate::data::{Dataset, Sample};
+use crate::eval::{EvalImage, HeldOutEval};
 use crate::model::{HeadOutputs, flatten_outputs};
 use crate::train::batch::images_to_tensor;
 use crate::train::detect::{DetectConfig, Detection, detect};
-use crate::eval::{EvalImage, HeldOutEval};
 use rayon::prelude::*;
 
 impl Trainer {
