@@ -21,7 +21,10 @@ pub struct EvalArgs {
 }
 
 /// Evaluates `dt` against `gt`: the report as JSON, and the warnings.
-pub fn evaluate_files(gt: &std::path::Path, dt: &std::path::Path) -> Result<(CocoEvaluation, Vec<String>)> {
+pub fn evaluate_files(
+    gt: &std::path::Path,
+    dt: &std::path::Path,
+) -> Result<(CocoEvaluation, Vec<String>)> {
     let (gt_file, mut warnings) = files::read_gt(gt).map_err(|e| anyhow!(e))?;
     let (dets, w) = files::read_results(dt, &gt_file, gt).map_err(|e| anyhow!(e))?;
     warnings.extend(w);
@@ -56,7 +59,10 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         println!("{line}");
     }
     println!();
-    println!("{:<16} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7}", "class", "AP", "AP50", "AP75", "APs", "APm", "APl", "AR100", "GT");
+    println!(
+        "{:<16} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7}",
+        "class", "AP", "AP50", "AP75", "APs", "APm", "APl", "AR100", "GT"
+    );
     for c in ev.per_class() {
         println!(
             "{:<16} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>7}",

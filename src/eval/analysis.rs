@@ -145,7 +145,14 @@ impl CocoEvaluation {
             dupe: d("Dupe"),
             bkg: d("Bkg"),
             miss: d("Miss"),
-            counts: [c("Cls"), c("Loc"), c("Both"), c("Dupe"), c("Bkg"), c("Miss")],
+            counts: [
+                c("Cls"),
+                c("Loc"),
+                c("Both"),
+                c("Dupe"),
+                c("Bkg"),
+                c("Miss"),
+            ],
             ap50: t.ap_base,
         })
     }

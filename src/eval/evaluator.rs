@@ -44,9 +44,12 @@ impl CocoEvaluation {
         ev.accumulate();
         ev.summarize_lines();
         let s = ev.stats().unwrap_or(&[]);
-        let stats: [f64; 12] = s
-            .try_into()
-            .map_err(|_| EvalError(format!("evaluation: {} summary stats, expected 12", s.len())))?;
+        let stats: [f64; 12] = s.try_into().map_err(|_| {
+            EvalError(format!(
+                "evaluation: {} summary stats, expected 12",
+                s.len()
+            ))
+        })?;
         Ok(Self {
             ev,
             gt: gt.clone(),
@@ -105,7 +108,8 @@ impl CocoEvaluation {
             .map(|(k, &id)| {
                 let prec = |ts: &[usize], a: usize| {
                     mean_valid(ts.iter().flat_map(|&t| {
-                        (0..sh.r).map(move |r| acc.precision[acc.precision_idx(t, r, k, a, MAX_DET_100)])
+                        (0..sh.r)
+                            .map(move |r| acc.precision[acc.precision_idx(t, r, k, a, MAX_DET_100)])
                     }))
                 };
                 let all_t: Vec<usize> = (0..sh.t).collect();

@@ -23,7 +23,10 @@ fn first_bad_record<T: DeserializeOwned>(array: &serde_json::Value, what: &str) 
     let items = array.as_array()?;
     items.iter().enumerate().find_map(|(i, v)| {
         serde_json::from_value::<T>(v.clone()).err().map(|e| {
-            let id = v.get("id").map(|id| format!(" (id {id})")).unwrap_or_default();
+            let id = v
+                .get("id")
+                .map(|id| format!(" (id {id})"))
+                .unwrap_or_default();
             format!("{what}[{i}]{id}: {e}")
         })
     })
@@ -39,7 +42,11 @@ fn locate(text: &str, err: serde_json::Error, records: &[(&str, RecordCheck)]) -
         return format!("not valid JSON: {err}");
     };
     for (key, check) in records {
-        let array = if key.is_empty() { Some(&value) } else { value.get(*key) };
+        let array = if key.is_empty() {
+            Some(&value)
+        } else {
+            value.get(*key)
+        };
         if let Some(a) = array {
             if !key.is_empty() && !a.is_array() {
                 return format!("`{key}` must be a list");
@@ -60,8 +67,14 @@ pub fn parse_gt(text: &str, origin: &str) -> Result<(GtFile, Vec<String>), EvalE
             e,
             &[
                 ("images", first_bad_record::<super::records::GtImage>),
-                ("annotations", first_bad_record::<super::records::GtAnnotation>),
-                ("categories", first_bad_record::<super::records::CategoryRecord>),
+                (
+                    "annotations",
+                    first_bad_record::<super::records::GtAnnotation>,
+                ),
+                (
+                    "categories",
+                    first_bad_record::<super::records::CategoryRecord>,
+                ),
             ],
         );
         EvalError(format!("{origin}: {msg}"))
@@ -92,7 +105,10 @@ pub fn check_gt(gt: &GtFile) -> Result<Vec<String>, String> {
             return Err(format!("{at}: image_id {} is not in `images`", a.image_id));
         }
         if !cats.contains(&a.category_id) {
-            return Err(format!("{at}: category_id {} is not in `categories`", a.category_id));
+            return Err(format!(
+                "{at}: category_id {} is not in `categories`",
+                a.category_id
+            ));
         }
         check_box(&a.bbox).map_err(|m| format!("{at}: {m}"))?;
         if let Some(area) = a.area
@@ -138,23 +154,33 @@ pub fn parse_results(
         };
         EvalError(format!("{origin}: {msg}"))
     })?;
-    let warnings = check_results(&dets, gt, gt_origin).map_err(|m| EvalError(format!("{origin}: {m}")))?;
+    let warnings =
+        check_results(&dets, gt, gt_origin).map_err(|m| EvalError(format!("{origin}: {m}")))?;
     Ok((dets, warnings))
 }
 
 /// Checks detections against a ground truth: unknown images are errors (pycocotools asserts),
 /// unknown classes a warning (they never match), an empty list a warning.
-pub fn check_results(dets: &[ResultRecord], gt: &GtFile, gt_origin: &str) -> Result<Vec<String>, String> {
+pub fn check_results(
+    dets: &[ResultRecord],
+    gt: &GtFile,
+    gt_origin: &str,
+) -> Result<Vec<String>, String> {
     let images: HashSet<u64> = gt.images.iter().map(|im| im.id).collect();
     let cats: HashSet<u64> = gt.categories.iter().map(|c| c.id).collect();
     let mut warnings = Vec::new();
     if dets.is_empty() {
-        warnings.push("no detections: every AP and AR is 0 (pycocotools raises IndexError here)".into());
+        warnings.push(
+            "no detections: every AP and AR is 0 (pycocotools raises IndexError here)".into(),
+        );
     }
     let mut unknown_cats = 0usize;
     for (i, d) in dets.iter().enumerate() {
         if !images.contains(&d.image_id) {
-            return Err(format!("[{i}]: image_id {} is not in {gt_origin}", d.image_id));
+            return Err(format!(
+                "[{i}]: image_id {} is not in {gt_origin}",
+                d.image_id
+            ));
         }
         check_box(&d.bbox).map_err(|m| format!("[{i}]: {m}"))?;
         if !d.score.is_finite() {
@@ -185,5 +211,10 @@ pub fn read_results(
     gt_path: &Path,
 ) -> Result<(Vec<ResultRecord>, Vec<String>), EvalError> {
     let origin = path.display().to_string();
-    parse_results(&read_text(path)?, &origin, gt, &gt_path.display().to_string())
+    parse_results(
+        &read_text(path)?,
+        &origin,
+        gt,
+        &gt_path.display().to_string(),
+    )
 }

@@ -11,8 +11,17 @@ const FAR: [f64; 4] = [200.0, 200.0, 20.0, 20.0];
 /// GT: cat A, dog B, cat C. Detections: cat on A (0.9), cat on B (0.8), dog far from
 /// everything (0.7), dog on A again (0.3).
 fn pets() -> CocoEvaluation {
-    let gt = gt_file(1, &["cat", "dog"], &[(1, 1, A, false), (1, 2, B, false), (1, 1, C, false)]);
-    let d = [det(1, 1, A, 0.9), det(1, 1, B, 0.8), det(1, 2, FAR, 0.7), det(1, 2, A, 0.3)];
+    let gt = gt_file(
+        1,
+        &["cat", "dog"],
+        &[(1, 1, A, false), (1, 2, B, false), (1, 1, C, false)],
+    );
+    let d = [
+        det(1, 1, A, 0.9),
+        det(1, 1, B, 0.8),
+        det(1, 2, FAR, 0.7),
+        det(1, 2, A, 0.3),
+    ];
     CocoEvaluation::new(&gt, &d).unwrap()
 }
 
@@ -23,7 +32,9 @@ fn confusion_matrix_cell_by_cell() {
     let rows = |thr: f64| {
         let m = ev.confusion(thr);
         assert_eq!(m.names, ["cat", "dog"]);
-        (0..3).map(|r| (0..3).map(|c| m.get(r, c)).collect::<Vec<_>>()).collect::<Vec<_>>()
+        (0..3)
+            .map(|r| (0..3).map(|c| m.get(r, c)).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
     };
     // all detections: cat A -> cat (TP); cat on dog B -> [dog][cat]; C missed -> [cat][bg];
     // the far dog and the second dog on A (A already taken) -> [bg][dog]
@@ -37,7 +48,11 @@ fn confusion_matrix_cell_by_cell() {
 #[test]
 fn tide_reports_one_error_of_each_kind_in_its_category() {
     // one class; GT at A, B and C
-    let gt = gt_file(1, &["cat"], &[(1, 1, A, false), (1, 1, B, false), (1, 1, C, false)]);
+    let gt = gt_file(
+        1,
+        &["cat"],
+        &[(1, 1, A, false), (1, 1, B, false), (1, 1, C, false)],
+    );
     let loc = [61.0, 0.0, 20.0, 20.0]; // IoU with B: 180 / 620 = 0.29, in [0.1, 0.5)
     let d = [
         det(1, 1, A, 0.9),   // TP
@@ -61,7 +76,13 @@ fn per_image_errors_and_worst_images() {
     let gt = gt_file(
         3,
         &["cat"],
-        &[(1, 1, A, false), (1, 1, B, false), (2, 1, A, false), (2, 1, B, false), (2, 1, C, false)],
+        &[
+            (1, 1, A, false),
+            (1, 1, B, false),
+            (2, 1, A, false),
+            (2, 1, B, false),
+            (2, 1, C, false),
+        ],
     );
     // image 1: A found, B missed, one FP; image 2: all missed; image 3: no GT, two FPs
     let d = [

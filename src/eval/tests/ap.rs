@@ -59,7 +59,10 @@ fn false_positive_ranked_first_or_last_and_duplicates() {
 fn missed_gt_and_the_iou_threshold() {
     // recall stops at 1/2: thresholds 0.00..0.50 (51 of 101) at precision 1
     let d = [det(1, 1, A, 0.9)];
-    assert!(close(ap50(&[(1, 1, A, false), (1, 1, B, false)], &d), 51.0 / 101.0));
+    assert!(close(
+        ap50(&[(1, 1, A, false), (1, 1, B, false)], &d),
+        51.0 / 101.0
+    ));
     // IoU exactly 0.5 matches at 0.5 but not at 0.55: AP = 1 at one of ten thresholds
     let gt = gt_file(1, &["a"], &[(1, 1, A, false)]);
     let ev = CocoEvaluation::new(&gt, &[det(1, 1, [0.0, 0.0, 10.0, 5.0], 0.9)]).unwrap();
@@ -99,7 +102,11 @@ fn crowd_regions_absorb_detections_and_do_not_count_as_missed() {
     let crowd = [0.0, 0.0, 40.0, 40.0];
     let gt = gt_file(1, &["a"], &[(1, 1, crowd, true), (1, 1, FAR, false)]);
     let inside = [[0.0, 0.0, 20.0, 20.0], [20.0, 20.0, 20.0, 20.0]];
-    let d = [det(1, 1, inside[0], 0.95), det(1, 1, inside[1], 0.9), det(1, 1, FAR, 0.8)];
+    let d = [
+        det(1, 1, inside[0], 0.95),
+        det(1, 1, inside[1], 0.9),
+        det(1, 1, FAR, 0.8),
+    ];
     let ev = CocoEvaluation::new(&gt, &d).unwrap();
     // the two detections inside the crowd are ignored, not FPs: AP 1; one GT counts
     assert!(close(ev.stats()[1], 1.0));

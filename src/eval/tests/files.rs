@@ -1,8 +1,8 @@
 //! Reading evaluation files: one-line errors naming the file and the record; warnings for
 //! what still evaluates.
 
-use super::super::files::{parse_gt, parse_results};
 use super::super::CocoEvaluation;
+use super::super::files::{parse_gt, parse_results};
 use super::gt_file;
 
 const GT: &str = r#"{"images": [{"id": 1, "width": 64, "height": 64}, {"id": 2}],
@@ -29,15 +29,24 @@ fn a_good_pair_parses_and_evaluates() {
 fn malformed_records_are_named() {
     let bad = GT.replace(r#""bbox": [0, 0, 10, 10], "area""#, r#""area""#);
     let e = parse_gt(&bad, "gt.json").unwrap_err().0;
-    assert!(e.starts_with("gt.json: annotations[0] (id 1): missing field `bbox`"), "{e}");
+    assert!(
+        e.starts_with("gt.json: annotations[0] (id 1): missing field `bbox`"),
+        "{e}"
+    );
     let e = parse_gt("{\"images\": [", "gt.json").unwrap_err().0;
     assert!(e.starts_with("gt.json: not valid JSON"), "{e}");
     let bad = GT.replace(r#""image_id": 1"#, r#""image_id": 9"#);
     let e = parse_gt(&bad, "gt.json").unwrap_err().0;
-    assert_eq!(e, "gt.json: annotations[0] (id 1): image_id 9 is not in `images`");
+    assert_eq!(
+        e,
+        "gt.json: annotations[0] (id 1): image_id 9 is not in `images`"
+    );
     let bad = GT.replace("[0, 0, 10, 10]", "[0, 0, -1, 10]");
     let e = parse_gt(&bad, "gt.json").unwrap_err().0;
-    assert!(e.contains("annotations[0] (id 1): bbox") && e.contains("negative"), "{e}");
+    assert!(
+        e.contains("annotations[0] (id 1): bbox") && e.contains("negative"),
+        "{e}"
+    );
     assert!(!e.contains('\n'));
 }
 
@@ -53,11 +62,21 @@ fn results_for_an_unknown_image_or_a_bad_record_are_errors() {
     .unwrap_err()
     .0;
     assert_eq!(e, "dt.json: [0]: image_id 7 is not in gt.json");
-    let e = parse_results(r#"[{"image_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}]"#, "dt.json", &gt, "gt.json")
+    let e = parse_results(
+        r#"[{"image_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}]"#,
+        "dt.json",
+        &gt,
+        "gt.json",
+    )
+    .unwrap_err()
+    .0;
+    assert!(
+        e.starts_with("dt.json: [0]: missing field `category_id`"),
+        "{e}"
+    );
+    let e = parse_results(r#"{"annotations": []}"#, "dt.json", &gt, "gt.json")
         .unwrap_err()
         .0;
-    assert!(e.starts_with("dt.json: [0]: missing field `category_id`"), "{e}");
-    let e = parse_results(r#"{"annotations": []}"#, "dt.json", &gt, "gt.json").unwrap_err().0;
     assert!(e.starts_with("dt.json: expected a JSON list"), "{e}");
 }
 

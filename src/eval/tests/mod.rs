@@ -10,7 +10,11 @@ use super::records::{CategoryRecord, GtAnnotation, GtFile, GtImage, ResultRecord
 
 /// A GT file of `images` images (ids 1..), classes named `names` (ids 1..) and the given
 /// `(image_id, category_id, xywh, crowd)` objects (annotation ids 1..).
-pub(super) fn gt_file(images: u64, names: &[&str], objects: &[(u64, u64, [f64; 4], bool)]) -> GtFile {
+pub(super) fn gt_file(
+    images: u64,
+    names: &[&str],
+    objects: &[(u64, u64, [f64; 4], bool)],
+) -> GtFile {
     GtFile {
         images: (1..=images)
             .map(|id| GtImage {
@@ -23,14 +27,16 @@ pub(super) fn gt_file(images: u64, names: &[&str], objects: &[(u64, u64, [f64; 4
         annotations: objects
             .iter()
             .enumerate()
-            .map(|(i, &(image_id, category_id, bbox, iscrowd))| GtAnnotation {
-                id: i as u64 + 1,
-                image_id,
-                category_id,
-                bbox,
-                area: None,
-                iscrowd,
-            })
+            .map(
+                |(i, &(image_id, category_id, bbox, iscrowd))| GtAnnotation {
+                    id: i as u64 + 1,
+                    image_id,
+                    category_id,
+                    bbox,
+                    area: None,
+                    iscrowd,
+                },
+            )
             .collect(),
         categories: names
             .iter()

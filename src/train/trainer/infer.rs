@@ -4,9 +4,9 @@
 use super::Trainer;
 use crate::backend::tensor::Tensor;
 use crate::data::{Dataset, Sample};
+use crate::eval::{EvalImage, HeldOutEval};
 use crate::model::{HeadOutputs, flatten_outputs};
 use crate::train::detect::{DetectConfig, Detection, detect};
-use crate::eval::{EvalImage, HeldOutEval};
 use crate::train::input::images_to_tensor;
 use rayon::prelude::*;
 

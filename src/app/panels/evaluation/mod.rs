@@ -34,7 +34,10 @@ pub fn rfd_files() -> FilePicker {
                 .add_filter("COCO JSON", &["json"])
                 .pick_file()
         };
-        Some((pick("COCO ground truth (GT.json)")?, pick("COCO results (detections)")?))
+        Some((
+            pick("COCO ground truth (GT.json)")?,
+            pick("COCO results (detections)")?,
+        ))
     })
 }
 
@@ -109,14 +112,20 @@ impl EvaluationTab {
         {
             self.seen = Some(Arc::as_ptr(ev));
             self.send(Job::Records {
-                source: format!("live model, step {step}, {} held-out images", ev.gt.images.len()),
+                source: format!(
+                    "live model, step {step}, {} held-out images",
+                    ev.gt.images.len()
+                ),
                 gt: ev.gt.clone(),
                 dets: ev.dets.clone(),
                 images: held_out_images(state),
             });
         }
         if self.eval_after_load
-            && training.checkpoint_status.as_deref().is_some_and(|s| s.starts_with("Loaded"))
+            && training
+                .checkpoint_status
+                .as_deref()
+                .is_some_and(|s| s.starts_with("Loaded"))
         {
             self.eval_after_load = false;
             training.evaluate();

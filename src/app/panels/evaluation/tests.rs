@@ -28,16 +28,41 @@ fn view() -> Arc<EvalView> {
         iscrowd: false,
     };
     let gt = GtFile {
-        images: (1..=2).map(|id| GtImage { id, width: 160, height: 120, file_name: String::new() }).collect(),
-        annotations: vec![ann(1, 1, 1, b(0.0)), ann(2, 1, 2, b(50.0)), ann(3, 1, 1, b(100.0)), ann(4, 2, 1, b(0.0))],
+        images: (1..=2)
+            .map(|id| GtImage {
+                id,
+                width: 160,
+                height: 120,
+                file_name: String::new(),
+            })
+            .collect(),
+        annotations: vec![
+            ann(1, 1, 1, b(0.0)),
+            ann(2, 1, 2, b(50.0)),
+            ann(3, 1, 1, b(100.0)),
+            ann(4, 2, 1, b(0.0)),
+        ],
         categories: ["cat", "dog"]
             .iter()
             .enumerate()
-            .map(|(i, n)| CategoryRecord { id: i as u64 + 1, name: n.to_string() })
+            .map(|(i, n)| CategoryRecord {
+                id: i as u64 + 1,
+                name: n.to_string(),
+            })
             .collect(),
     };
-    let det = |category_id, bbox, score| ResultRecord { image_id: 1, category_id, bbox, score };
-    let dets = [det(1, b(0.0), 0.9), det(1, b(50.0), 0.8), det(2, [100.0, 80.0, 20.0, 20.0], 0.7), det(2, b(0.0), 0.3)];
+    let det = |category_id, bbox, score| ResultRecord {
+        image_id: 1,
+        category_id,
+        bbox,
+        score,
+    };
+    let dets = [
+        det(1, b(0.0), 0.9),
+        det(1, b(50.0), 0.8),
+        det(2, [100.0, 80.0, 20.0, 20.0], 0.7),
+        det(2, b(0.0), 0.3),
+    ];
     let ev = CocoEvaluation::new(&gt, &dets).unwrap();
     Arc::new(EvalView::compute(&ev, "test".into(), Vec::new()))
 }
@@ -51,10 +76,12 @@ fn harness(view: Arc<EvalView>) -> Harness<'static, Bundle> {
         training: TrainingRuntime::new(ctx),
         exports: PlotExports::default(),
     };
-    Harness::builder().with_size(egui::vec2(700.0, 3000.0)).build_ui_state(
-        |ui, b: &mut Bundle| evaluation_ui(ui, &mut b.tab, &mut b.training, &b.exports),
-        bundle,
-    )
+    Harness::builder()
+        .with_size(egui::vec2(700.0, 3000.0))
+        .build_ui_state(
+            |ui, b: &mut Bundle| evaluation_ui(ui, &mut b.tab, &mut b.training, &b.exports),
+            bundle,
+        )
 }
 
 #[test]
@@ -71,20 +98,26 @@ fn shows_the_twelve_stats_and_every_section() {
     h.get_by_label_contains("Per class: AP beside GT count");
     h.get_by_label_contains("Errors (TIDE)");
     h.get_by_label_contains("a GT no detection covers at all");
-    assert_eq!(h.query_all_by_label("CSV").count(), 5, "AP vs GT, scale, PR 0.5, PR 0.75, TIDE");
+    assert_eq!(
+        h.query_all_by_label("CSV").count(),
+        5,
+        "AP vs GT, scale, PR 0.5, PR 0.75, TIDE"
+    );
 }
 
 #[test]
 fn the_score_slider_changes_the_confusion_matrix() {
     let mut h = harness(view());
     h.run();
-    h.get_by_role_and_label(Role::Slider, "score threshold").set_value_accesskit(0.0);
+    h.get_by_role_and_label(Role::Slider, "score threshold")
+        .set_value_accesskit(0.0);
     h.run();
     assert_eq!(h.state().tab.score_thr, 0.0);
     // both dogs on background count at score >= 0; the dog GT is taken by the cat detection
     h.get_by_label(&cell_label("background", "dog", 2));
     h.get_by_label(&cell_label("dog", "cat", 1));
-    h.get_by_role_and_label(Role::Slider, "score threshold").set_value_accesskit(0.85);
+    h.get_by_role_and_label(Role::Slider, "score threshold")
+        .set_value_accesskit(0.85);
     h.run();
     h.get_by_label(&cell_label("background", "dog", 0));
     h.get_by_label(&cell_label("dog", "background", 1));

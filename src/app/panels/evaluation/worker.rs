@@ -104,7 +104,11 @@ impl EvalView {
                 .map(|a| a.area.unwrap_or(a.bbox[2] * a.bbox[3]).max(0.0).sqrt())
                 .collect(),
             image_sizes: gt.images.iter().map(|im| (im.width, im.height)).collect(),
-            class_names: gt.categories.iter().map(|c| (c.id, c.name.clone())).collect(),
+            class_names: gt
+                .categories
+                .iter()
+                .map(|c| (c.id, c.name.clone()))
+                .collect(),
         }
     }
 
@@ -176,7 +180,10 @@ fn evaluate_files(gt: &std::path::Path, dt: &std::path::Path) -> Answer {
     });
     match r {
         Ok((g, d, w)) => {
-            let name = |p: &std::path::Path| p.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
+            let name = |p: &std::path::Path| {
+                p.file_name()
+                    .map_or(String::new(), |n| n.to_string_lossy().into_owned())
+            };
             analyze(&g, &d, format!("{} over {}", name(dt), name(gt)), w)
         }
         Err(e) => Answer::Error(e.0),
