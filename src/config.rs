@@ -6,7 +6,8 @@
 use crate::anchors::AnchorConfig;
 use crate::assign::AssignerConfig;
 use crate::sample::{
-    HardNegativeSampler, IouBalancedNegSampler, OhemSampler, PisaSampler, RandomSampler,
+    HardNegativeSampler, InstanceBalancedPosSampler, IouBalancedNegSampler, OhemSampler,
+    PisaSampler, RandomSampler,
 };
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -23,6 +24,8 @@ pub struct SamplerSettings {
     pub ohem: OhemSampler,
     /// IoU-balanced negatives (Libra R-CNN).
     pub iou_balanced: IouBalancedNegSampler,
+    /// Instance-balanced positives (Libra R-CNN), random negatives.
+    pub instance_balanced: InstanceBalancedPosSampler,
     /// Prime sample attention.
     pub pisa: PisaSampler,
 }

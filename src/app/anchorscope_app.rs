@@ -34,6 +34,12 @@ pub struct AppOptions {
 /// Where `run` learns how a `--screenshot` run ended.
 pub type Outcome = Arc<Mutex<Option<Result<(), String>>>>;
 
+/// What an inspection is scored with: the ranking losses and the model's step and source.
+type ScoringKey = (
+    crate::sample::ranking::RankingLoss,
+    Option<(u64, crate::train::ModelSource)>,
+);
+
 /// Images covered by the dataset statistics.
 const STATS_IMAGES: usize = 200;
 
@@ -49,6 +55,8 @@ pub struct AnchorscopeApp {
     sent_dataset: Option<crate::app::state::DatasetSettings>,
     sent_inspect: Option<(usize, crate::config::LabConfig)>,
     shown_inspect: Option<(usize, crate::config::LabConfig)>,
+    /// Ranking losses and model (step, source) the last inspection job was sent with.
+    sent_scoring: Option<ScoringKey>,
     sent_stats: Option<(crate::app::state::DatasetSettings, crate::config::LabConfig)>,
     /// Open dataset.
     pub dataset: Option<DatasetInfo>,
@@ -137,6 +145,7 @@ impl AnchorscopeApp {
             sent_dataset: None,
             sent_inspect: None,
             shown_inspect: None,
+            sent_scoring: None,
             sent_stats: None,
             dataset: None,
             inspection: None,
@@ -193,12 +202,22 @@ impl AnchorscopeApp {
             }
         }
         let want = (self.state.image_index, self.state.lab.clone());
-        if self.sent_inspect.as_ref() != Some(&want) {
+        let nc = self.num_classes().unwrap_or(1);
+        let (ranking, model) = self.training.view_model(&self.state, nc);
+        let scoring = (
+            ranking.clone(),
+            model.as_ref().map(|m| (m.step, m.source.clone())),
+        );
+        if self.sent_inspect.as_ref() != Some(&want) || self.sent_scoring.as_ref() != Some(&scoring)
+        {
             self.sent_inspect = Some(want.clone());
+            self.sent_scoring = Some(scoring);
             let _ = self.jobs.send(Job::Inspect {
                 generation: self.generation,
                 index: want.0,
                 lab: want.1,
+                ranking,
+                model,
             });
         }
         let want_stats = (self.state.dataset.clone(), self.state.lab.clone());
@@ -310,10 +329,10 @@ impl eframe::App for AnchorscopeApp {
             egui::Visuals::light()
         });
         self.shortcuts(&ctx);
-        let live = self.inspection.as_ref().and_then(|ins| {
-            let len = ins.anchors.len() * ins.class_names.len().max(1);
-            self.training.scores_for(&self.state, len)
-        });
+        // the model the inspection was scored with (live run, checkpoint) unless the prior
+        let live = (self.inspection.as_ref())
+            .filter(|ins| ins.model.source != crate::train::ModelSource::Prior)
+            .map(|ins| ins.probs.clone());
         let num_classes = self.num_classes();
         let pctx = PanelContext {
             inspection: self.inspection.as_deref(),
@@ -365,9 +384,7 @@ impl eframe::App for AnchorscopeApp {
             crate::app::chrome::overlay_bar_ui(ui, &mut self.state);
             match self.inspection.clone() {
                 Some(ins) => {
-                    let prior = self.state.lab.prior_prob;
-                    self.view
-                        .update(&ins, &self.state.overlay, live.as_ref(), prior);
+                    self.view.update(&ins, &self.state.overlay, live.as_ref());
                     self.view.ui(ui, &ins, &self.state.overlay);
                     if self.state.training.show_detections
                         && live.is_some()
@@ -382,12 +399,13 @@ impl eframe::App for AnchorscopeApp {
                     }
                     self.hover_read_out = None;
                     if let Some(i) = self.view.hovered {
-                        let model = live.as_deref().zip(self.training.preview.as_ref()).map(
-                            |(probs, p)| crate::app::image_view::ModelScores {
-                                probs,
-                                step: p.step,
-                            },
-                        );
+                        let model =
+                            live.as_deref()
+                                .map(|probs| crate::app::image_view::ModelScores {
+                                    probs,
+                                    step: ins.model.step,
+                                    source: ins.model.source.key(),
+                                });
                         let text = self.view.hover_text(
                             &ins,
                             &self.state.overlay,

@@ -4,6 +4,7 @@ use crate::app::AnchorscopeApp;
 use crate::app::state::{AppState, OverlayMode, SamplerChoice};
 use crate::geometry::iou;
 use crate::inspect::Inspection;
+use crate::losses::classification::ClsLoss;
 
 /// Keyboard shortcuts, shown by the help overlay.
 pub const SHORTCUTS: &[(&str, &str)] = &[
@@ -55,8 +56,17 @@ pub fn status_bar_ui(ui: &mut egui::Ui, app: &AnchorscopeApp) {
                     ins.assign.num_ignored()
                 ));
             }
+            if let Some(ins) = &app.inspection {
+                ui.separator();
+                ui.label(ins.model.caption());
+            }
             ui.separator();
-            ui.label(format!("backend: CPU | adapter: {}", app.adapter()));
+            // the trainer's backend once a run reports it; the views always run on the CPU
+            let backend = app.training.backend.as_deref().unwrap_or("cpu");
+            ui.label(format!(
+                "training backend: {backend} | adapter: {}",
+                app.adapter()
+            ));
             if let Some(s) = app.training.state {
                 let step = app.training.runs.last().and_then(|r| r.metrics.last());
                 let step = step
@@ -87,6 +97,18 @@ pub fn status_bar_ui(ui: &mut egui::Ui, app: &AnchorscopeApp) {
     });
 }
 
+/// The classification losses the loss-weight overlay offers (name, label): all eight.
+pub const OVERLAY_LOSSES: &[(&str, &str)] = &[
+    ("ce", "CE"),
+    ("balanced_ce", "Balanced CE"),
+    ("focal", "Focal"),
+    ("focal_star", "FL*"),
+    ("ghm_c", "GHM-C"),
+    ("qfl", "QFL"),
+    ("varifocal", "Varifocal"),
+    ("eql", "EQL"),
+];
+
 /// The bar above the image: overlay mode, sampler / loss shown, opacity, what to draw.
 pub fn overlay_bar_ui(ui: &mut egui::Ui, state: &mut AppState) {
     let o = &mut state.overlay;
@@ -107,7 +129,23 @@ pub fn overlay_bar_ui(ui: &mut egui::Ui, state: &mut AppState) {
                     });
             }
             OverlayMode::LossWeight => {
-                ui.label(format!("loss: {}", o.loss.name()));
+                let shown = OVERLAY_LOSSES
+                    .iter()
+                    .find(|(n, _)| *n == o.loss.name())
+                    .map_or(o.loss.name(), |(_, l)| l);
+                egui::ComboBox::from_id_salt("overlay-loss")
+                    .selected_text(format!("loss: {shown}"))
+                    .show_ui(ui, |ui| {
+                        for (name, label) in OVERLAY_LOSSES {
+                            let on = o.loss.name() == *name;
+                            if ui.selectable_label(on, *label).clicked()
+                                && !on
+                                && let Ok(l) = ClsLoss::default_for(name)
+                            {
+                                o.loss = l;
+                            }
+                        }
+                    });
             }
             _ => {}
         }

@@ -109,6 +109,9 @@ pub enum TrainerEvent {
         /// Detections after NMS.
         detections: Vec<Detection>,
     },
+    /// The live model's parameters (may be dropped): what the app's views score anchors
+    /// with. Sent with every preview and after a checkpoint is loaded.
+    Snapshot(Arc<crate::train::ModelSnapshot>),
     /// AP on the held-out split.
     Evaluated {
         /// Steps done.

@@ -80,7 +80,6 @@ impl ImageView {
         ins: &Arc<Inspection>,
         settings: &OverlaySettings,
         scores: Option<&Arc<Vec<f32>>>,
-        prior: f64,
     ) {
         let key = DrawKey {
             inspection: ptr_key(ins),
@@ -100,7 +99,7 @@ impl ImageView {
             self.hovered = None;
         }
         self.weights = if settings.mode == OverlayMode::LossWeight {
-            loss_weights(ins, &settings.loss, scores.map(|s| s.as_slice()), prior)
+            loss_weights(ins, &settings.loss)
         } else {
             Vec::new()
         };

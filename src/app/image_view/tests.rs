@@ -27,6 +27,7 @@ fn hover_read_out_names_prior_or_live_model() {
     let model = Some(ModelScores {
         probs: &probs,
         step: 42,
+        source: "live",
     });
     let text = view.hover_text(&ins, settings, pos, 0.01, model);
     let name = &ins.class_names[gt_class];
@@ -53,6 +54,7 @@ fn hover_read_out_names_prior_or_live_model() {
     let short = ModelScores {
         probs: &probs[..10],
         step: 1,
+        source: "live",
     };
     let (p, source) = anchor_score(&ins, pos, 0.01, Some(short));
     assert_eq!((p, source.as_str()), (0.01, "prior pi, untrained"));

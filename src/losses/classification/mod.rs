@@ -22,6 +22,7 @@ mod helpers;
 mod loss;
 mod params;
 mod quality;
+pub mod relative;
 pub mod stable;
 
 pub use ce::{alpha_t, balanced_ce, ce, weighted_ce};
@@ -32,6 +33,7 @@ pub use helpers::{focal_weight, loss_shares, prior_bias};
 pub use loss::{CLS_LOSS_NAMES, ClsLoss, ClsLossState, ClsOutput};
 pub use params::BALANCED_CE_ALPHA;
 pub use quality::{QFL_BETA, VARIFOCAL_ALPHA, VARIFOCAL_GAMMA, qfl, varifocal};
+pub use relative::row_gradient_weights;
 
 #[cfg(test)]
 mod gradcheck_tests;

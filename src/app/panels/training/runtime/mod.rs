@@ -11,6 +11,9 @@ use crate::app::state::{AppState, DatasetSettings};
 use crate::app::worker::open_dataset;
 use crate::data::{Dataset, SyntheticDataset};
 use crate::model::ModelConfig;
+use crate::sample::ranking::RankingLoss;
+use crate::train::ModelSnapshot;
+use crate::train::objective::ranking_loss;
 use crate::train::thread::EVAL_IMAGES;
 use crate::train::{
     ApSummary, BackendChoice, DetectConfig, RunState, TrainConfig, TrainData, TrainerCommand,
@@ -33,6 +36,8 @@ pub struct TrainingRuntime {
     pub histograms: Option<LatestHistograms>,
     /// Latest preview.
     pub preview: Option<LivePreview>,
+    /// The live model's latest parameters (what the views score anchors with).
+    pub snapshot: Option<Arc<ModelSnapshot>>,
     /// Latest evaluation: step and AP.
     pub eval: Option<(u64, ApSummary)>,
     /// Divergence: step and message naming the component and the loss.
@@ -72,6 +77,7 @@ impl TrainingRuntime {
             state: None,
             histograms: None,
             preview: None,
+            snapshot: None,
             eval: None,
             diverged: None,
             error: None,
@@ -131,6 +137,7 @@ impl TrainingRuntime {
         self.state = None;
         self.histograms = None;
         self.preview = None;
+        self.snapshot = None;
         self.eval = None;
         self.diverged = None;
         self.error = None;
@@ -268,6 +275,17 @@ impl TrainingRuntime {
             let (index, detect) = want;
             self.command(TrainerCommand::Preview { index, detect });
         }
+    }
+
+    /// What the views score anchors with: the losses the hard samplers rank by (the live
+    /// run's settings) and the live model's latest snapshot, if a run has sent one.
+    pub fn view_model(
+        &self,
+        state: &AppState,
+        num_classes: usize,
+    ) -> (RankingLoss, Option<Arc<ModelSnapshot>>) {
+        let cfg = state.training.train_config(&state.lab, num_classes);
+        (ranking_loss(&cfg), self.snapshot.clone())
     }
 
     /// The live model's class probabilities for image `index` when they fit `len` values
