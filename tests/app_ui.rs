@@ -4,6 +4,9 @@
 
 use anchorscope::app::state::{OverlayMode, Tab};
 use anchorscope::app::{AnchorscopeApp, AppOptions};
+use anchorscope::inspect::weights::loss_weights;
+use anchorscope::losses::classification::ClsLoss;
+use anchorscope::train::ModelSource;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use std::time::{Duration, Instant};
@@ -113,7 +116,7 @@ fn tabs_modes_images_and_shortcuts() {
             OverlayMode::Assignment => "Assigner labels",
             OverlayMode::MaxIou => "Max IoU with any GT",
             OverlayMode::SamplerPick => "Picked by",
-            OverlayMode::LossWeight => "weight (loss / CE)",
+            OverlayMode::LossWeight => "weight |dL/dx| / |dCE/dx|",
         });
     }
     h.key_press(egui::Key::Num1);
@@ -237,16 +240,27 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
     h.get_by_label("Start");
     h.get_by_label_contains("training: paused");
 
-    // once the live model previews this image the hover read-out takes its score
+    // the trainer streams a snapshot of its parameters; the worker re-inspects the image with
+    // it, so the samplers, the loss-weight overlay and the hover read-out follow the model
+    let prior = h.state().inspection.clone().unwrap();
+    assert_eq!(prior.model.source, ModelSource::Prior);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while h.state().training.preview.is_none() {
-        assert!(Instant::now() < deadline, "no preview");
+    while h.state().inspection.as_ref().unwrap().model.source != ModelSource::Live {
+        assert!(Instant::now() < deadline, "no live inspection");
         h.step();
         std::thread::sleep(Duration::from_millis(10));
     }
+    let live = h.state().inspection.clone().unwrap();
+    assert!(live.model.step >= 3, "step {}", live.model.step);
+    assert_ne!(live.losses, prior.losses, "the ranking losses follow the model");
+    let fl = ClsLoss::default();
+    assert_ne!(loss_weights(&live, &fl), loss_weights(&prior, &fl));
+    h.state_mut().state.overlay.mode = OverlayMode::LossWeight;
+    h.run_steps(3);
+    h.get_by_label_contains("scores: live run, step");
     hover_a_drawn_anchor(&mut h);
     let read_out = h.state().hover_read_out.clone().unwrap_or_default();
-    assert!(read_out.contains("(model at step "), "{read_out}");
+    assert!(read_out.contains("(live model at step "), "{read_out}");
     h.remove_cursor();
     h.run_steps(2);
 

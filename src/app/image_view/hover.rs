@@ -113,11 +113,15 @@ impl ImageView {
             .filter(|_| settings.mode == OverlayMode::LossWeight)
         {
             s.push_str(&format!(
-                "{} weight (loss / CE, all classes) {:.3e}\n",
+                "{} weight |dL/dx| / |dCE/dx| (all classes) {:.3e}\n",
                 settings.loss.name(),
                 w
             ));
         }
+        s.push_str(&format!(
+            "ranking loss (hard samplers) {:.4}\n",
+            ins.losses.get(i).copied().unwrap_or(0.0)
+        ));
         let picked = ins
             .sampler(settings.sampler.key())
             .is_some_and(|r| r.weights[i] > 0.0);

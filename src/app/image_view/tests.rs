@@ -33,7 +33,7 @@ fn hover_read_out_names_prior_or_live_model() {
     let name = &ins.class_names[gt_class];
     assert!(
         text.contains(&format!(
-            "score 0.9000 (model at step 42, target class {name})"
+            "score 0.9000 (live model at step 42, target class {name})"
         )),
         "{text}"
     );
@@ -46,7 +46,7 @@ fn hover_read_out_names_prior_or_live_model() {
     let last = &ins.class_names[classes - 1];
     assert!(
         text.contains(&format!(
-            "score 0.2000 (model at step 42, highest class {last})"
+            "score 0.2000 (live model at step 42, highest class {last})"
         )),
         "{text}"
     );
