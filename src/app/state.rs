@@ -111,17 +111,20 @@ pub enum SamplerChoice {
     Ohem,
     /// IoU-balanced negatives (Libra R-CNN).
     IouBalanced,
+    /// Instance-balanced positives (Libra R-CNN), random negatives.
+    InstanceBalanced,
     /// PISA.
     Pisa,
 }
 
 impl SamplerChoice {
     /// Every choice in display order.
-    pub const ALL: [SamplerChoice; 5] = [
+    pub const ALL: [SamplerChoice; 6] = [
         SamplerChoice::Random,
         SamplerChoice::HardNegative,
         SamplerChoice::Ohem,
         SamplerChoice::IouBalanced,
+        SamplerChoice::InstanceBalanced,
         SamplerChoice::Pisa,
     ];
 
@@ -132,6 +135,7 @@ impl SamplerChoice {
             SamplerChoice::HardNegative => "hard_negative",
             SamplerChoice::Ohem => "ohem",
             SamplerChoice::IouBalanced => "iou_balanced",
+            SamplerChoice::InstanceBalanced => "instance_balanced",
             SamplerChoice::Pisa => "pisa",
         }
     }
@@ -143,6 +147,7 @@ impl SamplerChoice {
             SamplerChoice::HardNegative => "Hard negatives 3:1",
             SamplerChoice::Ohem => "OHEM",
             SamplerChoice::IouBalanced => "IoU-balanced",
+            SamplerChoice::InstanceBalanced => "Instance-balanced",
             SamplerChoice::Pisa => "PISA",
         }
     }

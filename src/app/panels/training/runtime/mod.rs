@@ -60,6 +60,8 @@ pub struct TrainingRuntime {
     sent_backend: Option<BackendChoice>,
     sent_preview: Option<(usize, DetectConfig)>,
     run_data: Option<(DatasetSettings, AnchorConfig)>,
+    /// The detector of the current run.
+    run_model: Option<ModelConfig>,
 }
 
 impl TrainingRuntime {
@@ -91,6 +93,7 @@ impl TrainingRuntime {
             sent_backend: None,
             sent_preview: None,
             run_data: None,
+            run_model: None,
         }
     }
 
@@ -147,6 +150,25 @@ impl TrainingRuntime {
         self.backend = None;
         self.sent_preview = None;
         self.run_data = None;
+        self.run_model = None;
+    }
+
+    /// When the run's model no longer matches the settings (other anchor strides or
+    /// anchors, the balanced pyramid toggled): what a new run would change, in words.
+    pub fn needs_new_run(&self, state: &AppState) -> Option<String> {
+        let (_, anchors) = self.run_data.as_ref()?;
+        let model = self.run_model.as_ref()?;
+        let want = state.training.model_config(&state.lab).ok()?;
+        if want.balanced_fpn != model.balanced_fpn {
+            let what = if want.balanced_fpn { "with" } else { "without" };
+            return Some(format!("New run {what} the balanced feature pyramid"));
+        }
+        if *anchors != state.lab.anchors {
+            let s = want.strides();
+            let (lo, hi) = (s[0].trailing_zeros(), s[s.len() - 1].trailing_zeros());
+            return Some(format!("New run with these anchors (pyramid P{lo}-P{hi})"));
+        }
+        None
     }
 
     /// Opens the save (needs a run) or load file dialog without blocking.
@@ -206,6 +228,13 @@ impl TrainingRuntime {
         }
         let s: &TrainingSettings = &state.training;
         let cfg = s.train_config(&state.lab, num_classes);
+        let model = match s.model_config(&state.lab) {
+            Ok(m) => m,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
         let settings = state.dataset.clone();
         let data = move || {
             let train: Arc<dyn Dataset> = Arc::from(open_dataset(&settings)?);
@@ -219,12 +248,8 @@ impl TrainingRuntime {
         };
         let ctx = self.wake.clone();
         let wake = move || ctx.request_repaint_after(Duration::from_millis(20));
-        self.handle = Some(TrainerHandle::spawn(
-            cfg.clone(),
-            ModelConfig::default(),
-            data,
-            wake,
-        ));
+        self.handle = Some(TrainerHandle::spawn(cfg.clone(), model.clone(), data, wake));
+        self.run_model = Some(model);
         self.runs.push(Run {
             name: format!("run {}: {}", self.runs.len() + 1, s.loss_label()),
             ..Run::default()
