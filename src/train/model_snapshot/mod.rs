@@ -216,3 +216,50 @@ impl ModelSnapshot {
         })
     }
 }
+
+/// Why a run with settings `cfg` and detector `model` cannot continue from `snap` (one
+/// line), or `None` when it can: the detector (balanced pyramid, pyramid levels, classes,
+/// anchors per location, widths), the anchors, the classes and the optimizer must match.
+pub fn resume_mismatch(snap: &ModelSnapshot, cfg: &TrainConfig, model: &ModelConfig) -> Option<String> {
+    let (a, b) = (&snap.model, model);
+    let yes = |v: bool| if v { "has" } else { "has no" };
+    if a.balanced_fpn != b.balanced_fpn {
+        return Some(format!(
+            "the checkpoint's model {} balanced feature pyramid, this run's {} one",
+            yes(a.balanced_fpn),
+            yes(b.balanced_fpn)
+        ));
+    }
+    if a.strides() != b.strides() {
+        return Some(format!(
+            "the checkpoint's pyramid strides are {:?}, this run's {:?}",
+            a.strides(),
+            b.strides()
+        ));
+    }
+    if a.num_classes != b.num_classes || snap.train.num_classes != cfg.num_classes {
+        return Some(format!(
+            "the checkpoint has {} classes, this run {}",
+            a.num_classes, b.num_classes
+        ));
+    }
+    if a.num_anchors != b.num_anchors {
+        return Some(format!(
+            "the checkpoint has {} anchors per location, this run {}",
+            a.num_anchors, b.num_anchors
+        ));
+    }
+    if a != b {
+        return Some("the checkpoint's model settings differ from this run's [model]".into());
+    }
+    if snap.train.lab.anchors != cfg.lab.anchors {
+        return Some("the checkpoint's anchor settings differ from this run's [lab.anchors]".into());
+    }
+    if snap.train.optimizer != cfg.optimizer {
+        return Some(format!(
+            "the checkpoint was trained with {:?}, this run uses {:?}",
+            snap.train.optimizer, cfg.optimizer
+        ));
+    }
+    None
+}
