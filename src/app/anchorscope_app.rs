@@ -29,6 +29,8 @@ pub struct AppOptions {
     pub tab: Option<Tab>,
     /// Image to show.
     pub image: Option<usize>,
+    /// Open the compare view.
+    pub compare: bool,
 }
 
 /// Where `run` learns how a `--screenshot` run ended.
@@ -70,6 +72,8 @@ pub struct AnchorscopeApp {
     pub error: Option<String>,
     /// Image view runtime state.
     pub view: ImageView,
+    /// The compare view's right half.
+    pub compare: crate::app::compare::CompareView,
     /// The trainer thread's handle and what it reported (the Training tab).
     pub training: TrainingRuntime,
     /// The hover read-out shown in the last frame (None when no anchor is hovered).
@@ -113,6 +117,9 @@ impl AnchorscopeApp {
         if let Some(i) = opts.image {
             state.image_index = i;
         }
+        if opts.compare {
+            state.compare.on = true;
+        }
         let training = TrainingRuntime::new(cc.egui_ctx.clone());
         let ctx = cc.egui_ctx.clone();
         let (jobs, events) = worker::spawn(move || ctx.request_repaint());
@@ -153,6 +160,7 @@ impl AnchorscopeApp {
             progress: None,
             error: None,
             view,
+            compare: Default::default(),
             training,
             hover_read_out: None,
             exports: PlotExports::new(export_dir),
@@ -381,8 +389,16 @@ impl eframe::App for AnchorscopeApp {
             });
         let central = crate::app::chrome::unfilled(egui::Frame::central_panel(&style));
         egui::CentralPanel::default().frame(central).show(ui, |ui| {
-            crate::app::chrome::overlay_bar_ui(ui, &mut self.state);
+            if !self.state.compare.on {
+                crate::app::chrome::overlay_bar_ui(ui, &mut self.state);
+            }
             match self.inspection.clone() {
+                Some(ins) if self.state.compare.on => {
+                    let right = &mut self.state.compare.right;
+                    let left = (&mut self.view, &mut self.state.overlay);
+                    self.compare.ui(ui, &ins, left, right, live.as_ref());
+                    self.hover_read_out = None;
+                }
                 Some(ins) => {
                     self.view.update(&ins, &self.state.overlay, live.as_ref());
                     self.view.ui(ui, &ins, &self.state.overlay);

@@ -1,7 +1,7 @@
 //! The app's chrome: status bar, overlay bar, help overlay (F1) and the selected-GT window.
 
 use crate::app::AnchorscopeApp;
-use crate::app::state::{AppState, OverlayMode, SamplerChoice};
+use crate::app::state::{AppState, OverlayMode, OverlaySettings, SamplerChoice};
 use crate::geometry::iou;
 use crate::inspect::Inspection;
 use crate::losses::classification::ClsLoss;
@@ -10,6 +10,7 @@ use crate::losses::classification::ClsLoss;
 pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Left / Right", "previous / next image"),
     ("F", "fit the image to the view"),
+    ("C", "compare view: two halves, own overlays, same pan / zoom"),
     ("Wheel / drag", "zoom / pan"),
     ("Click a GT box", "highlight its positives"),
     (
@@ -111,7 +112,11 @@ pub const OVERLAY_LOSSES: &[(&str, &str)] = &[
 
 /// The bar above the image: overlay mode, sampler / loss shown, opacity, what to draw.
 pub fn overlay_bar_ui(ui: &mut egui::Ui, state: &mut AppState) {
-    let o = &mut state.overlay;
+    overlay_settings_bar_ui(ui, &mut state.overlay, "overlay");
+}
+
+/// The overlay bar of one view; `salt` keeps the widget ids of two views apart.
+pub fn overlay_settings_bar_ui(ui: &mut egui::Ui, o: &mut OverlaySettings, salt: &str) {
     ui.horizontal_wrapped(|ui| {
         ui.label("Overlay:");
         for m in OverlayMode::ALL {
@@ -120,7 +125,7 @@ pub fn overlay_bar_ui(ui: &mut egui::Ui, state: &mut AppState) {
         ui.separator();
         match o.mode {
             OverlayMode::SamplerPick => {
-                egui::ComboBox::from_id_salt("overlay-sampler")
+                egui::ComboBox::from_id_salt((salt, "sampler"))
                     .selected_text(o.sampler.label())
                     .show_ui(ui, |ui| {
                         for s in SamplerChoice::ALL {
@@ -133,7 +138,7 @@ pub fn overlay_bar_ui(ui: &mut egui::Ui, state: &mut AppState) {
                     .iter()
                     .find(|(n, _)| *n == o.loss.name())
                     .map_or(o.loss.name(), |(_, l)| l);
-                egui::ComboBox::from_id_salt("overlay-loss")
+                egui::ComboBox::from_id_salt((salt, "loss"))
                     .selected_text(format!("loss: {shown}"))
                     .show_ui(ui, |ui| {
                         for (name, label) in OVERLAY_LOSSES {

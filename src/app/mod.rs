@@ -5,6 +5,7 @@
 pub mod anchor_colors;
 mod anchorscope_app;
 mod chrome;
+pub mod compare;
 pub mod image_view;
 pub mod overlay;
 pub mod panels;
@@ -32,6 +33,9 @@ pub struct GuiArgs {
     /// Image index to show.
     #[arg(long)]
     pub image: Option<usize>,
+    /// Open the compare view (two halves, key C).
+    #[arg(long)]
+    pub compare: bool,
 }
 
 /// Opens the app window and blocks until it is closed.
@@ -81,6 +85,7 @@ impl AppOptions {
             screenshot: args.screenshot.clone(),
             tab,
             image: args.image,
+            compare: args.compare,
         })
     }
 }

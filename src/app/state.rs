@@ -255,6 +255,8 @@ pub struct AppState {
     pub tab: Tab,
     /// Dark (true) or light theme.
     pub dark: bool,
+    /// The compare view (key C) and its right half's overlay.
+    pub compare: crate::app::compare::CompareSettings,
 }
 
 impl Default for AppState {
@@ -268,6 +270,7 @@ impl Default for AppState {
             training: TrainingSettings::default(),
             tab: Tab::Anchors,
             dark: true,
+            compare: Default::default(),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! delta 0). The samplers that rank by loss (hard negatives, OHEM, PISA) rank by
 //! [`crate::sample::ranking`], the definition training uses, with the run's losses.
 
+pub mod summary;
 pub mod weights;
 
 use crate::anchors::Anchors;

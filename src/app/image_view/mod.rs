@@ -67,6 +67,8 @@ pub struct ImageView {
     pub gpu: bool,
     /// Screen rectangle of the view in the last frame (for drawing on top of the image).
     pub view_rect: Option<Rect>,
+    /// Overlay layer and legend key: one per view drawn in the same frame (compare view).
+    pub layer: u64,
 }
 
 fn ptr_key<T>(a: &Arc<T>) -> usize {
