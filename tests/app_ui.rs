@@ -252,7 +252,10 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
     }
     let live = h.state().inspection.clone().unwrap();
     assert!(live.model.step >= 3, "step {}", live.model.step);
-    assert_ne!(live.losses, prior.losses, "the ranking losses follow the model");
+    assert_ne!(
+        live.losses, prior.losses,
+        "the ranking losses follow the model"
+    );
     let fl = ClsLoss::default();
     assert_ne!(loss_weights(&live, &fl), loss_weights(&prior, &fl));
     h.state_mut().state.overlay.mode = OverlayMode::LossWeight;

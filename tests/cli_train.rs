@@ -98,7 +98,10 @@ fn short_run_writes_its_files_and_resumes() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(err.contains("at step 6") && err.contains("--steps 4"), "{err}");
+    assert!(
+        err.contains("at step 6") && err.contains("--steps 4"),
+        "{err}"
+    );
     // a config with the balanced pyramid does not fit the plain checkpoint: one line
     let bfp = dir.join("bfp.toml");
     std::fs::write(&bfp, "[model]\nbalanced_fpn = true\n").unwrap();

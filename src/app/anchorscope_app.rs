@@ -229,7 +229,11 @@ impl AnchorscopeApp {
             });
         }
         let want_stats = (self.state.dataset.clone(), self.state.lab.clone());
-        if self.state.tab == Tab::Stats && self.sent_stats.as_ref() != Some(&want_stats) {
+        let eql = |l: &crate::losses::classification::ClsLoss| l.name() == "eql";
+        let needs_freq = eql(&self.state.overlay.loss) || eql(&self.state.compare.right.loss);
+        if (self.state.tab == Tab::Stats || needs_freq)
+            && self.sent_stats.as_ref() != Some(&want_stats)
+        {
             self.sent_stats = Some(want_stats);
             self.stats = None;
             let _ = self.jobs.send(Job::Stats {
@@ -318,6 +322,15 @@ impl eframe::App for AnchorscopeApp {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.drain_events();
         self.schedule();
+        if let Some(st) = &self.stats {
+            let f = &st.image_class_freq;
+            for l in [
+                &mut self.state.overlay.loss,
+                &mut self.state.compare.right.loss,
+            ] {
+                crate::app::compare::fill_class_freq(l, f);
+            }
+        }
         if let Some(nc) = self.num_classes() {
             self.training.sync(&self.state, nc);
         }

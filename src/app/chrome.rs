@@ -10,7 +10,10 @@ use crate::losses::classification::ClsLoss;
 pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Left / Right", "previous / next image"),
     ("F", "fit the image to the view"),
-    ("C", "compare view: two halves, own overlays, same pan / zoom"),
+    (
+        "C",
+        "compare view: two halves, own overlays, same pan / zoom",
+    ),
     ("Wheel / drag", "zoom / pan"),
     ("Click a GT box", "highlight its positives"),
     (
@@ -123,43 +126,62 @@ pub fn overlay_settings_bar_ui(ui: &mut egui::Ui, o: &mut OverlaySettings, salt:
             ui.selectable_value(&mut o.mode, m, m.label());
         }
         ui.separator();
-        match o.mode {
-            OverlayMode::SamplerPick => {
-                egui::ComboBox::from_id_salt((salt, "sampler"))
-                    .selected_text(o.sampler.label())
-                    .show_ui(ui, |ui| {
-                        for s in SamplerChoice::ALL {
-                            ui.selectable_value(&mut o.sampler, s, s.label());
-                        }
-                    });
-            }
-            OverlayMode::LossWeight => {
-                let shown = OVERLAY_LOSSES
-                    .iter()
-                    .find(|(n, _)| *n == o.loss.name())
-                    .map_or(o.loss.name(), |(_, l)| l);
-                egui::ComboBox::from_id_salt((salt, "loss"))
-                    .selected_text(format!("loss: {shown}"))
-                    .show_ui(ui, |ui| {
-                        for (name, label) in OVERLAY_LOSSES {
-                            let on = o.loss.name() == *name;
-                            if ui.selectable_label(on, *label).clicked()
-                                && !on
-                                && let Ok(l) = ClsLoss::default_for(name)
-                            {
-                                o.loss = l;
-                            }
-                        }
-                    });
-            }
-            _ => {}
-        }
+        overlay_choice_ui(ui, o, salt);
         ui.add(egui::Slider::new(&mut o.opacity, 0.05..=1.0).text("opacity"));
         ui.checkbox(&mut o.show_negatives, "negatives");
         ui.checkbox(&mut o.show_ignored, "ignored");
         ui.checkbox(&mut o.show_gt, "GT");
         ui.checkbox(&mut o.only_selected_gt, "only the selected GT's positives");
     });
+}
+
+/// The compact bar of a compare half: the mode and the sampler or loss it shows.
+pub fn compact_overlay_bar_ui(ui: &mut egui::Ui, o: &mut OverlaySettings, salt: &str) {
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_id_salt((salt, "mode"))
+            .selected_text(o.mode.label())
+            .show_ui(ui, |ui| {
+                for m in OverlayMode::ALL {
+                    ui.selectable_value(&mut o.mode, m, m.label());
+                }
+            });
+        overlay_choice_ui(ui, o, salt);
+    });
+}
+
+/// The sampler (sampler-pick mode) or the loss (loss-weight mode) an overlay shows.
+fn overlay_choice_ui(ui: &mut egui::Ui, o: &mut OverlaySettings, salt: &str) {
+    match o.mode {
+        OverlayMode::SamplerPick => {
+            egui::ComboBox::from_id_salt((salt, "sampler"))
+                .selected_text(o.sampler.label())
+                .show_ui(ui, |ui| {
+                    for s in SamplerChoice::ALL {
+                        ui.selectable_value(&mut o.sampler, s, s.label());
+                    }
+                });
+        }
+        OverlayMode::LossWeight => {
+            let shown = OVERLAY_LOSSES
+                .iter()
+                .find(|(n, _)| *n == o.loss.name())
+                .map_or(o.loss.name(), |(_, l)| l);
+            egui::ComboBox::from_id_salt((salt, "loss"))
+                .selected_text(format!("loss: {shown}"))
+                .show_ui(ui, |ui| {
+                    for (name, label) in OVERLAY_LOSSES {
+                        let on = o.loss.name() == *name;
+                        if ui.selectable_label(on, *label).clicked()
+                            && !on
+                            && let Ok(l) = ClsLoss::default_for(name)
+                        {
+                            o.loss = l;
+                        }
+                    }
+                });
+        }
+        _ => {}
+    }
 }
 
 /// The help overlay (F1).

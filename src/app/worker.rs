@@ -302,6 +302,10 @@ pub fn dataset_stats(
             .map(|(b, c, wh)| (b.as_slice(), c.as_slice(), *wh))
     };
     st.class_counts = class_counts(items(), class_names.len());
+    st.image_class_freq = crate::losses::classification::eql_class_freq(
+        views.iter().map(|(_, c, _)| c.as_slice()),
+        class_names.len(),
+    );
     st.centre_heatmap = centre_heatmap(items(), st.grid);
     st.anchor_max_iou_counts = iou_counts;
     progress(1.0);

@@ -4,9 +4,9 @@
 
 use crate::data::{Dataset, DatasetSpec, SyntheticDataset};
 use crate::model::ModelConfig;
+use crate::train::config::toml_text;
 use crate::train::model_snapshot::{resume_mismatch, run_model_config};
 use crate::train::{BackendChoice, MetricsWriter, ModelSnapshot, TrainConfig, Trainer};
-use crate::train::config::toml_text;
 use anyhow::{Context, Result, anyhow, bail};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -107,8 +107,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     cfg.validate().map_err(|e| anyhow!(e))?;
     if let (Some(snap), Some(p)) = (&resumed, &args.resume) {
         let built = run_model_config(&model_cfg, &cfg);
-        resume_mismatch(snap, &cfg, &built)
-            .map_or(Ok(()), |e| Err(anyhow!("{}: cannot resume: {e}", p.display())))?;
+        resume_mismatch(snap, &cfg, &built).map_or(Ok(()), |e| {
+            Err(anyhow!("{}: cannot resume: {e}", p.display()))
+        })?;
         if cfg.steps <= snap.step {
             bail!(
                 "{}: the checkpoint is at step {}; --steps {} counts the total, so nothing is left to train",
@@ -122,8 +123,11 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         .with_context(|| format!("{}: cannot create", args.out.display()))?;
     let mut full = toml::Table::try_from(&cfg)?;
     full.insert("model".into(), toml::Value::try_from(&model_cfg)?);
-    std::fs::write(args.out.join("config.toml"), toml_text(&full).map_err(|e| anyhow!(e))?)
-        .with_context(|| format!("{}: cannot write config.toml", args.out.display()))?;
+    std::fs::write(
+        args.out.join("config.toml"),
+        toml_text(&full).map_err(|e| anyhow!(e))?,
+    )
+    .with_context(|| format!("{}: cannot write config.toml", args.out.display()))?;
     let csv = args.out.join("metrics.csv");
     let mut metrics = if args.resume.is_some() {
         MetricsWriter::append(&csv)

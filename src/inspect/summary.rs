@@ -45,18 +45,18 @@ pub fn view_numbers(ins: &Inspection, sampler: &str, loss: &ClsLoss) -> ViewNumb
     let (mut pos, mut neg) = (0.0, 0.0);
     if let Ok(o) = loss.eval(&logits, &targets) {
         for ((v, y), w) in o.values.iter().zip(&targets).zip(&w) {
-            if *y > 0.0 {
-                pos += w * v
-            } else {
-                neg += w * v
-            }
+            if *y > 0.0 { pos += w * v } else { neg += w * v }
         }
     }
     ViewNumbers {
         positives: ins.assign.num_pos(),
         picked_pos: picks.map_or(0, |r| r.num_pos()),
         picked_neg: picks.map_or(0, |r| r.num_neg()),
-        pos_share: if pos + neg > 0.0 { pos / (pos + neg) } else { 0.0 },
+        pos_share: if pos + neg > 0.0 {
+            pos / (pos + neg)
+        } else {
+            0.0
+        },
     }
 }
 
@@ -75,12 +75,19 @@ mod tests {
         let (p, q) = (ins.assign.num_pos() as f64, ins.assign.num_neg() as f64);
         let (lp, ln) = (-(0.01f64.ln()), -(0.99f64.ln()));
         let want = p * lp / (p * lp + (2.0 * p + 3.0 * q) * ln);
-        assert!((n.pos_share - want).abs() < 1e-4, "{} vs {want}", n.pos_share);
+        assert!(
+            (n.pos_share - want).abs() < 1e-4,
+            "{} vs {want}",
+            n.pos_share
+        );
         assert_eq!((n.positives, n.picked_pos), (ins.assign.num_pos(), 0));
         // focal loss moves the share to the positives; OHEM's picks are counted
         let fl = view_numbers(&ins, "ohem", &ClsLoss::default());
         let ohem = ins.sampler("ohem").unwrap();
-        assert_eq!((fl.picked_pos, fl.picked_neg), (ohem.num_pos(), ohem.num_neg()));
+        assert_eq!(
+            (fl.picked_pos, fl.picked_neg),
+            (ohem.num_pos(), ohem.num_neg())
+        );
         let all_fl = view_numbers(&ins, "none", &ClsLoss::default());
         assert!(all_fl.pos_share > n.pos_share);
     }

@@ -5,7 +5,7 @@
 #[cfg(test)]
 mod tests;
 
-use crate::app::chrome::overlay_settings_bar_ui;
+use crate::app::chrome::compact_overlay_bar_ui;
 use crate::app::image_view::ImageView;
 use crate::app::state::{OverlayMode, OverlaySettings};
 use crate::inspect::Inspection;
@@ -47,11 +47,22 @@ pub struct CompareView {
     synced: Option<(f32, Vec2)>,
 }
 
+/// Gives an EQL loss the dataset's class frequencies (`freq`, one per class) when its own
+/// do not match them; other losses are left alone.
+pub fn fill_class_freq(loss: &mut ClsLoss, freq: &[f64]) {
+    if let ClsLoss::Eql { class_freq, .. } = loss
+        && !freq.is_empty()
+        && class_freq.as_slice() != freq
+    {
+        *class_freq = freq.to_vec();
+    }
+}
+
 /// One line of a half's numbers; `other` are the other half's, and what differs is marked.
 pub fn numbers_text(n: &ViewNumbers, other: &ViewNumbers) -> String {
     let mark = |d: bool| if d { " *" } else { "" };
     format!(
-        "{} positives | picked {} pos{} / {} neg{} | positives' share of the loss {:.1}%{}",
+        "{} positives, picked {} pos{} / {} neg{}\npositives' share of the loss {:.1}%{}",
         n.positives,
         n.picked_pos,
         mark(n.picked_pos != other.picked_pos),
@@ -84,7 +95,15 @@ impl CompareView {
             let halves: [(&mut ImageView, &mut OverlaySettings); 2] =
                 [(&mut *lv, &mut *lo), (&mut self.right, &mut *right)];
             for (k, ((view, o), col)) in halves.into_iter().zip(cols.iter_mut()).enumerate() {
-                overlay_settings_bar_ui(col, o, if k == 0 { "compare-left" } else { "compare-right" });
+                compact_overlay_bar_ui(
+                    col,
+                    o,
+                    if k == 0 {
+                        "compare-left"
+                    } else {
+                        "compare-right"
+                    },
+                );
                 col.label(numbers_text(&nums[k], &nums[1 - k]));
                 view.update(ins, o, scores);
                 view.ui(col, ins, o);

@@ -16,7 +16,7 @@ fn numbers_mark_what_differs() {
     let t = numbers_text(&a, &b);
     assert_eq!(
         t,
-        "40 positives | picked 40 pos / 120 neg * | positives' share of the loss 0.5% *"
+        "40 positives, picked 40 pos / 120 neg *\npositives' share of the loss 0.5% *"
     );
     assert!(!numbers_text(&a, &a).contains('*'));
 }
@@ -28,7 +28,10 @@ fn pan_and_zoom_follow_the_half_that_moved() {
     left.zoom = 2.0;
     left.centre = egui::vec2(10.0, 20.0);
     c.sync(&mut left);
-    assert_eq!((c.right.zoom, c.right.centre), (2.0, egui::vec2(10.0, 20.0)));
+    assert_eq!(
+        (c.right.zoom, c.right.centre),
+        (2.0, egui::vec2(10.0, 20.0))
+    );
     // the right half zooms: the left follows
     c.right.zoom = 3.0;
     c.sync(&mut left);

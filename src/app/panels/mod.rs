@@ -24,6 +24,8 @@ pub struct DatasetStats {
     pub class_names: Vec<String>,
     /// GT count per class (foreground-foreground imbalance).
     pub class_counts: Vec<u64>,
+    /// Fraction of the images that contain each class (EQL's class frequencies).
+    pub image_class_freq: Vec<f64>,
     /// Box widths, heights and areas (px, px, px^2): scale imbalance.
     pub widths: Vec<f32>,
     /// See `widths`.

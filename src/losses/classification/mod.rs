@@ -26,7 +26,7 @@ pub mod relative;
 pub mod stable;
 
 pub use ce::{alpha_t, balanced_ce, ce, weighted_ce};
-pub use eql::{EQL_LAMBDA, eql_weights};
+pub use eql::{EQL_LAMBDA, eql_class_freq, eql_weights};
 pub use focal::{FOCAL_ALPHA, FOCAL_GAMMA, FOCAL_STAR_BETA, FOCAL_STAR_GAMMA, focal, focal_star};
 pub use ghm::{GHM_BINS, GHM_MOMENTUM, GhmCState, ghm_bin, ghm_bin_weights, ghm_c_weights};
 pub use helpers::{focal_weight, loss_shares, prior_bias};

@@ -220,7 +220,11 @@ impl ModelSnapshot {
 /// Why a run with settings `cfg` and detector `model` cannot continue from `snap` (one
 /// line), or `None` when it can: the detector (balanced pyramid, pyramid levels, classes,
 /// anchors per location, widths), the anchors, the classes and the optimizer must match.
-pub fn resume_mismatch(snap: &ModelSnapshot, cfg: &TrainConfig, model: &ModelConfig) -> Option<String> {
+pub fn resume_mismatch(
+    snap: &ModelSnapshot,
+    cfg: &TrainConfig,
+    model: &ModelConfig,
+) -> Option<String> {
     let (a, b) = (&snap.model, model);
     let yes = |v: bool| if v { "has" } else { "has no" };
     if a.balanced_fpn != b.balanced_fpn {
@@ -253,7 +257,9 @@ pub fn resume_mismatch(snap: &ModelSnapshot, cfg: &TrainConfig, model: &ModelCon
         return Some("the checkpoint's model settings differ from this run's [model]".into());
     }
     if snap.train.lab.anchors != cfg.lab.anchors {
-        return Some("the checkpoint's anchor settings differ from this run's [lab.anchors]".into());
+        return Some(
+            "the checkpoint's anchor settings differ from this run's [lab.anchors]".into(),
+        );
     }
     if snap.train.optimizer != cfg.optimizer {
         return Some(format!(

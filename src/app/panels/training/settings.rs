@@ -2,10 +2,10 @@
 
 use crate::app::state::SamplerChoice;
 use crate::config::LabConfig;
-use crate::model::ModelConfig;
 use crate::losses::classification::ClsLoss;
 use crate::losses::regression::RegLoss;
 use crate::losses::weighting::ObjectiveWeighting;
+use crate::model::ModelConfig;
 use crate::sample::SamplerConfig;
 use crate::train::{BackendChoice, DetectConfig, LrSchedule, OptimizerKind, TrainConfig};
 use serde::{Deserialize, Serialize};
