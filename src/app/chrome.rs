@@ -166,8 +166,8 @@ fn overlay_choice_ui(ui: &mut egui::Ui, o: &mut OverlaySettings, salt: &str) {
                 .iter()
                 .find(|(n, _)| *n == o.loss.name())
                 .map_or(o.loss.name(), |(_, l)| l);
-            egui::ComboBox::from_id_salt((salt, "loss"))
-                .selected_text(format!("loss: {shown}"))
+            egui::ComboBox::new((salt, "loss"), "loss")
+                .selected_text(shown)
                 .show_ui(ui, |ui| {
                     for (name, label) in OVERLAY_LOSSES {
                         let on = o.loss.name() == *name;
