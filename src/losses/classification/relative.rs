@@ -79,6 +79,20 @@ mod tests {
     }
 
     #[test]
+    fn ce_over_focal_matches_the_values_and_the_losses() {
+        use crate::losses::classification::{ce, ce_over_focal, focal};
+        // CE / FL for gamma 2: 1 / (1 - p_t)^2 = 100 at 0.9, 976.5625 at 0.968
+        assert!((ce_over_focal(0.9, 2.0) - 100.0).abs() < 1e-9);
+        assert!((ce_over_focal(0.968, 2.0) - 976.5625).abs() < 1e-6);
+        // and it is the ratio of the two losses (alpha off) at a positive's logit
+        for p_t in [0.3f64, 0.9, 0.968] {
+            let x = (p_t / (1.0 - p_t)).ln();
+            let r = ce(x, 1.0).0 / focal(x, 1.0, -1.0, 2.0).0;
+            assert!((r - ce_over_focal(p_t, 2.0)).abs() < 1e-6 * r, "{p_t}: {r}");
+        }
+    }
+
+    #[test]
     fn focal_weight_at_the_prior() {
         // a negative at the prior: p = 0.01; FL = -(1 - alpha) p^2 ln(1 - p)
         // dFL/dx = (1 - alpha) p^2 [2 (1 - p) (-ln(1 - p)) + p]  (chain rule, dp/dx = p(1 - p))
