@@ -31,6 +31,8 @@ pub struct AppOptions {
     pub image: Option<usize>,
     /// Open the compare view.
     pub compare: bool,
+    /// A lesson's state to start from (instead of the last session's).
+    pub lesson: Option<AppState>,
 }
 
 /// Where `run` learns how a `--screenshot` run ended.
@@ -101,7 +103,9 @@ impl AnchorscopeApp {
         opts: AppOptions,
         outcome: Option<Outcome>,
     ) -> Self {
-        let mut state: AppState = if opts.screenshot.is_none() {
+        let mut state: AppState = if let Some(l) = &opts.lesson {
+            l.clone()
+        } else if opts.screenshot.is_none() {
             cc.storage
                 .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
                 .unwrap_or_default()
@@ -120,6 +124,7 @@ impl AnchorscopeApp {
         if opts.compare {
             state.compare.on = true;
         }
+        cc.egui_ctx.set_zoom_factor(state.ui_scale.clamp(0.5, 3.0));
         let training = TrainingRuntime::new(cc.egui_ctx.clone());
         let ctx = cc.egui_ctx.clone();
         let (jobs, events) = worker::spawn(move || ctx.request_repaint());
@@ -350,6 +355,11 @@ impl eframe::App for AnchorscopeApp {
             egui::Visuals::light()
         });
         self.shortcuts(&ctx);
+        // Ctrl + / Ctrl - (egui's zoom keys) change the UI scale; it is kept with the state
+        let z = ctx.zoom_factor();
+        if (z - self.state.ui_scale).abs() > 1e-3 {
+            self.state.ui_scale = z;
+        }
         // the model the inspection was scored with (live run, checkpoint) unless the prior
         let live = (self.inspection.as_ref())
             .filter(|ins| ins.model.source != crate::train::ModelSource::Prior)

@@ -7,6 +7,7 @@ mod anchorscope_app;
 mod chrome;
 pub mod compare;
 pub mod image_view;
+pub mod lesson;
 pub mod overlay;
 pub mod panels;
 pub mod plot_export;
@@ -36,6 +37,10 @@ pub struct GuiArgs {
     /// Open the compare view (two halves, key C).
     #[arg(long)]
     pub compare: bool,
+    /// A lesson file (TOML of the app's state: dataset, image, tab, overlay, losses,
+    /// samplers) to open instead of the last session's settings.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 /// Opens the app window and blocks until it is closed.
@@ -80,7 +85,12 @@ impl AppOptions {
             })?),
             None => None,
         };
+        let lesson = match &args.config {
+            Some(p) => Some(lesson::load(p).map_err(|e| anyhow!(e))?),
+            None => None,
+        };
         Ok(Self {
+            lesson,
             dataset: args.dataset.clone(),
             screenshot: args.screenshot.clone(),
             tab,

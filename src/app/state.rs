@@ -257,6 +257,8 @@ pub struct AppState {
     pub dark: bool,
     /// The compare view (key C) and its right half's overlay.
     pub compare: crate::app::compare::CompareSettings,
+    /// UI scale (egui zoom factor; Ctrl + / Ctrl - change it).
+    pub ui_scale: f32,
 }
 
 impl Default for AppState {
@@ -271,6 +273,7 @@ impl Default for AppState {
             tab: Tab::Anchors,
             dark: true,
             compare: Default::default(),
+            ui_scale: 1.0,
         }
     }
 }

@@ -27,8 +27,24 @@ pub fn spec_for_path(p: &Path) -> String {
 }
 
 /// Shows the dataset panel.
-pub fn dataset_ui(ui: &mut egui::Ui, state: &mut AppState, _ctx: &PanelContext) {
-    ui.heading("Dataset");
+pub fn dataset_ui(ui: &mut egui::Ui, state: &mut AppState, ctx: &PanelContext) {
+    ui.horizontal(|ui| {
+        ui.heading("Dataset");
+        if ui
+            .small_button("Save lesson")
+            .on_hover_text(
+                "Write the app's state (dataset, image, tab, overlay, losses, samplers) to \
+                 lesson.toml in the export folder; `anchorscope gui --config lesson.toml` \
+                 reopens it",
+            )
+            .clicked()
+            && let Ok(text) = crate::app::lesson::to_toml(state)
+        {
+            let path = ctx.exports.path_for("lesson", "toml");
+            ctx.exports
+                .push(crate::app::plot_export::ExportRequest::Text { path, text });
+        }
+    });
     // Files dropped on the window or picked in the dialog.
     let dropped: Option<PathBuf> =
         ui.input(|i| i.raw.dropped_files.first().map(|f| f.path().to_path_buf()));
