@@ -174,17 +174,23 @@ fn threshold_and_gamma_sliders_change_what_is_shown() {
     let ins = h.state().inspection.clone().unwrap();
     let neg = ins.assign.labels.iter().position(|&l| l == 0).unwrap();
     assert_eq!(h.state().state.overlay.mode, OverlayMode::LossWeight);
-    let w2 = h.state().view.weight(neg).unwrap();
+    // the weight is |dFL/dx| / |dCE/dx|; for a negative at the prior p = 0.01 (chain rule,
+    // dp/dx = p (1 - p)): (1 - alpha) p^(gamma - 1) [gamma (1 - p) (-ln(1 - p)) + p]
+    let want = |gamma: f64| {
+        let p: f64 = 0.01;
+        0.75 * p.powf(gamma - 1.0) * (gamma * (1.0 - p) * -(1.0 - p).ln() + p)
+    };
+    let w2 = h.state().view.weight(neg).unwrap() as f64;
     assert!(
-        (w2 - 0.75 * 1e-4).abs() < 1e-7,
+        (w2 - want(2.0)).abs() < 1e-7,
         "negative weight at gamma 2: {w2}"
     );
     h.get_by_role_and_label(Role::Slider, "gamma")
         .set_value_accesskit(0.5);
     settle(&mut h);
-    let w05 = h.state().view.weight(neg).unwrap();
+    let w05 = h.state().view.weight(neg).unwrap() as f64;
     assert!(
-        (w05 - 0.75 * 0.1).abs() < 1e-5,
+        (w05 - want(0.5)).abs() < 1e-5,
         "negative weight at gamma 0.5: {w05}"
     );
 }
@@ -245,7 +251,11 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
     let prior = h.state().inspection.clone().unwrap();
     assert_eq!(prior.model.source, ModelSource::Prior);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while h.state().inspection.as_ref().unwrap().model.source != ModelSource::Live {
+    let live_at = |a: &AnchorscopeApp, step: u64| {
+        let m = &a.inspection.as_ref().unwrap().model;
+        m.source == ModelSource::Live && m.step >= step
+    };
+    while !live_at(h.state(), 3) {
         assert!(Instant::now() < deadline, "no live inspection");
         h.step();
         std::thread::sleep(Duration::from_millis(10));

@@ -378,17 +378,13 @@ impl eframe::App for AnchorscopeApp {
         egui::Panel::left("dataset")
             .frame(side)
             .default_size(250.0)
-            .max_size(250.0)
             .resizable(true)
             .show(ui, |ui| {
                 panels::dataset::dataset_ui(ui, &mut self.state, &pctx);
             });
-        // the image keeps at least half the window: the tabs scroll and wrap instead
-        let right_max = (ui.available_width() * 0.5 - 250.0).max(280.0);
         egui::Panel::right("tabs")
             .frame(side)
-            .default_size(right_max.min(430.0))
-            .max_size(right_max)
+            .default_size(430.0)
             .resizable(true)
             .show(ui, |ui| {
                 ui.horizontal(|ui| {

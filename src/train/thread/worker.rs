@@ -129,6 +129,8 @@ impl Worker {
             TrainerCommand::Pause => {
                 self.running = false;
                 self.pending = 0;
+                // the views follow the parameters training paused at
+                self.send_preview();
                 self.state(RunState::Paused)
             }
             TrainerCommand::Step(n) => {
