@@ -216,6 +216,9 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
     h.get_by_label_contains("(prior pi, untrained)");
     h.remove_cursor();
     h.run_steps(2);
+    // before the run: the inspection is scored by the prior
+    let prior = h.state().inspection.clone().unwrap();
+    assert_eq!(prior.model.source, ModelSource::Prior);
     h.get_by_label("Start").click();
     // the UI keeps answering while the trainer thread works
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -248,8 +251,6 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
 
     // the trainer streams a snapshot of its parameters; the worker re-inspects the image with
     // it, so the samplers, the loss-weight overlay and the hover read-out follow the model
-    let prior = h.state().inspection.clone().unwrap();
-    assert_eq!(prior.model.source, ModelSource::Prior);
     let deadline = Instant::now() + Duration::from_secs(60);
     let live_at = |a: &AnchorscopeApp, step: u64| {
         let m = &a.inspection.as_ref().unwrap().model;
