@@ -6,7 +6,8 @@
 use crate::anchors::AnchorConfig;
 use crate::assign::AssignerConfig;
 use crate::sample::{
-    HardNegativeSampler, IouBalancedNegSampler, OhemSampler, PisaSampler, RandomSampler,
+    HardNegativeSampler, InstanceBalancedPosSampler, IouBalancedNegSampler, OhemSampler,
+    PisaSampler, RandomSampler,
 };
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -23,6 +24,8 @@ pub struct SamplerSettings {
     pub ohem: OhemSampler,
     /// IoU-balanced negatives (Libra R-CNN).
     pub iou_balanced: IouBalancedNegSampler,
+    /// Instance-balanced positives (Libra R-CNN), random negatives.
+    pub instance_balanced: InstanceBalancedPosSampler,
     /// Prime sample attention.
     pub pisa: PisaSampler,
 }
@@ -90,7 +93,12 @@ impl LabConfig {
     }
 
     /// Assigns `anchors` to the boxes of a sample: crowd boxes are ignore regions.
-    pub fn assign_sample(&self, anchors: &crate::anchors::Anchors, gts: &[crate::geometry::Box4], ignore: &[crate::geometry::Box4]) -> crate::assign::AssignResult {
+    pub fn assign_sample(
+        &self,
+        anchors: &crate::anchors::Anchors,
+        gts: &[crate::geometry::Box4],
+        ignore: &[crate::geometry::Box4],
+    ) -> crate::assign::AssignResult {
         crate::assign::assign_ignoring(&self.assigner, anchors, gts, ignore, self.ignore_iof_thr)
     }
 

@@ -11,14 +11,20 @@ use std::time::{Duration, Instant};
 use support::{clean_datasets, problem_fixtures, tmp};
 
 fn harness(spec: &str) -> Option<Harness<'static, AnchorscopeApp>> {
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-    if pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default())).is_err() {
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    if pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
+        .is_err()
+    {
         let required = std::env::var("ANCHORSCOPE_REQUIRE_GPU").is_ok_and(|v| v == "1");
         assert!(!required, "ANCHORSCOPE_REQUIRE_GPU=1 but no wgpu adapter");
         eprintln!("skipping: no wgpu adapter");
         return None;
     }
-    let opts = AppOptions { dataset: Some(spec.to_string()), ..AppOptions::default() };
+    let opts = AppOptions {
+        dataset: Some(spec.to_string()),
+        ..AppOptions::default()
+    };
     Some(
         Harness::builder()
             .with_size(egui::vec2(1280.0, 800.0))
@@ -35,7 +41,11 @@ fn settle(h: &mut Harness<'static, AnchorscopeApp>) {
             h.run_steps(2);
             return;
         }
-        assert!(Instant::now() < deadline, "the app did not settle: {:?}", h.state().error);
+        assert!(
+            Instant::now() < deadline,
+            "the app did not settle: {:?}",
+            h.state().error
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -46,7 +56,11 @@ fn each_small_dataset_opens_in_the_app() {
     for spec in clean_datasets(&root, 6) {
         let Some(mut h) = harness(&spec) else { return };
         settle(&mut h);
-        let info = h.state().dataset.clone().unwrap_or_else(|| panic!("{spec}: not open: {:?}", h.state().error));
+        let info = h
+            .state()
+            .dataset
+            .clone()
+            .unwrap_or_else(|| panic!("{spec}: not open: {:?}", h.state().error));
         assert_eq!(info.len, 6, "{spec}");
         assert_eq!(info.class_names.len(), 3, "{spec}");
         assert!(info.report.as_ref().unwrap().is_empty(), "{spec}");
@@ -54,8 +68,15 @@ fn each_small_dataset_opens_in_the_app() {
         h.get_by_label("1: img001.png").click();
         settle(&mut h);
         assert_eq!(h.state().state.image_index, 1);
-        assert_eq!(h.state().inspection.as_ref().unwrap().sample.size(), (192, 160), "{spec}");
-        assert!(h.query_by_label("Dataset report").is_none(), "no window without problems");
+        assert_eq!(
+            h.state().inspection.as_ref().unwrap().sample.size(),
+            (192, 160),
+            "{spec}"
+        );
+        assert!(
+            h.query_by_label("Dataset report").is_none(),
+            "no window without problems"
+        );
     }
     std::fs::remove_dir_all(&root).ok();
 }
@@ -69,7 +90,11 @@ fn the_report_window_lists_problems_and_jumps_to_their_image() {
     settle(&mut h);
     h.get_by_label("Dataset report");
     let report = h.state().dataset.as_ref().unwrap().report.clone().unwrap();
-    let dup = report.problems.iter().find(|p| p.record == "line 2").unwrap();
+    let dup = report
+        .problems
+        .iter()
+        .find(|p| p.record == "line 2")
+        .unwrap();
     let target = dup.image.expect("a row problem points at its image");
     let line = dup.to_string();
     assert_ne!(h.state().state.image_index, target);

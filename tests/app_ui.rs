@@ -5,6 +5,9 @@
 use anchorscope::app::state::{OverlayMode, Tab};
 use anchorscope::app::{AnchorscopeApp, AppOptions};
 use anchorscope::backend::gpu::skip_without_gpu;
+use anchorscope::inspect::weights::loss_weights;
+use anchorscope::losses::classification::ClsLoss;
+use anchorscope::train::ModelSource;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use std::time::{Duration, Instant};
@@ -106,7 +109,7 @@ fn tabs_modes_images_and_shortcuts() {
             OverlayMode::Assignment => "Assigner labels",
             OverlayMode::MaxIou => "Max IoU with any GT",
             OverlayMode::SamplerPick => "Picked by",
-            OverlayMode::LossWeight => "weight (loss / CE)",
+            OverlayMode::LossWeight => "weight |dL/dx| / |dCE/dx|",
         });
     }
     h.key_press(egui::Key::Num1);
@@ -164,17 +167,23 @@ fn threshold_and_gamma_sliders_change_what_is_shown() {
     let ins = h.state().inspection.clone().unwrap();
     let neg = ins.assign.labels.iter().position(|&l| l == 0).unwrap();
     assert_eq!(h.state().state.overlay.mode, OverlayMode::LossWeight);
-    let w2 = h.state().view.weight(neg).unwrap();
+    // the weight is |dFL/dx| / |dCE/dx|; for a negative at the prior p = 0.01 (chain rule,
+    // dp/dx = p (1 - p)): (1 - alpha) p^(gamma - 1) [gamma (1 - p) (-ln(1 - p)) + p]
+    let want = |gamma: f64| {
+        let p: f64 = 0.01;
+        0.75 * p.powf(gamma - 1.0) * (gamma * (1.0 - p) * -(1.0 - p).ln() + p)
+    };
+    let w2 = h.state().view.weight(neg).unwrap() as f64;
     assert!(
-        (w2 - 0.75 * 1e-4).abs() < 1e-7,
+        (w2 - want(2.0)).abs() < 1e-7,
         "negative weight at gamma 2: {w2}"
     );
     h.get_by_role_and_label(Role::Slider, "gamma")
         .set_value_accesskit(0.5);
     settle(&mut h);
-    let w05 = h.state().view.weight(neg).unwrap();
+    let w05 = h.state().view.weight(neg).unwrap() as f64;
     assert!(
-        (w05 - 0.75 * 0.1).abs() < 1e-5,
+        (w05 - want(0.5)).abs() < 1e-5,
         "negative weight at gamma 0.5: {w05}"
     );
 }
@@ -200,6 +209,9 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
     h.get_by_label_contains("(prior pi, untrained)");
     h.remove_cursor();
     h.run_steps(2);
+    // before the run: the inspection is scored by the prior
+    let prior = h.state().inspection.clone().unwrap();
+    assert_eq!(prior.model.source, ModelSource::Prior);
     h.get_by_label("Start").click();
     // the UI keeps answering while the trainer thread works
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -230,16 +242,32 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
     h.get_by_label("Start");
     h.get_by_label_contains("training: paused");
 
-    // once the live model previews this image the hover read-out takes its score
+    // the trainer streams a snapshot of its parameters; the worker re-inspects the image with
+    // it, so the samplers, the loss-weight overlay and the hover read-out follow the model
     let deadline = Instant::now() + Duration::from_secs(60);
-    while h.state().training.preview.is_none() {
-        assert!(Instant::now() < deadline, "no preview");
+    let live_at = |a: &AnchorscopeApp, step: u64| {
+        let m = &a.inspection.as_ref().unwrap().model;
+        m.source == ModelSource::Live && m.step >= step
+    };
+    while !live_at(h.state(), 3) {
+        assert!(Instant::now() < deadline, "no live inspection");
         h.step();
         std::thread::sleep(Duration::from_millis(10));
     }
+    let live = h.state().inspection.clone().unwrap();
+    assert!(live.model.step >= 3, "step {}", live.model.step);
+    assert_ne!(
+        live.losses, prior.losses,
+        "the ranking losses follow the model"
+    );
+    let fl = ClsLoss::default();
+    assert_ne!(loss_weights(&live, &fl), loss_weights(&prior, &fl));
+    h.state_mut().state.overlay.mode = OverlayMode::LossWeight;
+    h.run_steps(3);
+    h.get_by_label_contains("scores: live run, step");
     hover_a_drawn_anchor(&mut h);
     let read_out = h.state().hover_read_out.clone().unwrap_or_default();
-    assert!(read_out.contains("(model at step "), "{read_out}");
+    assert!(read_out.contains("(live model at step "), "{read_out}");
     h.remove_cursor();
     h.run_steps(2);
 

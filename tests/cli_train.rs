@@ -68,6 +68,55 @@ fn short_run_writes_its_files_and_resumes() {
         .map(|l| l.split(',').next().unwrap())
         .collect();
     assert_eq!(steps, ["3", "4"]);
+    // f32 settings in their shortest form (0.4, not 0.4000000059604645)
+    let cfg = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(cfg.contains("neg_iou_thr = 0.4\n"), "{cfg}");
+    assert!(!cfg.contains("0.4000000059604645"), "{cfg}");
+
+    // resume in the same folder: metrics.csv keeps steps 0-2 and gains 3-5
+    let resume_here = |steps: &str, extra: &[&str]| {
+        let mut a = vec![
+            "--steps",
+            steps,
+            "--batch",
+            "2",
+            "--eval-images",
+            "4",
+            "--out",
+            out.to_str().unwrap(),
+            "--resume",
+            ckpt.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        train(&a)
+    };
+    let o = resume_here("6", &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let steps: Vec<&str> = csv.lines().map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(steps, ["step", "0", "1", "2", "3", "4", "5"], "{csv}");
+    // --steps counts the total: not above the checkpoint's step 6, nothing to train
+    let o = resume_here("4", &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("at step 6") && err.contains("--steps 4"),
+        "{err}"
+    );
+    // a config with the balanced pyramid does not fit the plain checkpoint: one line
+    let bfp = dir.join("bfp.toml");
+    std::fs::write(&bfp, "[model]\nbalanced_fpn = true\n").unwrap();
+    let o = resume_here("8", &["--config", bfp.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("checkpoint.safetensors") && err.contains("balanced feature pyramid"),
+        "{err}"
+    );
+    let csv2 = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert_eq!(csv2, csv, "a refused resume leaves metrics.csv alone");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -13,7 +13,8 @@ fn check_json(spec: &str, extra: &[&str]) -> (Value, std::process::Output) {
     args.extend_from_slice(extra);
     let o = run(&args);
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text} {}", String::from_utf8_lossy(&o.stderr)));
+    let v: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{e}: {text} {}", String::from_utf8_lossy(&o.stderr)));
     (v, o)
 }
 
@@ -22,10 +23,21 @@ fn expect(v: &Value, cases: &[(&str, &str, &str, u64)]) {
     let problems = v["problems"].as_array().unwrap();
     for &(code, file, record, count) in cases {
         let hit = problems.iter().any(|p| {
-            p["code"] == code && p["file"].as_str().unwrap().ends_with(file) && p["record"] == record
+            p["code"] == code
+                && p["file"].as_str().unwrap().ends_with(file)
+                && p["record"] == record
         });
-        assert!(hit, "no {code} in {file} at `{record}`: {}", serde_json::to_string_pretty(&v["problems"]).unwrap());
-        assert_eq!(v["counts"][code].as_u64(), Some(count), "count of {code}: {}", v["counts"]);
+        assert!(
+            hit,
+            "no {code} in {file} at `{record}`: {}",
+            serde_json::to_string_pretty(&v["problems"]).unwrap()
+        );
+        assert_eq!(
+            v["counts"][code].as_u64(),
+            Some(count),
+            "count of {code}: {}",
+            v["counts"]
+        );
         let n = problems.iter().filter(|p| p["code"] == code).count() as u64;
         assert_eq!(n, count, "{code}: the counts agree with the list");
     }
@@ -64,11 +76,19 @@ fn every_code_is_reported_with_file_record_and_count_and_nothing_is_modified() {
     // kept: images 1, 2, 3; boxes of image 1: ids 1, 0, 3 (clipped) and the crowd region 8
     assert_eq!(v["images"], 3);
     assert_eq!(v["annotations"], 4);
-    assert_eq!(v["classes"][0], serde_json::json!({"name": "cat", "count": 2}));
-    assert_eq!(v["classes"][1], serde_json::json!({"name": "dog", "count": 2}));
+    assert_eq!(
+        v["classes"][0],
+        serde_json::json!({"name": "cat", "count": 2})
+    );
+    assert_eq!(
+        v["classes"][1],
+        serde_json::json!({"name": "dog", "count": 2})
+    );
 
     let voc = format!("voc:{}", root.join("voc").display());
-    let d_len = std::fs::metadata(root.join("voc/Annotations/d.xml")).unwrap().len();
+    let d_len = std::fs::metadata(root.join("voc/Annotations/d.xml"))
+        .unwrap()
+        .len();
     let d_end = format!("byte {d_len}");
     let (v, o) = check_json(&voc, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -84,9 +104,20 @@ fn every_code_is_reported_with_file_record_and_count_and_nothing_is_modified() {
     );
     assert_eq!(v["images"], 2);
     // `cat` and `dog` are VOC names, so the classes are the 20 VOC classes in their order
-    assert_eq!(v["classes"].as_array().unwrap().len(), 20, "{}", v["classes"]);
-    assert_eq!(v["classes"][7], serde_json::json!({"name": "cat", "count": 2}));
-    assert_eq!(v["classes"][11], serde_json::json!({"name": "dog", "count": 1}));
+    assert_eq!(
+        v["classes"].as_array().unwrap().len(),
+        20,
+        "{}",
+        v["classes"]
+    );
+    assert_eq!(
+        v["classes"][7],
+        serde_json::json!({"name": "cat", "count": 2})
+    );
+    assert_eq!(
+        v["classes"][11],
+        serde_json::json!({"name": "dog", "count": 1})
+    );
 
     let yolo = format!("yolo:{}", root.join("yolo/data.yaml").display());
     let (v, o) = check_json(&yolo, &[]);
@@ -107,7 +138,10 @@ fn every_code_is_reported_with_file_record_and_count_and_nothing_is_modified() {
         ],
     );
     assert_eq!(v["images"], 5);
-    assert_eq!(v["annotations"], 3, "x: the good row and the polygon; v: one");
+    assert_eq!(
+        v["annotations"], 3,
+        "x: the good row and the polygon; v: one"
+    );
 
     // --strict: the report, then exit 2
     let o = run(&["check", "--dataset", &yolo, "--strict"]);
@@ -115,16 +149,26 @@ fn every_code_is_reported_with_file_record_and_count_and_nothing_is_modified() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("x.txt: line 2: row_duplicate"), "{out}");
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("--strict") && err.lines().count() == 1, "{err}");
+    assert!(
+        err.contains("--strict") && err.lines().count() == 1,
+        "{err}"
+    );
     // a malformed file: nothing loadable, exit 2, the problem named
     let broken = format!("coco:{}", root.join("coco/broken.json").display());
     let (v, o) = check_json(&broken, &[]);
     assert_eq!(o.status.code(), Some(2));
     expect(&v, &[("file_malformed", "broken.json", "line 1", 1)]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("broken.json") && err.lines().count() == 1, "{err}");
+    assert!(
+        err.contains("broken.json") && err.lines().count() == 1,
+        "{err}"
+    );
 
-    assert_eq!(tree_hash(&root), before, "no file under the fixtures changed (content or mtime)");
+    assert_eq!(
+        tree_hash(&root),
+        before,
+        "no file under the fixtures changed (content or mtime)"
+    );
     std::fs::remove_dir_all(&root).ok();
 }
 
@@ -136,8 +180,14 @@ fn readable_report_names_each_problem_on_one_line() {
     let o = run(&["check", "--dataset", &voc]);
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
-    let dtd = out.lines().find(|l| l.contains("xml_dtd")).expect("xml_dtd line");
-    assert!(dtd.contains(&Path::new("Annotations").join("c.xml").display().to_string()), "{dtd}");
+    let dtd = out
+        .lines()
+        .find(|l| l.contains("xml_dtd"))
+        .expect("xml_dtd line");
+    assert!(
+        dtd.contains(&Path::new("Annotations").join("c.xml").display().to_string()),
+        "{dtd}"
+    );
     assert!(out.lines().next().unwrap().contains("2 images"), "{out}");
     std::fs::remove_dir_all(&root).ok();
 }

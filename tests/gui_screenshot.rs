@@ -17,7 +17,14 @@ fn screenshot_of_every_tab_is_not_blank() {
     }
     let dir = std::env::temp_dir().join(format!("anchorscope-shots-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for tab in ["anchors", "sampler", "loss", "stats", "training", "evaluation"] {
+    for tab in [
+        "anchors",
+        "sampler",
+        "loss",
+        "stats",
+        "training",
+        "evaluation",
+    ] {
         let path = dir.join(format!("{tab}.png"));
         let out = Command::new(env!("CARGO_BIN_EXE_anchorscope"))
             .args([

@@ -3,7 +3,6 @@
 
 use crate::app::state::{OverlayMode, OverlaySettings};
 use crate::inspect::Inspection;
-use crate::losses::classification::{ClsLoss, prior_bias, stable::logit};
 use egui::Color32;
 
 /// Colour of positive anchors.
@@ -73,53 +72,7 @@ fn ramp(t: f32, stops: &[[u8; 3]]) -> Color32 {
     Color32::from_rgb(c(0) as u8, c(1) as u8, c(2) as u8)
 }
 
-/// Per-anchor weight of `loss` relative to CE (the loss value divided by the CE value, summed
-/// over classes): focal gives alpha_t (1 - p_t)^gamma. `scores` are per-anchor per-class
-/// probabilities (`None` = the prior `prior_prob` everywhere). Ignored anchors get 0.
-pub fn loss_weights(
-    ins: &Inspection,
-    loss: &ClsLoss,
-    scores: Option<&[f32]>,
-    prior_prob: f64,
-) -> Vec<f32> {
-    let nc = ins.class_names.len().max(1);
-    let n = ins.anchors.len();
-    let prior = prior_bias(prior_prob);
-    let mut logits = Vec::with_capacity(n * nc);
-    let mut targets = Vec::with_capacity(n * nc);
-    for i in 0..n {
-        let label = ins.assign.labels[i];
-        let cls = if label > 0 {
-            ins.sample.classes.get((label - 1) as usize).copied()
-        } else {
-            None
-        };
-        for c in 0..nc {
-            let x = match scores {
-                Some(s) => logit((s[i * nc + c] as f64).clamp(1e-7, 1.0 - 1e-7)),
-                None => prior,
-            };
-            logits.push(x);
-            targets.push(if cls == Some(c) { 1.0 } else { 0.0 });
-        }
-    }
-    let ce = ClsLoss::Ce.eval(&logits, &targets).map(|o| o.values);
-    let l = loss.eval(&logits, &targets).map(|o| o.values);
-    match (ce, l) {
-        (Ok(ce), Ok(l)) => (0..n)
-            .map(|i| {
-                if ins.assign.labels[i] < 0 {
-                    return 0.0;
-                }
-                let (a, b) = (i * nc, (i + 1) * nc);
-                let num: f64 = l[a..b].iter().sum();
-                let den: f64 = ce[a..b].iter().sum();
-                if den > 0.0 { (num / den) as f32 } else { 0.0 }
-            })
-            .collect(),
-        _ => vec![0.0; n],
-    }
-}
+pub use crate::inspect::weights::loss_weights;
 
 /// Range of log10 weights used to normalise the heat colours.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -222,7 +175,10 @@ pub fn legend(settings: &OverlaySettings, range: WeightRange) -> (String, Vec<Le
             ],
         ),
         OverlayMode::LossWeight => (
-            format!("{} weight (loss / CE)", settings.loss.name()),
+            format!(
+                "{} weight |dL/dx| / |dCE/dx| (gradient relative to CE)",
+                settings.loss.name()
+            ),
             vec![Ramp(
                 heat,
                 format!("{:.0e}", 10f32.powf(range.lo)),
@@ -244,27 +200,5 @@ mod tests {
         let r = WeightRange::of(&[0.0, 1e-4, 1e-1]);
         assert!((r.lo + 4.0).abs() < 1e-5 && (r.hi + 1.0).abs() < 1e-5);
         assert!((r.t(1e-1) - 1.0).abs() < 1e-5 && r.t(0.0) == 0.0);
-    }
-
-    #[test]
-    fn focal_weights_under_the_prior() {
-        let s = crate::data::synthetic::generate(&Default::default(), 0, 0);
-        let names = vec!["disc".into(), "rectangle".into(), "triangle".into()];
-        let ins = crate::inspect::inspect_sample(s, names, &Default::default());
-        let w = loss_weights(
-            &ins,
-            &ClsLoss::Focal {
-                alpha: 0.25,
-                gamma: 2.0,
-            },
-            None,
-            0.01,
-        );
-        let i_pos = ins.assign.labels.iter().position(|&l| l > 0).unwrap();
-        let i_neg = ins.assign.labels.iter().position(|&l| l == 0).unwrap();
-        // a negative: every class has p_t = 0.99, so the weight is 0.75 * 0.01^2
-        assert!((w[i_neg] - 0.75 * 1e-4).abs() < 1e-7, "{}", w[i_neg]);
-        // a positive: one class at p_t = 0.01 dominates CE, so the weight is close to 0.25 * 0.99^2
-        assert!(w[i_pos] > 0.2 && w[i_pos] < 0.25, "{}", w[i_pos]);
     }
 }

@@ -1,14 +1,19 @@
 //! The app's chrome: status bar, overlay bar, help overlay (F1) and the selected-GT window.
 
 use crate::app::AnchorscopeApp;
-use crate::app::state::{AppState, OverlayMode, SamplerChoice};
+use crate::app::state::{AppState, OverlayMode, OverlaySettings, SamplerChoice};
 use crate::geometry::iou;
 use crate::inspect::Inspection;
+use crate::losses::classification::ClsLoss;
 
 /// Keyboard shortcuts, shown by the help overlay.
 pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Left / Right", "previous / next image"),
     ("F", "fit the image to the view"),
+    (
+        "C",
+        "compare view: two halves, own overlays, same pan / zoom",
+    ),
     ("Wheel / drag", "zoom / pan"),
     ("Click a GT box", "highlight its positives"),
     (
@@ -55,8 +60,17 @@ pub fn status_bar_ui(ui: &mut egui::Ui, app: &AnchorscopeApp) {
                     ins.assign.num_ignored()
                 ));
             }
+            if let Some(ins) = &app.inspection {
+                ui.separator();
+                ui.label(ins.model.caption());
+            }
             ui.separator();
-            ui.label(format!("backend: CPU | adapter: {}", app.adapter()));
+            // the trainer's backend once a run reports it; the views always run on the CPU
+            let backend = app.training.backend.as_deref().unwrap_or("cpu");
+            ui.label(format!(
+                "training backend: {backend} | adapter: {}",
+                app.adapter()
+            ));
             if let Some(s) = app.training.state {
                 let step = app.training.runs.last().and_then(|r| r.metrics.last());
                 let step = step
@@ -93,36 +107,87 @@ pub fn status_bar_ui(ui: &mut egui::Ui, app: &AnchorscopeApp) {
     });
 }
 
+/// The classification losses the loss-weight overlay offers (name, label): all eight.
+pub const OVERLAY_LOSSES: &[(&str, &str)] = &[
+    ("ce", "CE"),
+    ("balanced_ce", "Balanced CE"),
+    ("focal", "Focal"),
+    ("focal_star", "FL*"),
+    ("ghm_c", "GHM-C"),
+    ("qfl", "QFL"),
+    ("varifocal", "Varifocal"),
+    ("eql", "EQL"),
+];
+
 /// The bar above the image: overlay mode, sampler / loss shown, opacity, what to draw.
 pub fn overlay_bar_ui(ui: &mut egui::Ui, state: &mut AppState) {
-    let o = &mut state.overlay;
+    overlay_settings_bar_ui(ui, &mut state.overlay, "overlay");
+}
+
+/// The overlay bar of one view; `salt` keeps the widget ids of two views apart.
+pub fn overlay_settings_bar_ui(ui: &mut egui::Ui, o: &mut OverlaySettings, salt: &str) {
     ui.horizontal_wrapped(|ui| {
         ui.label("Overlay:");
         for m in OverlayMode::ALL {
             ui.selectable_value(&mut o.mode, m, m.label());
         }
         ui.separator();
-        match o.mode {
-            OverlayMode::SamplerPick => {
-                egui::ComboBox::from_id_salt("overlay-sampler")
-                    .selected_text(o.sampler.label())
-                    .show_ui(ui, |ui| {
-                        for s in SamplerChoice::ALL {
-                            ui.selectable_value(&mut o.sampler, s, s.label());
-                        }
-                    });
-            }
-            OverlayMode::LossWeight => {
-                ui.label(format!("loss: {}", o.loss.name()));
-            }
-            _ => {}
-        }
+        overlay_choice_ui(ui, o, salt);
         ui.add(egui::Slider::new(&mut o.opacity, 0.05..=1.0).text("opacity"));
         ui.checkbox(&mut o.show_negatives, "negatives");
         ui.checkbox(&mut o.show_ignored, "ignored");
         ui.checkbox(&mut o.show_gt, "GT");
         ui.checkbox(&mut o.only_selected_gt, "only the selected GT's positives");
     });
+}
+
+/// The compact bar of a compare half: the mode and the sampler or loss it shows.
+pub fn compact_overlay_bar_ui(ui: &mut egui::Ui, o: &mut OverlaySettings, salt: &str) {
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_id_salt((salt, "mode"))
+            .selected_text(o.mode.label())
+            .show_ui(ui, |ui| {
+                for m in OverlayMode::ALL {
+                    ui.selectable_value(&mut o.mode, m, m.label());
+                }
+            });
+        overlay_choice_ui(ui, o, salt);
+    });
+}
+
+/// The sampler (sampler-pick mode) or the loss (loss-weight mode) an overlay shows.
+fn overlay_choice_ui(ui: &mut egui::Ui, o: &mut OverlaySettings, salt: &str) {
+    match o.mode {
+        OverlayMode::SamplerPick => {
+            egui::ComboBox::from_id_salt((salt, "sampler"))
+                .selected_text(o.sampler.label())
+                .show_ui(ui, |ui| {
+                    for s in SamplerChoice::ALL {
+                        ui.selectable_value(&mut o.sampler, s, s.label());
+                    }
+                });
+        }
+        OverlayMode::LossWeight => {
+            let shown = OVERLAY_LOSSES
+                .iter()
+                .find(|(n, _)| *n == o.loss.name())
+                .map_or(o.loss.name(), |(_, l)| l);
+            egui::ComboBox::new((salt, "loss"), "loss")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    for (name, label) in OVERLAY_LOSSES {
+                        let on = o.loss.name() == *name;
+                        if ui.selectable_label(on, *label).clicked()
+                            && !on
+                            && let Ok(l) = ClsLoss::default_for(name)
+                        {
+                            o.loss = l;
+                        }
+                    }
+                });
+        }
+        _ => {}
+    }
 }
 
 /// The help overlay (F1).

@@ -5,7 +5,9 @@
 pub mod anchor_colors;
 mod anchorscope_app;
 mod chrome;
+pub mod compare;
 pub mod image_view;
+pub mod lesson;
 pub mod overlay;
 pub mod panels;
 pub mod plot_export;
@@ -38,6 +40,13 @@ pub struct GuiArgs {
     /// COCO results to evaluate at start (with `--eval-gt`).
     #[arg(long, requires = "eval_gt")]
     pub eval_dt: Option<PathBuf>,
+    /// Open the compare view (two halves, key C).
+    #[arg(long)]
+    pub compare: bool,
+    /// A lesson file (TOML of the app's state: dataset, image, tab, overlay, losses,
+    /// samplers) to open instead of the last session's settings.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 /// Opens the app window and blocks until it is closed.
@@ -82,12 +91,18 @@ impl AppOptions {
             })?),
             None => None,
         };
+        let lesson = match &args.config {
+            Some(p) => Some(lesson::load(p).map_err(|e| anyhow!(e))?),
+            None => None,
+        };
         Ok(Self {
+            lesson,
             dataset: args.dataset.clone(),
             screenshot: args.screenshot.clone(),
             tab,
             image: args.image,
             eval_files: args.eval_gt.clone().zip(args.eval_dt.clone()),
+            compare: args.compare,
         })
     }
 }

@@ -15,6 +15,8 @@ pub enum ExportRequest {
     Csv { path: PathBuf, series: Vec<Series> },
     /// Crop this screen rectangle out of the next screenshot and write it as PNG.
     Png { path: PathBuf, rect: egui::Rect },
+    /// Write this text (e.g. a lesson file) to the path.
+    Text { path: PathBuf, text: String },
 }
 
 /// Queue of export requests (shared by the panels of one frame).

@@ -116,17 +116,20 @@ pub enum SamplerChoice {
     Ohem,
     /// IoU-balanced negatives (Libra R-CNN).
     IouBalanced,
+    /// Instance-balanced positives (Libra R-CNN), random negatives.
+    InstanceBalanced,
     /// PISA.
     Pisa,
 }
 
 impl SamplerChoice {
     /// Every choice in display order.
-    pub const ALL: [SamplerChoice; 5] = [
+    pub const ALL: [SamplerChoice; 6] = [
         SamplerChoice::Random,
         SamplerChoice::HardNegative,
         SamplerChoice::Ohem,
         SamplerChoice::IouBalanced,
+        SamplerChoice::InstanceBalanced,
         SamplerChoice::Pisa,
     ];
 
@@ -137,6 +140,7 @@ impl SamplerChoice {
             SamplerChoice::HardNegative => "hard_negative",
             SamplerChoice::Ohem => "ohem",
             SamplerChoice::IouBalanced => "iou_balanced",
+            SamplerChoice::InstanceBalanced => "instance_balanced",
             SamplerChoice::Pisa => "pisa",
         }
     }
@@ -148,6 +152,7 @@ impl SamplerChoice {
             SamplerChoice::HardNegative => "Hard negatives 3:1",
             SamplerChoice::Ohem => "OHEM",
             SamplerChoice::IouBalanced => "IoU-balanced",
+            SamplerChoice::InstanceBalanced => "Instance-balanced",
             SamplerChoice::Pisa => "PISA",
         }
     }
@@ -255,6 +260,10 @@ pub struct AppState {
     pub tab: Tab,
     /// Dark (true) or light theme.
     pub dark: bool,
+    /// The compare view (key C) and its right half's overlay.
+    pub compare: crate::app::compare::CompareSettings,
+    /// UI scale (egui zoom factor; Ctrl + / Ctrl - change it).
+    pub ui_scale: f32,
 }
 
 impl Default for AppState {
@@ -268,6 +277,8 @@ impl Default for AppState {
             training: TrainingSettings::default(),
             tab: Tab::Anchors,
             dark: true,
+            compare: Default::default(),
+            ui_scale: 1.0,
         }
     }
 }

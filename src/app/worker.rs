@@ -6,7 +6,10 @@ use crate::app::state::DatasetSettings;
 use crate::config::LabConfig;
 use crate::data::{Dataset, DatasetSpec, SyntheticDataset};
 use crate::data::{DatasetStats, dataset_stats};
-use crate::inspect::{Inspection, inspect_sample};
+use crate::inspect::{Inspection, inspect_with};
+use crate::sample::ranking::RankingLoss;
+use crate::train::ModelSnapshot;
+use crate::train::objective::ranking_loss;
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use std::sync::Arc;
 
@@ -17,11 +20,14 @@ pub enum Job {
         generation: u64,
         settings: DatasetSettings,
     },
-    /// Load image `index` of the open dataset and inspect it.
+    /// Load image `index` of the open dataset and inspect it, scored by `model` (the live
+    /// run's or a checkpoint's snapshot) or the prior, ranking by `ranking`.
     Inspect {
         generation: u64,
         index: usize,
         lab: LabConfig,
+        ranking: RankingLoss,
+        model: Option<Arc<ModelSnapshot>>,
     },
     /// Statistics over the first `images` images.
     Stats {
@@ -184,6 +190,8 @@ fn run_job(
             generation,
             index,
             lab,
+            ranking,
+            model,
         } => {
             let Some(ds) = dataset.as_ref() else {
                 return no_dataset(generation);
@@ -191,7 +199,7 @@ fn run_job(
             let r = ds
                 .load(index.min(ds.len().saturating_sub(1)))
                 .map_err(|e| e.to_string())
-                .map(|s| inspect_sample(s, ds.class_names(), &lab));
+                .map(|s| inspect_scored(s, ds.class_names(), &lab, &ranking, model.as_deref()));
             match r {
                 Ok(ins) => WorkerEvent::Inspected {
                     generation,
@@ -231,6 +239,25 @@ fn run_job(
                 },
             }
         }
+    }
+}
+
+/// Inspects one image scored by `model` when it fits the anchors and classes (ranking by its
+/// run's losses), else by the prior (ranking by `ranking`).
+fn inspect_scored(
+    sample: crate::data::Sample,
+    names: Vec<String>,
+    lab: &LabConfig,
+    ranking: &RankingLoss,
+    model: Option<&ModelSnapshot>,
+) -> Inspection {
+    let scored = model.and_then(|m| {
+        m.fits(&lab.anchors, names.len().max(1)).ok()?;
+        Some((m.outputs(&sample.image).ok()?, ranking_loss(&m.train)))
+    });
+    match scored {
+        Some((out, r)) => inspect_with(sample, names, lab, &r, Some(out)),
+        None => inspect_with(sample, names, lab, ranking, None),
     }
 }
 

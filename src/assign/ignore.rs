@@ -19,7 +19,11 @@ pub const DEFAULT_IGNORE_IOF_THR: f32 = 0.5;
 /// Intersection of `anchor` and `region` over the anchor's area (0 for an empty anchor).
 pub fn iof(anchor: &Box4, region: &Box4) -> f32 {
     let a = area(anchor);
-    if a <= 0.0 { 0.0 } else { intersection(anchor, region) / a }
+    if a <= 0.0 {
+        0.0
+    } else {
+        intersection(anchor, region) / a
+    }
 }
 
 /// Per anchor: `true` when its largest IoF over `regions` exceeds `thr`.
@@ -33,7 +37,13 @@ pub fn ignored_mask(anchors: &[Box4], regions: &[Box4], thr: f32) -> Vec<bool> {
 /// Assigns `anchors` to `gts` with `cfg`, anchors covered by an ignore region (IoF > `thr`)
 /// excluded and labelled `-1`. Their `max_iou` is still their best IoU with the GTs (for the
 /// plots).
-pub fn assign_ignoring(cfg: &AssignerConfig, anchors: &Anchors, gts: &[Box4], regions: &[Box4], thr: f32) -> AssignResult {
+pub fn assign_ignoring(
+    cfg: &AssignerConfig,
+    anchors: &Anchors,
+    gts: &[Box4],
+    regions: &[Box4],
+    thr: f32,
+) -> AssignResult {
     if regions.is_empty() || thr <= 0.0 {
         return cfg.assign(anchors, gts);
     }
@@ -61,7 +71,13 @@ pub fn assign_ignoring(cfg: &AssignerConfig, anchors: &Anchors, gts: &[Box4], re
         .boxes
         .par_iter()
         .zip(&mask)
-        .map(|(a, &m)| if m { gts.iter().map(|g| iou(a, g)).fold(0.0, f32::max) } else { 0.0 })
+        .map(|(a, &m)| {
+            if m {
+                gts.iter().map(|g| iou(a, g)).fold(0.0, f32::max)
+            } else {
+                0.0
+            }
+        })
         .collect();
     for (k, &i) in kept.iter().enumerate() {
         labels[i] = r.labels[k];
@@ -76,7 +92,13 @@ mod tests {
     use crate::assign::{AtssAssigner, MaxIouAssigner};
 
     fn flat(boxes: Vec<Box4>) -> Anchors {
-        Anchors { boxes, levels: Vec::new(), num_scales: 1, ratios: vec![1.0], scales: vec![1.0] }
+        Anchors {
+            boxes,
+            levels: Vec::new(),
+            num_scales: 1,
+            ratios: vec![1.0],
+            scales: vec![1.0],
+        }
     }
 
     /// Hand-computed: region [0, 0, 10, 10]. Anchor A [0, 0, 10, 10] (IoF 1), anchor B
@@ -122,7 +144,10 @@ mod tests {
         let region = [0.0, 0.0, 10.0, 10.0];
         let r = assign_ignoring(&cfg, &anchors, &gts, &[region], 0.5);
         assert_eq!(r.labels, vec![-1, 1]);
-        assert!((r.max_iou[0] - 0.4).abs() < 1e-6, "max IoU kept for the plots");
+        assert!(
+            (r.max_iou[0] - 0.4).abs() < 1e-6,
+            "max IoU kept for the plots"
+        );
     }
 
     #[test]

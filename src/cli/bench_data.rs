@@ -14,7 +14,12 @@ const PER_IMAGE: usize = 100;
 
 fn coco_text() -> String {
     let images: Vec<String> = (0..IMAGES)
-        .map(|i| format!(r#"{{"id":{},"file_name":"{i}.png","width":64,"height":64}}"#, i + 1))
+        .map(|i| {
+            format!(
+                r#"{{"id":{},"file_name":"{i}.png","width":64,"height":64}}"#,
+                i + 1
+            )
+        })
         .collect();
     let mut anns = Vec::with_capacity(IMAGES * PER_IMAGE);
     for i in 0..IMAGES {
@@ -28,8 +33,15 @@ fn coco_text() -> String {
             ));
         }
     }
-    let cats: Vec<String> = (1..=10).map(|c| format!(r#"{{"id":{c},"name":"c{c}"}}"#)).collect();
-    format!(r#"{{"images":[{}],"annotations":[{}],"categories":[{}]}}"#, images.join(","), anns.join(","), cats.join(","))
+    let cats: Vec<String> = (1..=10)
+        .map(|c| format!(r#"{{"id":{c},"name":"c{c}"}}"#))
+        .collect();
+    format!(
+        r#"{{"images":[{}],"annotations":[{}],"categories":[{}]}}"#,
+        images.join(","),
+        anns.join(","),
+        cats.join(",")
+    )
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -58,13 +70,19 @@ pub fn figures(reps: usize) -> Result<Vec<Figure>> {
             t.elapsed().as_secs_f64() * 1e3
         })
         .collect();
-    let spec = DatasetSpec::Coco { annotations: ann.clone(), images: None };
+    let spec = DatasetSpec::Coco {
+        annotations: ann.clone(),
+        images: None,
+    };
     let mut open = Vec::new();
     for _ in 0..reps {
         let t = Instant::now();
         let ds = FileDataset::open(&spec, &OpenOptions::default())?;
         open.push(t.elapsed().as_secs_f64() * 1e3);
-        anyhow::ensure!(ds.box_count() == IMAGES * PER_IMAGE && ds.report().is_empty(), "bench dataset did not load cleanly");
+        anyhow::ensure!(
+            ds.box_count() == IMAGES * PER_IMAGE && ds.report().is_empty(),
+            "bench dataset did not load cleanly"
+        );
     }
     std::fs::remove_dir_all(&dir).ok();
     let fig = |name: &str, ms: f64| Figure {
@@ -75,7 +93,13 @@ pub fn figures(reps: usize) -> Result<Vec<Figure>> {
         reference_label: String::new(),
     };
     Ok(vec![
-        fig("COCO parse + record checks, 100k annotations (memory)", median(parse)),
-        fig("COCO open + validate, 100k annotations, 1,000 images", median(open)),
+        fig(
+            "COCO parse + record checks, 100k annotations (memory)",
+            median(parse),
+        ),
+        fig(
+            "COCO open + validate, 100k annotations, 1,000 images",
+            median(open),
+        ),
     ])
 }

@@ -84,7 +84,12 @@ pub fn report_text(spec: &str, ds: Option<&FileDataset>, report: &Report) -> Str
     for p in &report.problems {
         s.push_str(&format!("  {p}\n"));
     }
-    s.push_str(&format!("{}\n", report.summary().replace("; `anchorscope check` lists them", "")));
+    s.push_str(&format!(
+        "{}\n",
+        report
+            .summary()
+            .replace("; `anchorscope check` lists them", "")
+    ));
     s
 }
 
@@ -108,7 +113,10 @@ pub fn run(args: &CheckArgs) -> Result<()> {
     };
     let name = spec.to_string();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report_json(&name, ds.as_ref(), &report))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report_json(&name, ds.as_ref(), &report))?
+        );
     } else {
         print!("{}", report_text(&name, ds.as_ref(), &report));
     }
@@ -116,7 +124,12 @@ pub fn run(args: &CheckArgs) -> Result<()> {
         return Err(anyhow!(e));
     }
     if args.strict && !report.is_empty() {
-        bail!("{name}: --strict: {}", report.summary().replace("; `anchorscope check` lists them", ""));
+        bail!(
+            "{name}: --strict: {}",
+            report
+                .summary()
+                .replace("; `anchorscope check` lists them", "")
+        );
     }
     Ok(())
 }

@@ -2,9 +2,11 @@
 //! The computation lives in [`crate::inspect`]; this file parses arguments and formats.
 
 use crate::config::LabConfig;
-use crate::data::stats::{Histogram, anchor_label_counts, max_iou_histogram};
 use crate::data::DatasetSpec;
+use crate::data::stats::{Histogram, anchor_label_counts, max_iou_histogram};
 use crate::inspect::{Inspection, inspect_dataset};
+use crate::train::objective::ranking_loss;
+use crate::train::{ModelSnapshot, ModelSource, TrainConfig};
 use anyhow::{Result, anyhow};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -22,6 +24,9 @@ pub struct InspectArgs {
     /// TOML file with `[anchors]`, `[assigner]` and `[samplers.*]` settings.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Score the anchors with this checkpoint's model (default: the untrained prior).
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
     /// Print JSON instead of a readable summary.
     #[arg(long)]
     pub json: bool,
@@ -37,11 +42,16 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         None => LabConfig::default(),
     };
     let spec = args.dataset.as_deref().unwrap_or("synthetic:shapes@0");
+    let snap = match &args.checkpoint {
+        Some(p) => Some(ModelSnapshot::from_checkpoint(p).map_err(|e| anyhow!(e))?),
+        None => None,
+    };
     let ds = DatasetSpec::parse(spec)?.open()?;
     if let Some(r) = ds.report() {
         eprintln!("{}: {}", ds.name(), r.summary());
     }
-    let ins = inspect_dataset(ds.as_ref(), args.image, &cfg)?;
+    let ranking = ranking_loss(&TrainConfig::default());
+    let ins = inspect_dataset(ds.as_ref(), args.image, &cfg, &ranking, snap.as_ref())?;
     if args.json {
         println!(
             "{}",
@@ -97,6 +107,17 @@ pub fn to_json(ins: &Inspection, index: usize, dump_anchors: bool) -> Value {
         },
         "samplers": samplers,
     });
+    let m = &ins.model;
+    doc["model"] = match &m.source {
+        ModelSource::Prior => json!({ "source": "prior", "step": null }),
+        ModelSource::Checkpoint(p) => {
+            json!({ "source": "checkpoint", "step": m.step, "path": p.display().to_string() })
+        }
+        ModelSource::Live => json!({ "source": "live", "step": m.step }),
+    };
+    if m.source != ModelSource::Prior {
+        doc["scores"] = json!(ins.scores);
+    }
     if dump_anchors {
         doc["anchors"] = json!(ins.anchors.boxes);
     }
@@ -140,6 +161,7 @@ pub fn summary(ins: &Inspection, spec: &str, index: usize) -> String {
             b[3] - b[1]
         ));
     }
+    s.push_str(&format!("{}\n", ins.model.caption()));
     s.push_str(&format!("anchors: {}\n", ins.anchors.len()));
     for l in &ins.anchors.levels {
         let labels = &ins.assign.labels[l.start..l.start + l.count];

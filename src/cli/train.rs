@@ -6,7 +6,9 @@
 
 use crate::data::{DataConfig, Dataset, DatasetSpec, SyntheticDataset};
 use crate::model::ModelConfig;
-use crate::train::{BackendChoice, MetricsWriter, TrainConfig, Trainer};
+use crate::train::config::toml_text;
+use crate::train::model_snapshot::{resume_mismatch, run_model_config};
+use crate::train::{BackendChoice, MetricsWriter, ModelSnapshot, TrainConfig, Trainer};
 use anyhow::{Context, Result, anyhow, bail};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -52,7 +54,10 @@ pub struct TrainArgs {
 }
 
 /// Splits a run config into the training settings, the `[model]` and the `[data]` tables.
-pub fn parse_run_config_data(text: &str, origin: &str) -> Result<(TrainConfig, ModelConfig, DataConfig)> {
+pub fn parse_run_config_data(
+    text: &str,
+    origin: &str,
+) -> Result<(TrainConfig, ModelConfig, DataConfig)> {
     let mut table: toml::Table =
         toml::from_str(text).map_err(|e| anyhow!("{origin}: {}", e.message()))?;
     let data = match table.remove("data") {
@@ -84,13 +89,28 @@ pub fn parse_run_config(text: &str, origin: &str) -> Result<(TrainConfig, ModelC
 
 /// Runs `anchorscope train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
-    let (mut cfg, model_cfg, data_cfg) = match &args.config {
-        Some(p) => {
+    let resumed = match &args.resume {
+        Some(p) => Some(ModelSnapshot::from_checkpoint(p).map_err(|e| anyhow!(e))?),
+        None => None,
+    };
+    let (mut cfg, model_cfg, data_cfg) = match (&args.config, &resumed) {
+        (Some(p), _) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("{}: cannot read", p.display()))?;
             parse_run_config_data(&text, &p.display().to_string())?
         }
-        None => (TrainConfig::default(), ModelConfig::default(), DataConfig::default()),
+        // a resumed run keeps the checkpoint's settings and model (the checkpoint does not
+        // carry the [data] section: the default input size)
+        (None, Some(snap)) => (
+            snap.train.clone(),
+            snap.model.clone(),
+            DataConfig::default(),
+        ),
+        (None, None) => (
+            TrainConfig::default(),
+            ModelConfig::default(),
+            DataConfig::default(),
+        ),
     };
     if let Some(s) = args.steps {
         cfg.steps = s;
@@ -128,15 +148,37 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         }
     };
     cfg.validate().map_err(|e| anyhow!(e))?;
+    if let (Some(snap), Some(p)) = (&resumed, &args.resume) {
+        let built = run_model_config(&model_cfg, &cfg);
+        resume_mismatch(snap, &cfg, &built).map_or(Ok(()), |e| {
+            Err(anyhow!("{}: cannot resume: {e}", p.display()))
+        })?;
+        if cfg.steps <= snap.step {
+            bail!(
+                "{}: the checkpoint is at step {}; --steps {} counts the total, so nothing is left to train",
+                p.display(),
+                snap.step,
+                cfg.steps
+            );
+        }
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create", args.out.display()))?;
     let mut full = toml::Table::try_from(&cfg)?;
     full.insert("model".into(), toml::Value::try_from(&model_cfg)?);
     full.insert("data".into(), toml::Value::try_from(&data_cfg)?);
-    std::fs::write(args.out.join("config.toml"), toml::to_string(&full)?)
-        .with_context(|| format!("{}: cannot write config.toml", args.out.display()))?;
-    let mut metrics =
-        MetricsWriter::create(&args.out.join("metrics.csv")).map_err(|e| anyhow!(e))?;
+    std::fs::write(
+        args.out.join("config.toml"),
+        toml_text(&full).map_err(|e| anyhow!(e))?,
+    )
+    .with_context(|| format!("{}: cannot write config.toml", args.out.display()))?;
+    let csv = args.out.join("metrics.csv");
+    let mut metrics = if args.resume.is_some() {
+        MetricsWriter::append(&csv)
+    } else {
+        MetricsWriter::create(&csv)
+    }
+    .map_err(|e| anyhow!(e))?;
     let mut trainer = Trainer::new(cfg.clone(), &model_cfg, train).map_err(|e| anyhow!(e))?;
     if let Some(p) = &args.resume {
         trainer.load(p).map_err(|e| anyhow!(e))?;

@@ -50,26 +50,41 @@ pub struct TrainingViews {
 impl DataConfig {
     /// The model input.
     pub fn input(&self) -> InputSize {
-        InputSize { width: self.width, height: self.height, resize: self.resize }
+        InputSize {
+            width: self.width,
+            height: self.height,
+            resize: self.resize,
+        }
     }
 
     /// Options for opening a dataset.
     pub fn open_options(&self) -> OpenOptions {
-        OpenOptions { max_pixels: self.max_pixels, cache_images: self.cache_images, ..OpenOptions::default() }
+        OpenOptions {
+            max_pixels: self.max_pixels,
+            cache_images: self.cache_images,
+            ..OpenOptions::default()
+        }
     }
 
     /// Checks the values; the error names the field.
     pub fn validate(&self) -> Result<(), String> {
         self.input().validate()?;
         if self.max_pixels < 64 {
-            return Err(format!("[data] max_pixels must be at least 64, got {}", self.max_pixels));
+            return Err(format!(
+                "[data] max_pixels must be at least 64, got {}",
+                self.max_pixels
+            ));
         }
         Ok(())
     }
 
     /// Opens a COCO, VOC or YOLO SPEC for training; `seed` draws the held-out 10% when the
     /// dataset has no validation split.
-    pub fn open_for_training(&self, spec: &DatasetSpec, seed: u64) -> Result<TrainingViews, DataError> {
+    pub fn open_for_training(
+        &self,
+        spec: &DatasetSpec,
+        seed: u64,
+    ) -> Result<TrainingViews, DataError> {
         let dataset = FileDataset::open(spec, &self.open_options())?;
         let (t, v) = dataset.train_val(seed);
         let input = self.input();

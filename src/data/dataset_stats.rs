@@ -19,6 +19,8 @@ pub struct DatasetStats {
     pub class_names: Vec<String>,
     /// GT count per class (foreground-foreground imbalance).
     pub class_counts: Vec<u64>,
+    /// Fraction of the images that contain each class (EQL's class frequencies).
+    pub image_class_freq: Vec<f64>,
     /// Box widths, heights and areas (px, px, px^2): scale imbalance.
     pub widths: Vec<f32>,
     /// See `widths`.
@@ -56,13 +58,15 @@ pub fn dataset_stats(
     for i in 0..n {
         let s = ds.load(i).map_err(|e| e.to_string())?;
         let (w, h) = s.size();
-        for b in &s.boxes {
+        // crowd / difficult regions are not objects: they only make anchors ignored
+        let (gts, gt_classes, ignore) = s.split_crowd();
+        for b in gts {
             st.widths.push(b[2] - b[0]);
             st.heights.push(b[3] - b[1]);
             st.areas.push(area(b));
         }
         let anchors = lab.anchors.generate(w, h);
-        let a = lab.assigner.assign(&anchors, &s.boxes);
+        let a = lab.assign_sample(&anchors, gts, ignore);
         let c = anchor_label_counts(&a.labels);
         st.anchor_counts.fg += c.fg;
         st.anchor_counts.bg += c.bg;
@@ -70,7 +74,7 @@ pub fn dataset_stats(
         for (k, v) in max_iou_histogram(&a.max_iou, 50).counts.iter().enumerate() {
             iou_counts[k] += v;
         }
-        views.push((s.boxes, s.classes, (w, h)));
+        views.push((gts.to_vec(), gt_classes.to_vec(), (w, h)));
         if i % step == 0 {
             progress(i as f32 / n.max(1) as f32);
         }
@@ -81,6 +85,10 @@ pub fn dataset_stats(
             .map(|(b, c, wh)| (b.as_slice(), c.as_slice(), *wh))
     };
     st.class_counts = class_counts(items(), class_names.len());
+    st.image_class_freq = crate::losses::classification::eql_class_freq(
+        views.iter().map(|(_, c, _)| c.as_slice()),
+        class_names.len(),
+    );
     st.centre_heatmap = centre_heatmap(items(), st.grid);
     st.anchor_max_iou_counts = iou_counts;
     progress(1.0);

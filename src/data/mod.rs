@@ -27,10 +27,10 @@ pub mod voc;
 pub mod yolo;
 
 pub use config::{DataConfig, TrainingViews};
+pub use dataset_stats::{DatasetStats, dataset_stats};
 pub use files::{FileDataset, OpenOptions, Split};
 pub use input::{InputSize, ResizeMode, ResizedDataset};
 pub use report::{Code, Problem, Report};
-pub use dataset_stats::{DatasetStats, dataset_stats};
 pub use sample::{AnnotationView, DataError, Dataset, Sample};
 pub use spec::DatasetSpec;
 pub use synthetic::{SyntheticConfig, SyntheticDataset};

@@ -43,7 +43,11 @@ impl Sample {
     /// ([`Self::sort_crowd_last`]), so a GT index into the first slice is also an index into
     /// `boxes`.
     pub fn split_crowd(&self) -> (&[Box4], &[usize], &[Box4]) {
-        let n = self.crowd.iter().position(|&c| c).unwrap_or(self.boxes.len());
+        let n = self
+            .crowd
+            .iter()
+            .position(|&c| c)
+            .unwrap_or(self.boxes.len());
         debug_assert!(self.crowd[n..].iter().all(|&c| c), "crowd boxes come last");
         (&self.boxes[..n], &self.classes[..n], &self.boxes[n..])
     }

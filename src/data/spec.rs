@@ -5,8 +5,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use super::synthetic::{PRESET_NAMES, SyntheticDataset};
 use super::files::{FileDataset, OpenOptions};
+use super::synthetic::{PRESET_NAMES, SyntheticDataset};
 use super::{DataError, Dataset};
 
 /// A parsed dataset SPEC. The default is `synthetic:shapes@0`.
@@ -313,7 +313,10 @@ mod tests {
                 .err()
                 .unwrap()
                 .to_string();
-            assert!(e.contains(&s[s.find(':').unwrap() + 1..]), "names the path: {e}");
+            assert!(
+                e.contains(&s[s.find(':').unwrap() + 1..]),
+                "names the path: {e}"
+            );
             assert!(!e.contains('\n'), "{e}");
         }
     }

@@ -61,6 +61,35 @@ impl ModelConfig {
             .collect()
     }
 
+    /// This detector with the pyramid the anchor `strides` need: levels `P_a ..= P_b` for
+    /// strides `2^a ..= 2^b` (consecutive powers of two), the backbone cut or extended (with
+    /// its last width) to `b` stages. Errors name strides that no pyramid of this model has.
+    pub fn for_strides(&self, strides: &[u32]) -> Result<ModelConfig, String> {
+        let bad = || {
+            format!(
+                "anchor strides {strides:?}: the pyramid needs consecutive powers of two from 2 \
+                 to 4096 (e.g. [8, 16, 32])"
+            )
+        };
+        let first = *strides.first().ok_or_else(bad)?;
+        if first < 2 || !first.is_power_of_two() {
+            return Err(bad());
+        }
+        let a = first.trailing_zeros() as usize;
+        if strides.iter().enumerate().any(|(i, &s)| s != first << i) {
+            return Err(bad());
+        }
+        let b = a + strides.len() - 1;
+        if b > 12 {
+            return Err(bad());
+        }
+        let mut mc = self.clone();
+        let last = *mc.backbone_channels.last().unwrap_or(&128);
+        mc.backbone_channels.resize(b, last);
+        mc.first_level = a;
+        Ok(mc)
+    }
+
     /// Feature map size `(h, w)` of each level for an `h x w` input (each stride-2 conv gives
     /// `ceil(size / 2)`, so level `l` is `ceil(size / stride)`, as the anchor generator assumes).
     pub fn level_sizes(&self, h: usize, w: usize) -> Vec<(usize, usize)> {

@@ -329,3 +329,25 @@ fn bench_default_step() {
     let (f, b) = (sum(|r| r.fwd_ms), sum(|r| r.bwd_ms));
     println!("| convolutions alone | {f:.1} | {b:.1} | {:.1} | |", f + b);
 }
+
+#[test]
+fn the_pyramid_follows_the_anchor_strides() {
+    let d = ModelConfig::default();
+    assert_eq!(d.for_strides(&[8, 16, 32]).unwrap(), d);
+    // P3-P6: a sixth stride-2 stage of the last width (128)
+    let p6 = d.for_strides(&[8, 16, 32, 64]).unwrap();
+    assert_eq!(p6.backbone_channels, vec![16, 32, 64, 128, 128, 128]);
+    assert_eq!(p6.strides(), vec![8, 16, 32, 64]);
+    // P4-P5: first level 4, the five stages kept
+    let p45 = d.for_strides(&[16, 32]).unwrap();
+    assert_eq!((p45.first_level, p45.strides()), (4, vec![16, 32]));
+    // P2-P4: the backbone cut to 4 stages
+    let p24 = d.for_strides(&[4, 8, 16]).unwrap();
+    assert_eq!(p24.backbone_channels, vec![16, 32, 64, 128]);
+    for bad in [&[8, 24][..], &[], &[1, 2], &[8, 32]] {
+        let e = d.for_strides(bad).unwrap_err();
+        assert!(e.contains("consecutive powers of two"), "{e}");
+    }
+    // a model built from it runs (anchors per location, classes unchanged)
+    assert!(Model::new(&p6, 0).is_ok());
+}

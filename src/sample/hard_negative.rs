@@ -4,8 +4,8 @@ use super::{SampleContext, SampleResult, random_choice, top_by_loss};
 use serde::{Deserialize, Serialize};
 
 /// SSD's online hard negative mining: every positive, and the
-/// `min(floor(neg_pos_ratio * #pos), #neg)` negatives with the largest loss (ties: lower
-/// index first). With no positive no negative is kept, as in SSD (MMDetection's `SSDHead`
+/// `min(floor(neg_pos_ratio * #pos), #neg)` negatives with the largest loss (ties: in the
+/// seeded order of [`super::tie_key`], never by index). With no positive no negative is kept, as in SSD (MMDetection's `SSDHead`
 /// and torchvision's `SSD` both compute `ratio * num_pos` negatives, i.e. zero).
 /// Without losses every negative looks equally hard: they are then drawn at random.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,7 +29,7 @@ impl HardNegativeSampler {
         let neg = ctx.assign.negatives();
         let k = ((self.neg_pos_ratio.max(0.0) as f64 * pos.len() as f64) as usize).min(neg.len());
         let neg = match ctx.losses {
-            Some(l) => top_by_loss(&neg, l, k),
+            Some(l) => top_by_loss(&neg, l, k, ctx.seed),
             None => random_choice(&neg, k, &mut ctx.rng()),
         };
         SampleResult::hard(ctx.len(), pos, neg)
@@ -59,7 +59,7 @@ mod tests {
         assert_eq!(r.pos, vec![0, 1]);
         // six hardest negatives: 0.9 (7), 0.7 (3), 0.7 (5), 0.6 (9), 0.3 (4), 0.2 (8)
         assert_eq!(r.neg, vec![3, 4, 5, 7, 8, 9]);
-        // ratio 1.5 -> 3 negatives; the tie at 0.7 goes to the lower index
+        // ratio 1.5 -> 3 negatives: 0.9 and both at 0.7
         let r = HardNegativeSampler { neg_pos_ratio: 1.5 }.sample(&ctx);
         assert_eq!(r.neg, vec![3, 5, 7]);
         assert_eq!(r.weights[10], 0.0);
@@ -72,6 +72,27 @@ mod tests {
             .num_neg(),
             8
         );
+    }
+
+    #[test]
+    fn equal_losses_are_not_picked_by_index() {
+        // one positive, 40 negatives of equal loss (the untrained prior): 3 picks
+        let mut labels = vec![0; 41];
+        labels[0] = 1;
+        let assign = AssignResult::from_labels(labels, vec![0.0; 41]);
+        let anchors = vec![[0.0; 4]; 41];
+        let losses = vec![0.5f32; 41];
+        let pick = |seed| {
+            let ctx = SampleContext {
+                losses: Some(&losses),
+                seed,
+                ..SampleContext::new(&assign, &anchors, &[])
+            };
+            HardNegativeSampler::default().sample(&ctx).neg
+        };
+        assert_ne!(pick(1), vec![1, 2, 3]);
+        assert_ne!(pick(1), pick(2));
+        assert_eq!(pick(1), pick(1));
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod iou_balanced;
 mod ohem;
 mod pisa;
 mod random;
+pub mod ranking;
 mod score_hlr;
 
 pub use hard_negative::HardNegativeSampler;
@@ -246,12 +247,28 @@ pub(crate) fn random_choice(pool: &[usize], k: usize, rng: &mut ChaCha8Rng) -> V
         .collect()
 }
 
-/// The `k` elements of `pool` with the largest loss (ties: lower index first).
-pub(crate) fn top_by_loss(pool: &[usize], losses: &[f32], k: usize) -> Vec<usize> {
+/// The `k` elements of `pool` with the largest loss. Ties are broken by [`tie_key`] of the
+/// seed, never by anchor index: equal losses (the untrained prior gives every negative the
+/// same one) are then picked in a seeded random order instead of the image's top-left corner.
+pub(crate) fn top_by_loss(pool: &[usize], losses: &[f32], k: usize, seed: u64) -> Vec<usize> {
     let mut v = pool.to_vec();
-    v.sort_by(|&a, &b| losses[b].total_cmp(&losses[a]).then(a.cmp(&b)));
+    v.sort_by(|&a, &b| {
+        losses[b]
+            .total_cmp(&losses[a])
+            .then(tie_key(seed, a).cmp(&tie_key(seed, b)))
+            .then(a.cmp(&b))
+    });
     v.truncate(k);
     v
+}
+
+/// A seeded pseudo-random key of index `i` (SplitMix64 of `seed ^ i`) that orders ties.
+pub fn tie_key(seed: u64, i: usize) -> u64 {
+    let mut z =
+        (seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03)).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// The elements of sorted `all` that are not in sorted `picked`.

@@ -4,7 +4,8 @@ use super::{SampleContext, SampleResult, expected_neg, expected_pos, random_choi
 use serde::{Deserialize, Serialize};
 
 /// OHEM: the same counts as [`super::RandomSampler`], but when there are more candidates than
-/// slots the ones with the largest loss win (ties: lower index first). The loss is the head's
+/// slots the ones with the largest loss win (ties: in the seeded order of
+/// [`super::tie_key`], never by index). The loss is the head's
 /// loss of each anchor under its assigned target, computed without gradients
 /// ([`SampleContext::losses`]). Without losses every candidate looks equally hard: the picks
 /// are then uniform at random.
@@ -35,7 +36,7 @@ impl OhemSampler {
     pub fn sample(&self, ctx: &SampleContext) -> SampleResult {
         let mut rng = ctx.rng();
         let mut pick = |pool: Vec<usize>, k: usize| match ctx.losses {
-            Some(l) if pool.len() > k => top_by_loss(&pool, l, k),
+            Some(l) if pool.len() > k => top_by_loss(&pool, l, k, ctx.seed),
             _ => random_choice(&pool, k, &mut rng),
         };
         let pos = pick(

@@ -111,6 +111,42 @@ impl MetricsWriter {
         Ok(w)
     }
 
+    /// Opens `path` to append rows after the ones it has (a resumed run); a missing or empty
+    /// file gets the header first. A file with another header is refused (one line).
+    pub fn append(path: &Path) -> Result<Self, String> {
+        let err = |e: std::io::Error| format!("{}: {e}", path.display());
+        let old = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(err(e)),
+        };
+        if let Some(h) = old.lines().next()
+            && h != CSV_HEADER
+        {
+            return Err(format!(
+                "{}: line 1: not a metrics.csv header of this version; not appending",
+                path.display()
+            ));
+        }
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(err)?;
+        let mut w = Self {
+            out: std::io::BufWriter::new(f),
+            path: path.to_path_buf(),
+        };
+        if old.is_empty() {
+            writeln!(w.out, "{CSV_HEADER}")
+                .and_then(|_| w.out.flush())
+                .map_err(err)?;
+        } else if !old.ends_with('\n') {
+            writeln!(w.out).map_err(err)?;
+        }
+        Ok(w)
+    }
+
     /// Appends one row and flushes it (a crash loses no finished step).
     pub fn write(&mut self, m: &StepMetrics) -> Result<(), String> {
         writeln!(self.out, "{}", m.csv_row())

@@ -16,7 +16,10 @@ pub fn tmp(name: &str) -> PathBuf {
 
 /// Runs the binary.
 pub fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_anchorscope")).args(args).output().expect("spawn")
+    Command::new(env!("CARGO_BIN_EXE_anchorscope"))
+        .args(args)
+        .output()
+        .expect("spawn")
 }
 
 pub fn write(path: &Path, text: impl AsRef<[u8]>) {
@@ -95,9 +98,15 @@ pub fn problem_fixtures(root: &Path) {
         "<?xml version=\"1.0\"?><!DOCTYPE annotation [<!ENTITY a \"aaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]>\
          <annotation><filename>&b;</filename></annotation>",
     );
-    write(&v.join("Annotations/d.xml"), "<annotation><filename>a.png</filename><size>");
+    write(
+        &v.join("Annotations/d.xml"),
+        "<annotation><filename>a.png</filename><size>",
+    );
     let y = root.join("yolo");
-    write(&y.join("data.yaml"), "path: .\ntrain: images/train\nval: images/val\nnc: 3\nnames: [a, b]\n");
+    write(
+        &y.join("data.yaml"),
+        "path: .\ntrain: images/train\nval: images/val\nnc: 3\nnames: [a, b]\n",
+    );
     for n in ["x", "y", "z", "w"] {
         png(&y.join(format!("images/train/{n}.png")), 64, 48);
     }
@@ -122,7 +131,10 @@ pub fn clean_datasets(root: &Path, n: usize) -> [String; 3] {
     for (k, name) in names.iter().enumerate() {
         yaml_names.push_str(&format!("  {k}: {name}\n"));
     }
-    write(&root.join("yolo/data.yaml"), format!("path: .\ntrain: images/train\nval: images/val\nnames:\n{yaml_names}"));
+    write(
+        &root.join("yolo/data.yaml"),
+        format!("path: .\ntrain: images/train\nval: images/val\nnames:\n{yaml_names}"),
+    );
     let mut train_ids = String::new();
     let mut val_ids = String::new();
     for i in 0..n {
@@ -130,22 +142,28 @@ pub fn clean_datasets(root: &Path, n: usize) -> [String; 3] {
         if i % 2 == 1 {
             let (w, h) = (192u32, 160u32);
             let (sx, sy) = (w as f32 / 256.0, h as f32 / 256.0);
-            s.image = image::imageops::resize(&s.image, w, h, image::imageops::FilterType::Triangle);
+            s.image =
+                image::imageops::resize(&s.image, w, h, image::imageops::FilterType::Triangle);
             for b in &mut s.boxes {
                 *b = [b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy];
             }
         }
         let (w, h) = s.image.dimensions();
         let file = format!("img{i:03}.png");
-        s.image.save(root.join("coco").join(&file)).or_else(|_| {
-            std::fs::create_dir_all(root.join("coco")).unwrap();
-            s.image.save(root.join("coco").join(&file))
-        }).unwrap();
+        s.image
+            .save(root.join("coco").join(&file))
+            .or_else(|_| {
+                std::fs::create_dir_all(root.join("coco")).unwrap();
+                s.image.save(root.join("coco").join(&file))
+            })
+            .unwrap();
         images.push(serde_json::json!({"id": i + 1, "file_name": file, "width": w, "height": h}));
         let split = if i % 5 == 4 { "val" } else { "train" };
         png_copy(&s.image, &root.join(format!("voc/JPEGImages/{file}")));
         png_copy(&s.image, &root.join(format!("yolo/images/{split}/{file}")));
-        let mut xml = format!("<annotation><filename>{file}</filename><size><width>{w}</width><height>{h}</height><depth>3</depth></size>");
+        let mut xml = format!(
+            "<annotation><filename>{file}</filename><size><width>{w}</width><height>{h}</height><depth>3</depth></size>"
+        );
         let mut rows = String::new();
         for (b, &c) in s.boxes.iter().zip(&s.classes) {
             anns.push(serde_json::json!({"id": anns.len() + 1, "image_id": i + 1, "category_id": c + 1,
@@ -157,21 +175,38 @@ pub fn clean_datasets(root: &Path, n: usize) -> [String; 3] {
             let (fw, fh) = (w as f32, h as f32);
             rows.push_str(&format!(
                 "{c} {:.6} {:.6} {:.6} {:.6}\n",
-                (b[0] + b[2]) / 2.0 / fw, (b[1] + b[3]) / 2.0 / fh, (b[2] - b[0]) / fw, (b[3] - b[1]) / fh
+                (b[0] + b[2]) / 2.0 / fw,
+                (b[1] + b[3]) / 2.0 / fh,
+                (b[2] - b[0]) / fw,
+                (b[3] - b[1]) / fh
             ));
         }
         xml.push_str("</annotation>");
         write(&root.join(format!("voc/Annotations/img{i:03}.xml")), xml);
-        write(&root.join(format!("yolo/labels/{split}/img{i:03}.txt")), rows);
+        write(
+            &root.join(format!("yolo/labels/{split}/img{i:03}.txt")),
+            rows,
+        );
         let id = format!("img{i:03}\n");
-        if split == "val" { val_ids.push_str(&id) } else { train_ids.push_str(&id) }
+        if split == "val" {
+            val_ids.push_str(&id)
+        } else {
+            train_ids.push_str(&id)
+        }
     }
     write(&root.join("voc/ImageSets/Main/train.txt"), train_ids);
     write(&root.join("voc/ImageSets/Main/val.txt"), val_ids);
-    let cats: Vec<_> = names.iter().enumerate().map(|(k, n)| serde_json::json!({"id": k + 1, "name": n})).collect();
+    let cats: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| serde_json::json!({"id": k + 1, "name": n}))
+        .collect();
     write(
         &root.join("coco/instances.json"),
-        serde_json::to_string(&serde_json::json!({"images": images, "annotations": anns, "categories": cats})).unwrap(),
+        serde_json::to_string(
+            &serde_json::json!({"images": images, "annotations": anns, "categories": cats}),
+        )
+        .unwrap(),
     );
     [
         format!("coco:{}", root.join("coco/instances.json").display()),
@@ -199,7 +234,11 @@ pub fn tree_hash(root: &Path) -> u64 {
     for f in files {
         f.hash(&mut h);
         std::fs::read(&f).unwrap().hash(&mut h);
-        std::fs::metadata(&f).unwrap().modified().unwrap().hash(&mut h);
+        std::fs::metadata(&f)
+            .unwrap()
+            .modified()
+            .unwrap()
+            .hash(&mut h);
     }
     h.finish()
 }

@@ -11,22 +11,27 @@ impl AnchorscopeApp {
         for r in self.exports.take() {
             match r {
                 ExportRequest::Csv { path, series } => {
-                    let text = series_csv(&series);
-                    let shown = path.display().to_string();
-                    std::thread::spawn(move || {
-                        if let Some(d) = path.parent() {
-                            let _ = std::fs::create_dir_all(d);
-                        }
-                        let _ = std::fs::write(&path, text);
-                    });
-                    self.notice = Some((format!("Wrote {shown}"), Instant::now()));
+                    self.write_file(path, series_csv(&series));
                 }
+                ExportRequest::Text { path, text } => self.write_file(path, text),
                 ExportRequest::Png { path, rect } => {
                     self.pending_png.push((path, rect));
                     self.request_screenshot(ctx);
                 }
             }
         }
+    }
+
+    /// Writes `text` to `path` on a thread (the UI never waits on the disk).
+    fn write_file(&mut self, path: std::path::PathBuf, text: String) {
+        let shown = path.display().to_string();
+        std::thread::spawn(move || {
+            if let Some(d) = path.parent() {
+                let _ = std::fs::create_dir_all(d);
+            }
+            let _ = std::fs::write(&path, text);
+        });
+        self.notice = Some((format!("Wrote {shown}"), Instant::now()));
     }
 
     /// Handles screenshots: plot PNG exports and the `--screenshot` mode.

@@ -49,6 +49,11 @@ impl AnchorscopeApp {
             self.training
                 .open_dialog(crate::app::panels::training::CheckpointAction::Save);
         }
+        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::C)) {
+            self.state.compare.on = !self.state.compare.on;
+            self.view.fit_pending = true;
+            self.compare.right.fit_pending = true;
+        }
         let (redo, undo, next, prev, fit, help, theme, modes) = ctx.input_mut(|i| {
             (
                 i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z)

@@ -31,10 +31,20 @@ pub struct AppOptions {
     pub image: Option<usize>,
     /// GT and results files to evaluate at start.
     pub eval_files: Option<(PathBuf, PathBuf)>,
+    /// Open the compare view.
+    pub compare: bool,
+    /// A lesson's state to start from (instead of the last session's).
+    pub lesson: Option<AppState>,
 }
 
 /// Where `run` learns how a `--screenshot` run ended.
 pub type Outcome = Arc<Mutex<Option<Result<(), String>>>>;
+
+/// What an inspection is scored with: the ranking losses and the model's step and source.
+type ScoringKey = (
+    crate::sample::ranking::RankingLoss,
+    Option<(u64, crate::train::ModelSource)>,
+);
 
 /// Images covered by the dataset statistics.
 const STATS_IMAGES: usize = 200;
@@ -51,6 +61,8 @@ pub struct AnchorscopeApp {
     sent_dataset: Option<crate::app::state::DatasetSettings>,
     sent_inspect: Option<(usize, crate::config::LabConfig)>,
     shown_inspect: Option<(usize, crate::config::LabConfig)>,
+    /// Ranking losses and model (step, source) the last inspection job was sent with.
+    sent_scoring: Option<ScoringKey>,
     sent_stats: Option<(crate::app::state::DatasetSettings, crate::config::LabConfig)>,
     /// Open dataset.
     pub dataset: Option<DatasetInfo>,
@@ -64,6 +76,8 @@ pub struct AnchorscopeApp {
     pub error: Option<String>,
     /// Image view runtime state.
     pub view: ImageView,
+    /// The compare view's right half.
+    pub compare: crate::app::compare::CompareView,
     /// The trainer thread's handle and what it reported (the Training tab).
     pub training: TrainingRuntime,
     /// The Evaluation tab's thread and what it shows.
@@ -93,7 +107,9 @@ impl AnchorscopeApp {
         opts: AppOptions,
         outcome: Option<Outcome>,
     ) -> Self {
-        let mut state: AppState = if opts.screenshot.is_none() {
+        let mut state: AppState = if let Some(l) = &opts.lesson {
+            l.clone()
+        } else if opts.screenshot.is_none() {
             cc.storage
                 .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
                 .unwrap_or_default()
@@ -109,8 +125,13 @@ impl AnchorscopeApp {
         if let Some(i) = opts.image {
             state.image_index = i;
         }
+        if opts.compare {
+            state.compare.on = true;
+        }
+        cc.egui_ctx.set_zoom_factor(state.ui_scale.clamp(0.5, 3.0));
         let training = TrainingRuntime::new(cc.egui_ctx.clone());
-        let mut evaluation = crate::app::panels::evaluation::EvaluationTab::new(cc.egui_ctx.clone());
+        let mut evaluation =
+            crate::app::panels::evaluation::EvaluationTab::new(cc.egui_ctx.clone());
         if let Some((gt, dt)) = &opts.eval_files {
             evaluation.evaluate_files(gt.clone(), dt.clone());
         }
@@ -145,6 +166,7 @@ impl AnchorscopeApp {
             sent_dataset: None,
             sent_inspect: None,
             shown_inspect: None,
+            sent_scoring: None,
             sent_stats: None,
             dataset: None,
             inspection: None,
@@ -152,6 +174,7 @@ impl AnchorscopeApp {
             progress: None,
             error: None,
             view,
+            compare: Default::default(),
             training,
             evaluation,
             hover_read_out: None,
@@ -203,16 +226,30 @@ impl AnchorscopeApp {
             }
         }
         let want = (self.state.image_index, self.state.lab.clone());
-        if self.sent_inspect.as_ref() != Some(&want) {
+        let nc = self.num_classes().unwrap_or(1);
+        let (ranking, model) = self.training.view_model(&self.state, nc);
+        let scoring = (
+            ranking.clone(),
+            model.as_ref().map(|m| (m.step, m.source.clone())),
+        );
+        if self.sent_inspect.as_ref() != Some(&want) || self.sent_scoring.as_ref() != Some(&scoring)
+        {
             self.sent_inspect = Some(want.clone());
+            self.sent_scoring = Some(scoring);
             let _ = self.jobs.send(Job::Inspect {
                 generation: self.generation,
                 index: want.0,
                 lab: want.1,
+                ranking,
+                model,
             });
         }
         let want_stats = (self.state.dataset.clone(), self.state.lab.clone());
-        if self.state.tab == Tab::Stats && self.sent_stats.as_ref() != Some(&want_stats) {
+        let eql = |l: &crate::losses::classification::ClsLoss| l.name() == "eql";
+        let needs_freq = eql(&self.state.overlay.loss) || eql(&self.state.compare.right.loss);
+        if (self.state.tab == Tab::Stats || needs_freq)
+            && self.sent_stats.as_ref() != Some(&want_stats)
+        {
             self.sent_stats = Some(want_stats);
             self.stats = None;
             let _ = self.jobs.send(Job::Stats {
@@ -301,6 +338,15 @@ impl eframe::App for AnchorscopeApp {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.drain_events();
         self.schedule();
+        if let Some(st) = &self.stats {
+            let f = &st.image_class_freq;
+            for l in [
+                &mut self.state.overlay.loss,
+                &mut self.state.compare.right.loss,
+            ] {
+                crate::app::compare::fill_class_freq(l, f);
+            }
+        }
         if let Some(nc) = self.num_classes() {
             self.training.sync(&self.state, nc);
         }
@@ -321,10 +367,15 @@ impl eframe::App for AnchorscopeApp {
             egui::Visuals::light()
         });
         self.shortcuts(&ctx);
-        let live = self.inspection.as_ref().and_then(|ins| {
-            let len = ins.anchors.len() * ins.class_names.len().max(1);
-            self.training.scores_for(&self.state, len)
-        });
+        // Ctrl + / Ctrl - (egui's zoom keys) change the UI scale; it is kept with the state
+        let z = ctx.zoom_factor();
+        if (z - self.state.ui_scale).abs() > 1e-3 {
+            self.state.ui_scale = z;
+        }
+        // the model the inspection was scored with (live run, checkpoint) unless the prior
+        let live = (self.inspection.as_ref())
+            .filter(|ins| ins.model.source != crate::train::ModelSource::Prior)
+            .map(|ins| ins.probs.clone());
         let num_classes = self.num_classes();
         let pctx = PanelContext {
             inspection: self.inspection.as_deref(),
@@ -380,12 +431,18 @@ impl eframe::App for AnchorscopeApp {
             });
         let central = crate::app::chrome::unfilled(egui::Frame::central_panel(&style));
         egui::CentralPanel::default().frame(central).show(ui, |ui| {
-            crate::app::chrome::overlay_bar_ui(ui, &mut self.state);
+            if !self.state.compare.on {
+                crate::app::chrome::overlay_bar_ui(ui, &mut self.state);
+            }
             match self.inspection.clone() {
+                Some(ins) if self.state.compare.on => {
+                    let right = &mut self.state.compare.right;
+                    let left = (&mut self.view, &mut self.state.overlay);
+                    self.compare.ui(ui, &ins, left, right, live.as_ref());
+                    self.hover_read_out = None;
+                }
                 Some(ins) => {
-                    let prior = self.state.lab.prior_prob;
-                    self.view
-                        .update(&ins, &self.state.overlay, live.as_ref(), prior);
+                    self.view.update(&ins, &self.state.overlay, live.as_ref());
                     self.view.ui(ui, &ins, &self.state.overlay);
                     if self.state.training.show_detections
                         && live.is_some()
@@ -400,12 +457,13 @@ impl eframe::App for AnchorscopeApp {
                     }
                     self.hover_read_out = None;
                     if let Some(i) = self.view.hovered {
-                        let model = live.as_deref().zip(self.training.preview.as_ref()).map(
-                            |(probs, p)| crate::app::image_view::ModelScores {
-                                probs,
-                                step: p.step,
-                            },
-                        );
+                        let model =
+                            live.as_deref()
+                                .map(|probs| crate::app::image_view::ModelScores {
+                                    probs,
+                                    step: ins.model.step,
+                                    source: ins.model.source.key(),
+                                });
                         let text = self.view.hover_text(
                             &ins,
                             &self.state.overlay,

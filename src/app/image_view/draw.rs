@@ -53,7 +53,8 @@ impl ImageView {
                 opacity: settings.opacity.clamp(0.0, 1.0),
                 ..OverlayView::new(self.zoom, [origin.x, origin.y])
             };
-            painter.add(BoxOverlayCallback::new(rect, boxes.clone(), view).into_shape());
+            let cb = BoxOverlayCallback::new(rect, boxes.clone(), view).with_layer(self.layer);
+            painter.add(cb.into_shape());
         }
         for d in self.drawn.iter().filter(|_| !self.gpu) {
             let r = Rect::from_min_max(
@@ -118,7 +119,7 @@ impl ImageView {
             settings,
             self.range.unwrap_or(WeightRange { lo: -1.0, hi: 0.0 }),
         );
-        let area = egui::Area::new(egui::Id::unique("legend"))
+        let area = egui::Area::new(egui::Id::unique(("legend", self.layer)))
             .order(egui::Order::Foreground)
             .fixed_pos(rect.left_top() + vec2(8.0, 8.0));
         area.show(ui.ctx(), |ui| {

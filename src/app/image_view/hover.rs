@@ -12,6 +12,8 @@ pub struct ModelScores<'a> {
     pub probs: &'a [f32],
     /// Training steps the model had done.
     pub step: u64,
+    /// Where the model comes from (`live`, `checkpoint`).
+    pub source: &'static str,
 }
 
 /// The score of anchor `i` and where it comes from. Under the live model: a positive's
@@ -37,7 +39,7 @@ pub fn anchor_score(
     };
     let name = ins.class_names.get(class).map_or("?", String::as_str);
     let what = if label > 0 { "target" } else { "highest" };
-    let source = format!("model at step {}, {what} class {name}", m.step);
+    let source = format!("{} model at step {}, {what} class {name}", m.source, m.step);
     (row[class] as f64, source)
 }
 
@@ -111,11 +113,15 @@ impl ImageView {
             .filter(|_| settings.mode == OverlayMode::LossWeight)
         {
             s.push_str(&format!(
-                "{} weight (loss / CE, all classes) {:.3e}\n",
+                "{} weight |dL/dx| / |dCE/dx| (all classes) {:.3e}\n",
                 settings.loss.name(),
                 w
             ));
         }
+        s.push_str(&format!(
+            "ranking loss (hard samplers) {:.4}\n",
+            ins.losses.get(i).copied().unwrap_or(0.0)
+        ));
         let picked = ins
             .sampler(settings.sampler.key())
             .is_some_and(|r| r.weights[i] > 0.0);

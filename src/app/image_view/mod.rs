@@ -67,6 +67,8 @@ pub struct ImageView {
     pub gpu: bool,
     /// Screen rectangle of the view in the last frame (for drawing on top of the image).
     pub view_rect: Option<Rect>,
+    /// Overlay layer and legend key: one per view drawn in the same frame (compare view).
+    pub layer: u64,
 }
 
 fn ptr_key<T>(a: &Arc<T>) -> usize {
@@ -80,7 +82,6 @@ impl ImageView {
         ins: &Arc<Inspection>,
         settings: &OverlaySettings,
         scores: Option<&Arc<Vec<f32>>>,
-        prior: f64,
     ) {
         let key = DrawKey {
             inspection: ptr_key(ins),
@@ -100,7 +101,7 @@ impl ImageView {
             self.hovered = None;
         }
         self.weights = if settings.mode == OverlayMode::LossWeight {
-            loss_weights(ins, &settings.loss, scores.map(|s| s.as_slice()), prior)
+            loss_weights(ins, &settings.loss)
         } else {
             Vec::new()
         };

@@ -27,12 +27,13 @@ fn hover_read_out_names_prior_or_live_model() {
     let model = Some(ModelScores {
         probs: &probs,
         step: 42,
+        source: "live",
     });
     let text = view.hover_text(&ins, settings, pos, 0.01, model);
     let name = &ins.class_names[gt_class];
     assert!(
         text.contains(&format!(
-            "score 0.9000 (model at step 42, target class {name})"
+            "score 0.9000 (live model at step 42, target class {name})"
         )),
         "{text}"
     );
@@ -45,7 +46,7 @@ fn hover_read_out_names_prior_or_live_model() {
     let last = &ins.class_names[classes - 1];
     assert!(
         text.contains(&format!(
-            "score 0.2000 (model at step 42, highest class {last})"
+            "score 0.2000 (live model at step 42, highest class {last})"
         )),
         "{text}"
     );
@@ -53,6 +54,7 @@ fn hover_read_out_names_prior_or_live_model() {
     let short = ModelScores {
         probs: &probs[..10],
         step: 1,
+        source: "live",
     };
     let (p, source) = anchor_score(&ins, pos, 0.01, Some(short));
     assert_eq!((p, source.as_str()), (0.01, "prior pi, untrained"));

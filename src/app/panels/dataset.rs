@@ -28,7 +28,23 @@ pub fn spec_for_path(p: &Path) -> String {
 
 /// Shows the dataset panel.
 pub fn dataset_ui(ui: &mut egui::Ui, state: &mut AppState, ctx: &PanelContext) {
-    ui.heading("Dataset");
+    ui.horizontal(|ui| {
+        ui.heading("Dataset");
+        if ui
+            .small_button("Save lesson")
+            .on_hover_text(
+                "Write the app's state (dataset, image, tab, overlay, losses, samplers) to \
+                 lesson.toml in the export folder; `anchorscope gui --config lesson.toml` \
+                 reopens it",
+            )
+            .clicked()
+            && let Ok(text) = crate::app::lesson::to_toml(state)
+        {
+            let path = ctx.exports.path_for("lesson", "toml");
+            ctx.exports
+                .push(crate::app::plot_export::ExportRequest::Text { path, text });
+        }
+    });
     if let Some(info) = ctx.dataset {
         super::report_window::report_window_ui(ui.ctx(), info, state);
     }
@@ -109,7 +125,10 @@ pub fn dataset_ui(ui: &mut egui::Ui, state: &mut AppState, ctx: &PanelContext) {
         });
         ui.small("...or drop a file or folder on the window.");
         if let Some(r) = ctx.dataset.and_then(|i| i.report.as_ref()) {
-            let text = format!("Report: {}", r.summary().replace("; `anchorscope check` lists them", ""));
+            let text = format!(
+                "Report: {}",
+                r.summary().replace("; `anchorscope check` lists them", "")
+            );
             if ui.button(text).clicked() {
                 super::report_window::set_open(ui.ctx(), true);
             }
@@ -129,8 +148,7 @@ pub fn dataset_ui(ui: &mut egui::Ui, state: &mut AppState, ctx: &PanelContext) {
                     Some(v) => format!("{i}: {}", v.get(i).map_or("", String::as_str)),
                     None => format!("image {i}"),
                 };
-                if ui.selectable_label(current == i, label).clicked()
-                {
+                if ui.selectable_label(current == i, label).clicked() {
                     state.image_index = i;
                 }
             }

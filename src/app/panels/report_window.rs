@@ -45,8 +45,17 @@ pub fn report_window_ui(ctx: &egui::Context, info: &DatasetInfo, state: &mut App
 }
 
 fn report_ui(ui: &mut egui::Ui, info: &DatasetInfo, report: &Report, state: &mut AppState) {
-    ui.label(format!("{}: {} images, {} classes", info.name, info.len, info.class_names.len()));
-    ui.label(report.summary().replace("; `anchorscope check` lists them", ""));
+    ui.label(format!(
+        "{}: {} images, {} classes",
+        info.name,
+        info.len,
+        info.class_names.len()
+    ));
+    ui.label(
+        report
+            .summary()
+            .replace("; `anchorscope check` lists them", ""),
+    );
     ui.horizontal_wrapped(|ui| {
         for (code, n) in report.counts() {
             ui.small(format!("{code} {n}"));

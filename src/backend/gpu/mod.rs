@@ -26,8 +26,8 @@ pub use context::{GpuContext, Kernel, Kernels, gpu_required, skip_without_gpu};
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_loss;
-#[cfg(test)]
 mod tests_layout;
+#[cfg(test)]
+mod tests_loss;
 #[cfg(test)]
 mod tests_resize;

@@ -73,23 +73,42 @@ fn describe(v: Option<&Value>) -> &'static str {
 /// Parses COCO JSON text. `path` names the file in the report; image files are resolved
 /// against `images_dir`. A file that is not a JSON object gives `Err` after reporting
 /// [`Code::FileMalformed`].
-pub fn parse(text: &str, path: &Path, images_dir: &Path, report: &mut Report) -> Result<CocoFile, ()> {
+pub fn parse(
+    text: &str,
+    path: &Path,
+    images_dir: &Path,
+    report: &mut Report,
+) -> Result<CocoFile, ()> {
     let clean = nonfinite::mark(text);
     let root: Value = match serde_json::from_str(&clean) {
         Ok(v) => v,
         Err(e) => {
             let rec = format!("line {}", e.line());
-            report.push(Code::FileMalformed, path, rec, format!("not JSON: {e}; file dropped"));
+            report.push(
+                Code::FileMalformed,
+                path,
+                rec,
+                format!("not JSON: {e}; file dropped"),
+            );
             return Err(());
         }
     };
     let Value::Object(root) = root else {
-        report.push(Code::FileMalformed, path, "", "the top level is not a JSON object; file dropped");
+        report.push(
+            Code::FileMalformed,
+            path,
+            "",
+            "the top level is not a JSON object; file dropped",
+        );
         return Err(());
     };
     let mut out = CocoFile::default();
     let cats = categories(&root, path, report);
-    let cat_index: HashMap<i64, usize> = cats.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
+    let cat_index: HashMap<i64, usize> = cats
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| (*id, i))
+        .collect();
     out.category_ids = cats.iter().map(|c| c.0).collect();
     out.classes = cats.into_iter().map(|c| c.1).collect();
     let (mut images, by_id) = images_of(&root, path, images_dir, report);
@@ -98,7 +117,12 @@ pub fn parse(text: &str, path: &Path, images_dir: &Path, report: &mut Report) ->
     let mut seen = HashSet::new();
     for (k, a) in anns.iter().enumerate() {
         let Some(a) = a.as_object() else {
-            report.push(Code::FieldType, path, format!("annotation index {k}"), "not an object; dropped");
+            report.push(
+                Code::FieldType,
+                path,
+                format!("annotation index {k}"),
+                "not an object; dropped",
+            );
             continue;
         };
         let id = int_id(a.get("id"));
@@ -115,12 +139,22 @@ pub fn parse(text: &str, path: &Path, images_dir: &Path, report: &mut Report) ->
 }
 
 /// The array at `root[key]`; missing or not an array is reported and read as empty.
-fn array<'a>(root: &'a Map<String, Value>, key: &str, path: &Path, report: &mut Report) -> &'a [Value] {
+fn array<'a>(
+    root: &'a Map<String, Value>,
+    key: &str,
+    path: &Path,
+    report: &mut Report,
+) -> &'a [Value] {
     match root.get(key) {
         Some(Value::Array(a)) => a,
         v => {
             let what = describe(v);
-            report.push(Code::FieldType, path, key, format!("`{key}` is {what}, expected an array; read as empty"));
+            report.push(
+                Code::FieldType,
+                path,
+                key,
+                format!("`{key}` is {what}, expected an array; read as empty"),
+            );
             &[]
         }
     }
@@ -131,14 +165,30 @@ fn categories(root: &Map<String, Value>, path: &Path, report: &mut Report) -> Ve
     let mut seen = HashSet::new();
     for (k, c) in array(root, "categories", path, report).iter().enumerate() {
         let id = int_id(c.get("id"));
-        let rec = id.map_or(format!("category index {k}"), |id| format!("category id {id}"));
+        let rec = id.map_or(format!("category index {k}"), |id| {
+            format!("category id {id}")
+        });
         let (Some(id), Some(name)) = (id, c.get("name").and_then(Value::as_str)) else {
-            let what = if id.is_none() { "`id` is not an integer" } else { "`name` is not a string" };
-            report.push(Code::FieldType, path, rec, format!("{what}; category dropped"));
+            let what = if id.is_none() {
+                "`id` is not an integer"
+            } else {
+                "`name` is not a string"
+            };
+            report.push(
+                Code::FieldType,
+                path,
+                rec,
+                format!("{what}; category dropped"),
+            );
             continue;
         };
         if !seen.insert(id) {
-            report.push(Code::IdDuplicate, path, rec, "repeated category id; the later one dropped");
+            report.push(
+                Code::IdDuplicate,
+                path,
+                rec,
+                "repeated category id; the later one dropped",
+            );
             continue;
         }
         cats.push((id, name.to_string()));
@@ -160,33 +210,65 @@ fn images_of(
         let rec = id.map_or(format!("image index {k}"), |id| format!("image id {id}"));
         let Some(id) = id else {
             let what = describe(im.get("id"));
-            report.push(Code::FieldType, path, rec, format!("`id` is {what}, expected an integer; image dropped"));
+            report.push(
+                Code::FieldType,
+                path,
+                rec,
+                format!("`id` is {what}, expected an integer; image dropped"),
+            );
             continue;
         };
         let Some(file) = im.get("file_name").and_then(Value::as_str) else {
             let what = describe(im.get("file_name"));
-            report.push(Code::FieldType, path, rec, format!("`file_name` is {what}, expected a string; image dropped"));
+            report.push(
+                Code::FieldType,
+                path,
+                rec,
+                format!("`file_name` is {what}, expected a string; image dropped"),
+            );
             continue;
         };
         if by_id.contains_key(&id) {
-            report.push(Code::IdDuplicate, path, rec, "repeated image id; the later one dropped");
+            report.push(
+                Code::IdDuplicate,
+                path,
+                rec,
+                "repeated image id; the later one dropped",
+            );
             continue;
         }
         let dim = |key: &str, report: &mut Report| match num(im.get(key)) {
-            Num::Finite(x) if x >= 1.0 && x.fract() == 0.0 && x <= u32::MAX as f64 => Some(x as u32),
+            Num::Finite(x) if x >= 1.0 && x.fract() == 0.0 && x <= u32::MAX as f64 => {
+                Some(x as u32)
+            }
             Num::NonFinite => {
-                report.push(Code::NonFinite, path, rec.clone(), format!("`{key}` is not finite; size taken from the image"));
+                report.push(
+                    Code::NonFinite,
+                    path,
+                    rec.clone(),
+                    format!("`{key}` is not finite; size taken from the image"),
+                );
                 None
             }
             _ if im.get(key).is_none() => None,
             _ => {
-                report.push(Code::FieldType, path, rec.clone(), format!("`{key}` is not a positive integer; size taken from the image"));
+                report.push(
+                    Code::FieldType,
+                    path,
+                    rec.clone(),
+                    format!("`{key}` is not a positive integer; size taken from the image"),
+                );
                 None
             }
         };
         let (w, h) = (dim("width", report), dim("height", report));
         if im.get("width").is_none() || im.get("height").is_none() {
-            report.push(Code::SizeMissing, path, rec.clone(), "no `width` / `height`; size taken from the image");
+            report.push(
+                Code::SizeMissing,
+                path,
+                rec.clone(),
+                "no `width` / `height`; size taken from the image",
+            );
         }
         by_id.insert(id, images.len());
         images.push(RawImage {
@@ -227,18 +309,30 @@ fn annotation(
     };
     let Some(id) = id else {
         let what = describe(a.get("id"));
-        return bad(Code::FieldType, format!("`id` is {what}, expected an integer; dropped"));
+        return bad(
+            Code::FieldType,
+            format!("`id` is {what}, expected an integer; dropped"),
+        );
     };
     if !seen.insert(id) {
-        return bad(Code::IdDuplicate, "repeated annotation id; the later one dropped".into());
+        return bad(
+            Code::IdDuplicate,
+            "repeated annotation id; the later one dropped".into(),
+        );
     }
     let Some(image_id) = int_id(a.get("image_id")) else {
         let what = describe(a.get("image_id"));
-        return bad(Code::FieldType, format!("`image_id` is {what}, expected an integer; dropped"));
+        return bad(
+            Code::FieldType,
+            format!("`image_id` is {what}, expected an integer; dropped"),
+        );
     };
     let Some(cat) = int_id(a.get("category_id")) else {
         let what = describe(a.get("category_id"));
-        return bad(Code::FieldType, format!("`category_id` is {what}, expected an integer; dropped"));
+        return bad(
+            Code::FieldType,
+            format!("`category_id` is {what}, expected an integer; dropped"),
+        );
     };
     let mut xywh = [0.0f64; 4];
     match a.get("bbox") {
@@ -246,8 +340,15 @@ fn annotation(
             for (k, x) in v.iter().enumerate() {
                 match num(Some(x)) {
                     Num::Finite(x) => xywh[k] = x,
-                    Num::NonFinite => return bad(Code::NonFinite, "`bbox` holds NaN or Infinity; dropped".into()),
-                    Num::Wrong => return bad(Code::FieldType, "`bbox` is not 4 numbers; dropped".into()),
+                    Num::NonFinite => {
+                        return bad(
+                            Code::NonFinite,
+                            "`bbox` holds NaN or Infinity; dropped".into(),
+                        );
+                    }
+                    Num::Wrong => {
+                        return bad(Code::FieldType, "`bbox` is not 4 numbers; dropped".into());
+                    }
                 }
             }
         }
@@ -262,16 +363,30 @@ fn annotation(
         },
     };
     let Some(&img) = by_id.get(&image_id) else {
-        return bad(Code::ImageIdUnknown, format!("image_id {image_id} is not an image; dropped"));
+        return bad(
+            Code::ImageIdUnknown,
+            format!("image_id {image_id} is not an image; dropped"),
+        );
     };
     let Some(&class) = cat_index.get(&cat) else {
-        return bad(Code::ClassUnknown, format!("category_id {cat} is not a category; dropped"));
+        return bad(
+            Code::ClassUnknown,
+            format!("category_id {cat} is not a category; dropped"),
+        );
     };
     if xywh[2] <= 0.0 || xywh[3] <= 0.0 {
-        return bad(Code::BoxDegenerate, format!("width {} x height {}; dropped", xywh[2], xywh[3]));
+        return bad(
+            Code::BoxDegenerate,
+            format!("width {} x height {}; dropped", xywh[2], xywh[3]),
+        );
     }
     if id == 0 {
-        report.push(Code::AnnotationIdZero, path, rec, "annotation id 0 (pycocotools treats id 0 as unmatched); kept");
+        report.push(
+            Code::AnnotationIdZero,
+            path,
+            rec,
+            "annotation id 0 (pycocotools treats id 0 as unmatched); kept",
+        );
     }
     let [x, y, w, h] = xywh.map(|v| v as f32);
     Some((

@@ -28,13 +28,18 @@ fn reads_boxes_classes_and_crowd() {
     assert_eq!(f.images[0].boxes[0].class, 1);
     assert!(!f.images[0].boxes[0].ignore);
     assert!(f.images[1].boxes[0].ignore, "iscrowd 1 is an ignore region");
-    assert_eq!(f.images[1].file, Path::new("imgs").join("sub").join("b.jpg"));
+    assert_eq!(
+        f.images[1].file,
+        Path::new("imgs").join("sub").join("b.jpg")
+    );
     assert_eq!(f.images[0].declared, Some((64, 48)));
 }
 
 #[test]
 fn python_nan_and_infinity_drop_only_their_record() {
-    let text = VALID.replace("[0,0,5,5]", "[0,NaN,5,-Infinity]").replace("\"name\":\"cat\"", "\"name\":\"NaN cat\"");
+    let text = VALID
+        .replace("[0,0,5,5]", "[0,NaN,5,-Infinity]")
+        .replace("\"name\":\"cat\"", "\"name\":\"NaN cat\"");
     let (f, r) = parse_str(&text);
     let f = f.unwrap();
     assert_eq!(r.count(Code::NonFinite), 1);
@@ -57,25 +62,46 @@ fn not_an_object_is_file_malformed() {
 /// Mutations of a valid file: byte flips, cuts, insertions of JSON punctuation and tokens.
 fn mutated() -> impl Strategy<Value = String> {
     let tokens = prop::sample::select(vec![
-        "{", "}", "[", "]", ",", ":", "\"", "null", "NaN", "-Infinity", "1e400", "-1", "0", "\"id\"",
-        "\"bbox\"", "[1,2]", "3.5", "true", "\\u0000", "\u{fffd}", "\"iscrowd\":2",
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"",
+        "null",
+        "NaN",
+        "-Infinity",
+        "1e400",
+        "-1",
+        "0",
+        "\"id\"",
+        "\"bbox\"",
+        "[1,2]",
+        "3.5",
+        "true",
+        "\\u0000",
+        "\u{fffd}",
+        "\"iscrowd\":2",
     ]);
-    (prop::collection::vec((0usize..VALID.len(), 0usize..4, tokens, any::<u8>()), 1..6)).prop_map(|ops| {
-        let mut b = VALID.as_bytes().to_vec();
-        for (pos, kind, tok, byte) in ops {
-            let p = pos.min(b.len());
-            match kind {
-                0 => b.splice(p..p, tok.bytes()).for_each(drop),
-                1 => b.truncate(p),
-                2 if p < b.len() => b[p] = byte,
-                _ => {
-                    let e = (p + 8).min(b.len());
-                    b.drain(p..e);
+    (prop::collection::vec((0usize..VALID.len(), 0usize..4, tokens, any::<u8>()), 1..6)).prop_map(
+        |ops| {
+            let mut b = VALID.as_bytes().to_vec();
+            for (pos, kind, tok, byte) in ops {
+                let p = pos.min(b.len());
+                match kind {
+                    0 => b.splice(p..p, tok.bytes()).for_each(drop),
+                    1 => b.truncate(p),
+                    2 if p < b.len() => b[p] = byte,
+                    _ => {
+                        let e = (p + 8).min(b.len());
+                        b.drain(p..e);
+                    }
                 }
             }
-        }
-        String::from_utf8_lossy(&b).into_owned()
-    })
+            String::from_utf8_lossy(&b).into_owned()
+        },
+    )
 }
 
 proptest! {

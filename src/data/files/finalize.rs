@@ -39,7 +39,12 @@ pub struct LoadedImage {
 
 /// Checks every entry; `max_pixels` is the [`Code::ImageTooLarge`] limit; with `decode_all`
 /// every image is also fully decoded (finds truncated files; slower).
-pub fn finalize(raw: Vec<RawImage>, max_pixels: u64, decode_all: bool, report: &mut Report) -> Vec<LoadedImage> {
+pub fn finalize(
+    raw: Vec<RawImage>,
+    max_pixels: u64,
+    decode_all: bool,
+    report: &mut Report,
+) -> Vec<LoadedImage> {
     let done: Vec<(Option<LoadedImage>, Report)> = raw
         .into_par_iter()
         .map(|r| {
@@ -67,21 +72,41 @@ fn one(r: RawImage, max_pixels: u64, decode_all: bool, report: &mut Report) -> O
     let header = match image_io::probe(&r.file) {
         Ok(h) => h,
         Err(ReadError::Missing) => {
-            report.push(Code::ImageMissing, &r.ann_file, &r.record, format!("image file {shown} not found; image dropped"));
+            report.push(
+                Code::ImageMissing,
+                &r.ann_file,
+                &r.record,
+                format!("image file {shown} not found; image dropped"),
+            );
             return None;
         }
         Err(ReadError::Unreadable(e)) => {
-            report.push(Code::ImageUnreadable, &r.ann_file, &r.record, format!("image file {shown}: {e}; image dropped"));
+            report.push(
+                Code::ImageUnreadable,
+                &r.ann_file,
+                &r.record,
+                format!("image file {shown}: {e}; image dropped"),
+            );
             return None;
         }
     };
     let (w, h) = header.size();
     if w < MIN_SIDE || h < MIN_SIDE {
-        report.push(Code::ImageTooSmall, &r.ann_file, &r.record, format!("image {shown} is {w} x {h}, under {MIN_SIDE} px a side; image dropped"));
+        report.push(
+            Code::ImageTooSmall,
+            &r.ann_file,
+            &r.record,
+            format!("image {shown} is {w} x {h}, under {MIN_SIDE} px a side; image dropped"),
+        );
         return None;
     }
     if w as u64 * h as u64 > max_pixels {
-        report.push(Code::ImageTooLarge, &r.ann_file, &r.record, format!("image {shown} is {w} x {h}, over {max_pixels} pixels; image dropped"));
+        report.push(
+            Code::ImageTooLarge,
+            &r.ann_file,
+            &r.record,
+            format!("image {shown} is {w} x {h}, over {max_pixels} pixels; image dropped"),
+        );
         return None;
     }
     if decode_all && let Err(e) = image_io::decode(&r.file) {
@@ -89,7 +114,12 @@ fn one(r: RawImage, max_pixels: u64, decode_all: bool, report: &mut Report) -> O
             ReadError::Missing => "vanished while being read".to_string(),
             ReadError::Unreadable(e) => e,
         };
-        report.push(Code::ImageUnreadable, &r.ann_file, &r.record, format!("image file {shown}: {e}; image dropped"));
+        report.push(
+            Code::ImageUnreadable,
+            &r.ann_file,
+            &r.record,
+            format!("image file {shown}: {e}; image dropped"),
+        );
         return None;
     }
     if let Some(d) = r.declared
@@ -104,7 +134,10 @@ fn one(r: RawImage, max_pixels: u64, decode_all: bool, report: &mut Report) -> O
             Code::SizeMismatch,
             &r.ann_file,
             &r.record,
-            format!("declared {} x {}, image {shown} is {w} x {h}{why}; the image's size wins", d.0, d.1),
+            format!(
+                "declared {} x {}, image {shown} is {w} x {h}{why}; the image's size wins",
+                d.0, d.1
+            ),
         );
     }
     let (mut boxes, mut classes, mut crowd) = (Vec::new(), Vec::new(), Vec::new());
@@ -118,20 +151,37 @@ fn one(r: RawImage, max_pixels: u64, decode_all: bool, report: &mut Report) -> O
         if bb[0] < -t || bb[1] < -t || bb[2] > fw + t || bb[3] > fh + t {
             let c = [bb[0].max(0.0), bb[1].max(0.0), bb[2].min(fw), bb[3].min(fh)];
             let outside = c[2] <= c[0] || c[3] <= c[1];
-            let what = if outside { "wholly outside; dropped" } else { "clipped to the image" };
+            let what = if outside {
+                "wholly outside; dropped"
+            } else {
+                "clipped to the image"
+            };
             report.push(
                 Code::BoxOutside,
                 &r.ann_file,
                 &b.record,
-                format!("box [{:.1}, {:.1}, {:.1}, {:.1}] reaches past the {w} x {h} image: {what}", bb[0], bb[1], bb[2], bb[3]),
+                format!(
+                    "box [{:.1}, {:.1}, {:.1}, {:.1}] reaches past the {w} x {h} image: {what}",
+                    bb[0], bb[1], bb[2], bb[3]
+                ),
             );
             if outside {
                 continue;
             }
         }
-        bb = [bb[0].clamp(0.0, fw), bb[1].clamp(0.0, fh), bb[2].clamp(0.0, fw), bb[3].clamp(0.0, fh)];
+        bb = [
+            bb[0].clamp(0.0, fw),
+            bb[1].clamp(0.0, fh),
+            bb[2].clamp(0.0, fw),
+            bb[3].clamp(0.0, fh),
+        ];
         if bb[2] <= bb[0] || bb[3] <= bb[1] {
-            report.push(Code::BoxOutside, &r.ann_file, &b.record, format!("box lies on the edge of the {w} x {h} image, nothing inside; dropped"));
+            report.push(
+                Code::BoxOutside,
+                &r.ann_file,
+                &b.record,
+                format!("box lies on the edge of the {w} x {h} image, nothing inside; dropped"),
+            );
             continue;
         }
         boxes.push(bb);

@@ -19,7 +19,10 @@ impl Header {
     pub fn swaps(&self) -> bool {
         matches!(
             self.orientation,
-            Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+            Orientation::Rotate90
+                | Orientation::Rotate270
+                | Orientation::Rotate90FlipH
+                | Orientation::Rotate270FlipH
         )
     }
 
@@ -45,7 +48,8 @@ fn reader(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>,
         std::io::ErrorKind::NotFound => ReadError::Missing,
         _ => ReadError::Unreadable(e.to_string()),
     })?;
-    r.with_guessed_format().map_err(|e| ReadError::Unreadable(e.to_string()))
+    r.with_guessed_format()
+        .map_err(|e| ReadError::Unreadable(e.to_string()))
 }
 
 /// Reads the header of `path` (size and orientation) without decoding pixels.
@@ -55,7 +59,10 @@ pub fn probe(path: &Path) -> Result<Header, ReadError> {
         .map_err(|e| ReadError::Unreadable(e.to_string()))?;
     let stored = dec.dimensions();
     let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
-    Ok(Header { stored, orientation })
+    Ok(Header {
+        stored,
+        orientation,
+    })
 }
 
 /// Decodes `path` to 8-bit RGB with its EXIF orientation applied.
@@ -64,7 +71,8 @@ pub fn decode(path: &Path) -> Result<RgbImage, ReadError> {
         .into_decoder()
         .map_err(|e| ReadError::Unreadable(e.to_string()))?;
     let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(dec).map_err(|e| ReadError::Unreadable(e.to_string()))?;
+    let mut img =
+        DynamicImage::from_decoder(dec).map_err(|e| ReadError::Unreadable(e.to_string()))?;
     img.apply_orientation(orientation);
     Ok(img.to_rgb8())
 }

@@ -16,8 +16,8 @@ pub use raw::{RawBox, RawImage, Split};
 
 use super::report::Report;
 use super::{DataError, Dataset, DatasetSpec, Sample};
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -75,7 +75,10 @@ impl FileDataset {
     }
 
     /// [`Self::open`], handing back the report with the error when the dataset is unusable.
-    pub fn open_checked(spec: &DatasetSpec, opts: &OpenOptions) -> Result<Self, (DataError, Report)> {
+    pub fn open_checked(
+        spec: &DatasetSpec,
+        opts: &OpenOptions,
+    ) -> Result<Self, (DataError, Report)> {
         let mut report = Report::default();
         match Self::open_into(spec, opts, &mut report) {
             Ok(d) => Ok(d),
@@ -83,7 +86,11 @@ impl FileDataset {
         }
     }
 
-    fn open_into(spec: &DatasetSpec, opts: &OpenOptions, report_out: &mut Report) -> Result<Self, DataError> {
+    fn open_into(
+        spec: &DatasetSpec,
+        opts: &OpenOptions,
+        report_out: &mut Report,
+    ) -> Result<Self, DataError> {
         let report = report_out;
         let fail = |path: &Path, reason: String| DataError::Format {
             path: path.to_path_buf(),
@@ -91,17 +98,30 @@ impl FileDataset {
             reason,
         };
         let (origin, classes, raw, annotations_read) = match spec {
-            DatasetSpec::Coco { annotations, images } => {
-                let bytes = std::fs::read(annotations).map_err(|e| DataError::Io { path: annotations.clone(), source: e })?;
+            DatasetSpec::Coco {
+                annotations,
+                images,
+            } => {
+                let bytes = std::fs::read(annotations).map_err(|e| DataError::Io {
+                    path: annotations.clone(),
+                    source: e,
+                })?;
                 let text = String::from_utf8_lossy(&bytes);
                 let dir = match images {
                     Some(d) => d.clone(),
-                    None => annotations.parent().map(Path::to_path_buf).unwrap_or_default(),
+                    None => annotations
+                        .parent()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_default(),
                 };
                 match super::coco::parse(&text, annotations, &dir, report) {
                     Ok(f) => (annotations.clone(), f.classes, f.images, f.annotations),
                     Err(()) => {
-                        let why = report.problems.last().map(|p| p.to_string()).unwrap_or_default();
+                        let why = report
+                            .problems
+                            .last()
+                            .map(|p| p.to_string())
+                            .unwrap_or_default();
                         return Err(fail(annotations, format!("cannot be used: {why}")));
                     }
                 }
@@ -117,12 +137,18 @@ impl FileDataset {
                 (data.clone(), c, r, n)
             }
             DatasetSpec::Synthetic { .. } => {
-                return Err(DataError::Spec { spec: spec.to_string(), reason: "not a file dataset".into() });
+                return Err(DataError::Spec {
+                    spec: spec.to_string(),
+                    reason: "not a file dataset".into(),
+                });
             }
         };
         let images = finalize(raw, opts.max_pixels, opts.decode_all, report);
         if images.is_empty() {
-            return Err(fail(&origin, format!("nothing loadable: {}", report.summary())));
+            return Err(fail(
+                &origin,
+                format!("nothing loadable: {}", report.summary()),
+            ));
         }
         link_problems(&images, report);
         let report = std::mem::take(report);
@@ -165,7 +191,12 @@ impl FileDataset {
 
     /// The view's images that belong to `split`.
     pub fn split(&self, split: Split) -> Self {
-        let idx: Vec<usize> = self.indices.iter().copied().filter(|&i| self.source.images[i].split == split).collect();
+        let idx: Vec<usize> = self
+            .indices
+            .iter()
+            .copied()
+            .filter(|&i| self.source.images[i].split == split)
+            .collect();
         self.view(idx, split.as_str())
     }
 
@@ -176,7 +207,11 @@ impl FileDataset {
         let val = self.split(Split::Val);
         if !val.is_empty() {
             let train = self.split(Split::Train);
-            let train = if train.is_empty() { self.clone() } else { train };
+            let train = if train.is_empty() {
+                self.clone()
+            } else {
+                train
+            };
             return (train, val);
         }
         let mut idx: Vec<usize> = self.indices.to_vec();
@@ -201,7 +236,10 @@ impl FileDataset {
 
     /// Number of boxes (ignore regions included) in this view.
     pub fn box_count(&self) -> usize {
-        self.indices.iter().map(|&i| self.source.images[i].boxes.len()).sum()
+        self.indices
+            .iter()
+            .map(|&i| self.source.images[i].boxes.len())
+            .sum()
     }
 }
 
@@ -220,7 +258,11 @@ impl Dataset for FileDataset {
 
     fn load(&self, index: usize) -> Result<Sample, DataError> {
         let Some(&i) = self.indices.get(index) else {
-            return Err(DataError::IndexOutOfRange { dataset: self.name(), index, len: self.len() });
+            return Err(DataError::IndexOutOfRange {
+                dataset: self.name(),
+                index,
+                len: self.len(),
+            });
         };
         let rec = &self.source.images[i];
         let img = self.source.cache.get_or_decode(i, || {
@@ -228,7 +270,9 @@ impl Dataset for FileDataset {
                 path: rec.file.clone(),
                 record: "image".into(),
                 reason: match e {
-                    image_io::ReadError::Missing => "not found (it was there when the dataset was opened)".into(),
+                    image_io::ReadError::Missing => {
+                        "not found (it was there when the dataset was opened)".into()
+                    }
                     image_io::ReadError::Unreadable(m) => m,
                 },
             })
@@ -236,7 +280,12 @@ impl Dataset for FileDataset {
         let mut image = (*img).clone();
         if image.dimensions() != rec.size {
             // The header and the decoder disagree (a changed file): keep the checked frame.
-            image = image::imageops::resize(&image, rec.size.0, rec.size.1, image::imageops::FilterType::Triangle);
+            image = image::imageops::resize(
+                &image,
+                rec.size.0,
+                rec.size.1,
+                image::imageops::FilterType::Triangle,
+            );
         }
         let mut s = Sample {
             image,
@@ -256,7 +305,9 @@ impl Dataset for FileDataset {
         match self.indices.get(index) {
             Some(&i) => {
                 let f = &self.source.images[i].file;
-                f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| f.display().to_string())
+                f.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| f.display().to_string())
             }
             None => format!("image {index}"),
         }

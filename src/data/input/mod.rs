@@ -41,7 +41,11 @@ pub struct InputSize {
 impl Default for InputSize {
     /// 256 x 256 letterbox (the synthetic scenes' size).
     fn default() -> Self {
-        Self { width: 256, height: 256, resize: ResizeMode::Letterbox }
+        Self {
+            width: 256,
+            height: 256,
+            resize: ResizeMode::Letterbox,
+        }
     }
 }
 
@@ -63,12 +67,22 @@ pub struct Transform {
 impl Transform {
     /// Maps a box into the input frame.
     pub fn apply(&self, b: &Box4) -> Box4 {
-        [b[0] * self.sx + self.dx, b[1] * self.sy + self.dy, b[2] * self.sx + self.dx, b[3] * self.sy + self.dy]
+        [
+            b[0] * self.sx + self.dx,
+            b[1] * self.sy + self.dy,
+            b[2] * self.sx + self.dx,
+            b[3] * self.sy + self.dy,
+        ]
     }
 
     /// Maps a box of the input frame back to the original image.
     pub fn invert(&self, b: &Box4) -> Box4 {
-        [(b[0] - self.dx) / self.sx, (b[1] - self.dy) / self.sy, (b[2] - self.dx) / self.sx, (b[3] - self.dy) / self.sy]
+        [
+            (b[0] - self.dx) / self.sx,
+            (b[1] - self.dy) / self.sy,
+            (b[2] - self.dx) / self.sx,
+            (b[3] - self.dy) / self.sy,
+        ]
     }
 }
 
@@ -78,14 +92,26 @@ impl InputSize {
         let (tw, th) = (self.width as f32, self.height as f32);
         let (fw, fh) = (w.max(1) as f32, h.max(1) as f32);
         match self.resize {
-            ResizeMode::Stretch => Transform { sx: tw / fw, sy: th / fh, dx: 0.0, dy: 0.0, scaled: (self.width, self.height) },
+            ResizeMode::Stretch => Transform {
+                sx: tw / fw,
+                sy: th / fh,
+                dx: 0.0,
+                dy: 0.0,
+                scaled: (self.width, self.height),
+            },
             ResizeMode::Letterbox => {
                 let s = (tw / fw).min(th / fh);
                 let nw = ((fw * s).round() as u32).clamp(1, self.width);
                 let nh = ((fh * s).round() as u32).clamp(1, self.height);
                 let dx = ((self.width - nw) / 2) as f32;
                 let dy = ((self.height - nh) / 2) as f32;
-                Transform { sx: s, sy: s, dx, dy, scaled: (nw, nh) }
+                Transform {
+                    sx: s,
+                    sy: s,
+                    dx,
+                    dy,
+                    scaled: (nw, nh),
+                }
             }
         }
     }
@@ -96,11 +122,13 @@ impl InputSize {
             return s.clone();
         }
         let t = self.transform(s.size());
-        let scaled = image::imageops::resize(&s.image, t.scaled.0, t.scaled.1, FilterType::Triangle);
+        let scaled =
+            image::imageops::resize(&s.image, t.scaled.0, t.scaled.1, FilterType::Triangle);
         let image = if t.scaled == (self.width, self.height) {
             scaled
         } else {
-            let mut canvas = image::RgbImage::from_pixel(self.width, self.height, image::Rgb([114, 114, 114]));
+            let mut canvas =
+                image::RgbImage::from_pixel(self.width, self.height, image::Rgb([114, 114, 114]));
             image::imageops::replace(&mut canvas, &scaled, t.dx as i64, t.dy as i64);
             canvas
         };

@@ -163,7 +163,13 @@ pub struct Report {
 
 impl Report {
     /// Adds a problem.
-    pub fn push(&mut self, code: Code, file: &Path, record: impl Into<String>, msg: impl Into<String>) {
+    pub fn push(
+        &mut self,
+        code: Code,
+        file: &Path,
+        record: impl Into<String>,
+        msg: impl Into<String>,
+    ) {
         self.problems.push(Problem {
             code,
             file: file.to_path_buf(),

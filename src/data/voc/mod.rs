@@ -18,8 +18,25 @@ use std::path::Path;
 
 /// The 20 Pascal VOC classes in their usual order.
 pub const VOC_CLASSES: [&str; 20] = [
-    "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
-    "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
     "tvmonitor",
 ];
 
@@ -27,20 +44,37 @@ pub const VOC_CLASSES: [&str; 20] = [
 pub fn load(dir: &Path, report: &mut Report) -> Result<(Vec<String>, Vec<RawImage>), String> {
     let ann_dir = dir.join("Annotations");
     if !ann_dir.is_dir() {
-        return Err(format!("{}: no Annotations/ folder (expected a Pascal VOC folder)", dir.display()));
+        return Err(format!(
+            "{}: no Annotations/ folder (expected a Pascal VOC folder)",
+            dir.display()
+        ));
     }
     let sets = dir.join("ImageSets").join("Main");
     let mut ids: Vec<(String, Split, String)> = Vec::new();
     let mut seen = BTreeSet::new();
-    for (file, split) in [("train.txt", Split::Train), ("trainval.txt", Split::Train), ("val.txt", Split::Val), ("test.txt", Split::Test)] {
+    for (file, split) in [
+        ("train.txt", Split::Train),
+        ("trainval.txt", Split::Train),
+        ("val.txt", Split::Val),
+        ("test.txt", Split::Test),
+    ] {
         let p = sets.join(file);
-        let Ok(bytes) = std::fs::read(&p) else { continue };
+        let Ok(bytes) = std::fs::read(&p) else {
+            continue;
+        };
         let Ok(text) = String::from_utf8(bytes) else {
-            report.push(Code::FileMalformed, &p, "", "not UTF-8 text; split file dropped");
+            report.push(
+                Code::FileMalformed,
+                &p,
+                "",
+                "not UTF-8 text; split file dropped",
+            );
             continue;
         };
         for (k, line) in text.lines().enumerate() {
-            let Some(id) = line.split_whitespace().next() else { continue };
+            let Some(id) = line.split_whitespace().next() else {
+                continue;
+            };
             if seen.insert(id.to_string()) {
                 ids.push((id.to_string(), split, format!("line {}", k + 1)));
             }
@@ -55,7 +89,10 @@ pub fn load(dir: &Path, report: &mut Report) -> Result<(Vec<String>, Vec<RawImag
             .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .collect();
         found.sort();
-        ids = found.into_iter().map(|id| (id, Split::Train, String::new())).collect();
+        ids = found
+            .into_iter()
+            .map(|id| (id, Split::Train, String::new()))
+            .collect();
     }
     let mut files: Vec<(RawImage, Vec<(String, VocObject)>)> = Vec::new();
     for (id, split, line) in ids {
@@ -64,15 +101,27 @@ pub fn load(dir: &Path, report: &mut Report) -> Result<(Vec<String>, Vec<RawImag
             Ok(b) => b,
             Err(_) => {
                 let set = sets.join(format!("{}.txt", split.as_str()));
-                report.push(Code::LabelMissing, &set, line, format!("no annotation file {}; image skipped", xml.display()));
+                report.push(
+                    Code::LabelMissing,
+                    &set,
+                    line,
+                    format!("no annotation file {}; image skipped", xml.display()),
+                );
                 continue;
             }
         };
         let Ok(text) = String::from_utf8(bytes) else {
-            report.push(Code::FileMalformed, &xml, "", "not UTF-8 text; file dropped");
+            report.push(
+                Code::FileMalformed,
+                &xml,
+                "",
+                "not UTF-8 text; file dropped",
+            );
             continue;
         };
-        let Ok(f) = parse(&text, &xml, report) else { continue };
+        let Ok(f) = parse(&text, &xml, report) else {
+            continue;
+        };
         let name = f.filename.clone().unwrap_or_else(|| format!("{id}.jpg"));
         let raw = RawImage {
             file: dir.join("JPEGImages").join(name),
@@ -82,9 +131,15 @@ pub fn load(dir: &Path, report: &mut Report) -> Result<(Vec<String>, Vec<RawImag
             boxes: Vec::new(),
             split,
         };
-        files.push((raw, f.objects.into_iter().map(|o| (o.name.clone(), o)).collect()));
+        files.push((
+            raw,
+            f.objects.into_iter().map(|o| (o.name.clone(), o)).collect(),
+        ));
     }
-    let names: BTreeSet<&str> = files.iter().flat_map(|f| f.1.iter().map(|o| o.0.as_str())).collect();
+    let names: BTreeSet<&str> = files
+        .iter()
+        .flat_map(|f| f.1.iter().map(|o| o.0.as_str()))
+        .collect();
     let classes: Vec<String> = if names.iter().all(|n| VOC_CLASSES.contains(n)) {
         VOC_CLASSES.iter().map(|s| s.to_string()).collect()
     } else {
@@ -94,7 +149,10 @@ pub fn load(dir: &Path, report: &mut Report) -> Result<(Vec<String>, Vec<RawImag
         .into_iter()
         .map(|(mut raw, objs)| {
             for (name, o) in objs {
-                let class = classes.iter().position(|c| *c == name).expect("every name is a class");
+                let class = classes
+                    .iter()
+                    .position(|c| *c == name)
+                    .expect("every name is a class");
                 raw.boxes.push(RawBox {
                     bbox: o.bbox,
                     class,

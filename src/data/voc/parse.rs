@@ -67,7 +67,12 @@ pub fn parse(text: &str, path: &Path, report: &mut Report) -> Result<VocFile, ()
     let mut objects: Vec<RawObject> = Vec::new();
     let mut saw_root = false;
     let malformed = |report: &mut Report, pos: u64, msg: String| {
-        report.push(Code::FileMalformed, path, format!("byte {pos}"), format!("{msg}; file dropped"));
+        report.push(
+            Code::FileMalformed,
+            path,
+            format!("byte {pos}"),
+            format!("{msg}; file dropped"),
+        );
         Err(())
     };
     loop {
@@ -90,7 +95,11 @@ pub fn parse(text: &str, path: &Path, report: &mut Report) -> Result<VocFile, ()
                 let name = String::from_utf8_lossy(s.local_name().as_ref()).into_owned();
                 if stack.is_empty() {
                     if saw_root || name != "annotation" {
-                        return malformed(report, pos, format!("root element `<{name}>`, expected one `<annotation>`"));
+                        return malformed(
+                            report,
+                            pos,
+                            format!("root element `<{name}>`, expected one `<annotation>`"),
+                        );
                     }
                     saw_root = true;
                 }
@@ -120,9 +129,13 @@ pub fn parse(text: &str, path: &Path, report: &mut Report) -> Result<VocFile, ()
                     Ok(Some(c)) => buf.push(c),
                     Ok(None) => match predefined(&name) {
                         Some(c) => buf.push(c),
-                        None => return malformed(report, pos, format!("undeclared entity `&{name};`")),
+                        None => {
+                            return malformed(report, pos, format!("undeclared entity `&{name};`"));
+                        }
                     },
-                    Err(e) => return malformed(report, pos, format!("bad character reference: {e}")),
+                    Err(e) => {
+                        return malformed(report, pos, format!("bad character reference: {e}"));
+                    }
                 }
             }
             Event::End(_) => {
@@ -133,7 +146,9 @@ pub fn parse(text: &str, path: &Path, report: &mut Report) -> Result<VocFile, ()
                     ["annotation", "size", "width"] => width = Some(text),
                     ["annotation", "size", "height"] => height = Some(text),
                     ["annotation", "object", "name"] => set(&mut objects, |o| o.name = Some(text)),
-                    ["annotation", "object", "difficult"] => set(&mut objects, |o| o.difficult = Some(text)),
+                    ["annotation", "object", "difficult"] => {
+                        set(&mut objects, |o| o.difficult = Some(text))
+                    }
                     ["annotation", "object", "bndbox", c] => {
                         if let Some(k) = COORDS.iter().position(|n| n == c) {
                             set(&mut objects, |o| o.coords[k] = Some(text));
@@ -145,21 +160,44 @@ pub fn parse(text: &str, path: &Path, report: &mut Report) -> Result<VocFile, ()
                 buf.clear();
             }
             Event::Eof if !stack.is_empty() => {
-                return malformed(report, pos, format!("unclosed `<{}>` at the end", stack.join("><")));
+                return malformed(
+                    report,
+                    pos,
+                    format!("unclosed `<{}>` at the end", stack.join("><")),
+                );
             }
             Event::Eof => break,
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
         }
     }
     if !saw_root {
-        report.push(Code::FileMalformed, path, "", "no `<annotation>` element; file dropped");
+        report.push(
+            Code::FileMalformed,
+            path,
+            "",
+            "no `<annotation>` element; file dropped",
+        );
         return Err(());
     }
-    let dim = |s: &Option<String>| s.as_deref().and_then(|t| t.parse::<f64>().ok()).filter(|v| *v >= 1.0 && v.fract() == 0.0 && *v <= u32::MAX as f64).map(|v| v as u32);
+    let dim = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|t| t.parse::<f64>().ok())
+            .filter(|v| *v >= 1.0 && v.fract() == 0.0 && *v <= u32::MAX as f64)
+            .map(|v| v as u32)
+    };
     out.size = dim(&width).zip(dim(&height));
     if out.size.is_none() {
-        let why = if saw_size { "`<size>` without a positive width and height" } else { "no `<size>`" };
-        report.push(Code::SizeMissing, path, "size", format!("{why}; size taken from the image"));
+        let why = if saw_size {
+            "`<size>` without a positive width and height"
+        } else {
+            "no `<size>`"
+        };
+        report.push(
+            Code::SizeMissing,
+            path,
+            "size",
+            format!("{why}; size taken from the image"),
+        );
     }
     for (index, o) in objects.into_iter().enumerate() {
         if let Some(obj) = object(o, index, path, report) {
@@ -187,28 +225,54 @@ fn object(o: RawObject, index: usize, path: &Path, report: &mut Report) -> Optio
     let mut v = [0.0f64; 4];
     for k in 0..4 {
         let Some(t) = o.coords[k].as_deref() else {
-            return bad(Code::FieldType, format!("no `<bndbox><{}>`; dropped", COORDS[k]));
+            return bad(
+                Code::FieldType,
+                format!("no `<bndbox><{}>`; dropped", COORDS[k]),
+            );
         };
         match t.parse::<f64>() {
             Ok(x) if x.is_finite() => v[k] = x,
-            Ok(_) => return bad(Code::NonFinite, format!("`{}` is `{t}`; dropped", COORDS[k])),
-            Err(_) => return bad(Code::FieldType, format!("`{}` is `{t}`, not a number; dropped", COORDS[k])),
+            Ok(_) => {
+                return bad(
+                    Code::NonFinite,
+                    format!("`{}` is `{t}`; dropped", COORDS[k]),
+                );
+            }
+            Err(_) => {
+                return bad(
+                    Code::FieldType,
+                    format!("`{}` is `{t}`, not a number; dropped", COORDS[k]),
+                );
+            }
         }
     }
     if v[2] <= v[0] || v[3] <= v[1] {
         return bad(
             Code::BoxDegenerate,
-            format!("xmin {} xmax {} ymin {} ymax {}: empty box; dropped", v[0], v[2], v[1], v[3]),
+            format!(
+                "xmin {} xmax {} ymin {} ymax {}: empty box; dropped",
+                v[0], v[2], v[1], v[3]
+            ),
         );
     }
     let difficult = match o.difficult.as_deref() {
         None | Some("0") | Some("") => false,
         Some("1") => true,
-        Some(t) => return bad(Code::FieldType, format!("`difficult` is `{t}`, expected 0 or 1; dropped")),
+        Some(t) => {
+            return bad(
+                Code::FieldType,
+                format!("`difficult` is `{t}`, expected 0 or 1; dropped"),
+            );
+        }
     };
     Some(VocObject {
         name,
-        bbox: [(v[0] - 1.0) as f32, (v[1] - 1.0) as f32, v[2] as f32, v[3] as f32],
+        bbox: [
+            (v[0] - 1.0) as f32,
+            (v[1] - 1.0) as f32,
+            v[2] as f32,
+            v[3] as f32,
+        ],
         difficult,
         index,
     })

@@ -26,7 +26,10 @@ fn one_based_inclusive_boxes_become_continuous() {
     assert_eq!(f.objects[0].bbox, [262.0, 210.0, 324.0, 339.0]);
     assert_eq!(f.objects[0].name, "chair");
     assert!(!f.objects[0].difficult);
-    assert_eq!(f.objects[1].name, "dog & cat", "predefined entities are understood");
+    assert_eq!(
+        f.objects[1].name, "dog & cat",
+        "predefined entities are understood"
+    );
     assert!(f.objects[1].difficult);
     assert_eq!(f.objects[1].bbox, [0.0, 0.0, 10.5, 20.0]);
 }
@@ -51,7 +54,9 @@ fn doctype_and_entities_are_refused_never_expanded() {
 
 #[test]
 fn bad_objects_are_reported_by_index() {
-    let t = VALID.replace("<xmax>324</xmax>", "<xmax>200</xmax>").replace("<ymin>1</ymin>", "<ymin>nan</ymin>");
+    let t = VALID
+        .replace("<xmax>324</xmax>", "<xmax>200</xmax>")
+        .replace("<ymin>1</ymin>", "<ymin>nan</ymin>");
     let (f, r) = parse_str(&t);
     assert!(f.unwrap().objects.is_empty());
     assert_eq!(r.problems[0].code, Code::BoxDegenerate);
@@ -62,25 +67,48 @@ fn bad_objects_are_reported_by_index() {
 
 fn mutated() -> impl Strategy<Value = String> {
     let tokens = prop::sample::select(vec![
-        "<", ">", "</", "/>", "&", "&amp;", "&#0;", "&#x110000;", "&foo;", "<!DOCTYPE x>", "<![CDATA[", "]]>",
-        "<object>", "</object>", "<bndbox>", "-1", "nan", "1e999", "\"", "<?pi?>", "<!--", "-->", "\u{fffd}",
+        "<",
+        ">",
+        "</",
+        "/>",
+        "&",
+        "&amp;",
+        "&#0;",
+        "&#x110000;",
+        "&foo;",
+        "<!DOCTYPE x>",
+        "<![CDATA[",
+        "]]>",
+        "<object>",
+        "</object>",
+        "<bndbox>",
+        "-1",
+        "nan",
+        "1e999",
+        "\"",
+        "<?pi?>",
+        "<!--",
+        "-->",
+        "\u{fffd}",
     ]);
-    (prop::collection::vec((0usize..VALID.len(), 0usize..4, tokens, any::<u8>()), 1..6)).prop_map(|ops| {
-        let mut b = VALID.as_bytes().to_vec();
-        for (pos, kind, tok, byte) in ops {
-            let p = pos.min(b.len());
-            match kind {
-                0 => b.splice(p..p, tok.bytes()).for_each(drop),
-                1 => b.truncate(p),
-                2 if p < b.len() => b[p] = byte,
-                _ => {
-                    let e = (p + 8).min(b.len());
-                    b.drain(p..e);
+    (prop::collection::vec((0usize..VALID.len(), 0usize..4, tokens, any::<u8>()), 1..6)).prop_map(
+        |ops| {
+            let mut b = VALID.as_bytes().to_vec();
+            for (pos, kind, tok, byte) in ops {
+                let p = pos.min(b.len());
+                match kind {
+                    0 => b.splice(p..p, tok.bytes()).for_each(drop),
+                    1 => b.truncate(p),
+                    2 if p < b.len() => b[p] = byte,
+                    _ => {
+                        let e = (p + 8).min(b.len());
+                        b.drain(p..e);
+                    }
                 }
             }
-        }
-        String::from_utf8_lossy(&b).into_owned()
-    })
+            String::from_utf8_lossy(&b).into_owned()
+        },
+    )
 }
 
 proptest! {

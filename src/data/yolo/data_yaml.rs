@@ -33,14 +33,27 @@ pub fn parse(text: &str, path: &Path, report: &mut Report) -> Result<DataYaml, (
     let doc: Value = match serde_norway::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            let rec = e.location().map(|l| format!("line {}", l.line())).unwrap_or_default();
+            let rec = e
+                .location()
+                .map(|l| format!("line {}", l.line()))
+                .unwrap_or_default();
             let msg = e.to_string().replace('\n', " ");
-            report.push(Code::FileMalformed, path, rec, format!("not YAML: {msg}; file dropped"));
+            report.push(
+                Code::FileMalformed,
+                path,
+                rec,
+                format!("not YAML: {msg}; file dropped"),
+            );
             return Err(());
         }
     };
     let Value::Mapping(map) = doc else {
-        report.push(Code::FileMalformed, path, "", "the top level is not a mapping; file dropped");
+        report.push(
+            Code::FileMalformed,
+            path,
+            "",
+            "the top level is not a mapping; file dropped",
+        );
         return Err(());
     };
     let get = |k: &str| map.get(Value::String(k.into()));
@@ -50,13 +63,22 @@ pub fn parse(text: &str, path: &Path, report: &mut Report) -> Result<DataYaml, (
         Some(v) => match scalar(v) {
             Some(p) => dir.join(p),
             None => {
-                report.push(Code::FieldType, path, "path", "`path` is not a string; the YAML file's folder is used");
+                report.push(
+                    Code::FieldType,
+                    path,
+                    "path",
+                    "`path` is not a string; the YAML file's folder is used",
+                );
                 dir.clone()
             }
         },
     };
     let mut splits = Vec::new();
-    for (key, split) in [("train", Split::Train), ("val", Split::Val), ("test", Split::Test)] {
+    for (key, split) in [
+        ("train", Split::Train),
+        ("val", Split::Val),
+        ("test", Split::Test),
+    ] {
         let srcs = match get(key) {
             None | Some(Value::Null) => continue,
             Some(Value::Sequence(items)) => items.iter().map(scalar).collect::<Option<Vec<_>>>(),
@@ -64,7 +86,12 @@ pub fn parse(text: &str, path: &Path, report: &mut Report) -> Result<DataYaml, (
         };
         match srcs {
             Some(s) => splits.push((split, s.into_iter().map(|p| root.join(p)).collect())),
-            None => report.push(Code::FieldType, path, key, format!("`{key}` is not a path or a list of paths; split dropped")),
+            None => report.push(
+                Code::FieldType,
+                path,
+                key,
+                format!("`{key}` is not a path or a list of paths; split dropped"),
+            ),
         }
     }
     let names = names(get("names"), path, report);
@@ -75,16 +102,33 @@ pub fn parse(text: &str, path: &Path, report: &mut Report) -> Result<DataYaml, (
                 Code::NamesMismatch,
                 path,
                 "nc",
-                format!("nc is {n} but there are {} names; the names win", names.len()),
+                format!(
+                    "nc is {n} but there are {} names; the names win",
+                    names.len()
+                ),
             ),
-            None => report.push(Code::FieldType, path, "nc", "`nc` is not a non-negative integer; ignored"),
+            None => report.push(
+                Code::FieldType,
+                path,
+                "nc",
+                "`nc` is not a non-negative integer; ignored",
+            ),
         }
     }
     if names.is_empty() {
-        report.push(Code::FieldType, path, "names", "no class names; file dropped");
+        report.push(
+            Code::FieldType,
+            path,
+            "names",
+            "no class names; file dropped",
+        );
         return Err(());
     }
-    Ok(DataYaml { root, splits, names })
+    Ok(DataYaml {
+        root,
+        splits,
+        names,
+    })
 }
 
 fn names(v: Option<&Value>, path: &Path, report: &mut Report) -> Vec<String> {
@@ -94,7 +138,12 @@ fn names(v: Option<&Value>, path: &Path, report: &mut Report) -> Vec<String> {
             .enumerate()
             .map(|(k, n)| {
                 scalar(n).unwrap_or_else(|| {
-                    report.push(Code::FieldType, path, format!("names[{k}]"), "not a string; named `class{k}`");
+                    report.push(
+                        Code::FieldType,
+                        path,
+                        format!("names[{k}]"),
+                        "not a string; named `class{k}`",
+                    );
                     format!("class{k}")
                 })
             })
@@ -107,7 +156,12 @@ fn names(v: Option<&Value>, path: &Path, report: &mut Report) -> Vec<String> {
                     (Some(i), Some(n)) => pairs.push((i as usize, n)),
                     _ => {
                         let kk = scalar(k).unwrap_or_else(|| "?".into());
-                        report.push(Code::FieldType, path, format!("names[{kk}]"), "not `INDEX: NAME`; dropped");
+                        report.push(
+                            Code::FieldType,
+                            path,
+                            format!("names[{kk}]"),
+                            "not `INDEX: NAME`; dropped",
+                        );
                     }
                 }
             }
@@ -120,7 +174,12 @@ fn names(v: Option<&Value>, path: &Path, report: &mut Report) -> Vec<String> {
         }
         None => Vec::new(),
         Some(_) => {
-            report.push(Code::FieldType, path, "names", "`names` is not a list or a map");
+            report.push(
+                Code::FieldType,
+                path,
+                "names",
+                "`names` is not a list or a map",
+            );
             Vec::new()
         }
     }

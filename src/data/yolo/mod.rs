@@ -40,7 +40,12 @@ fn is_image(p: &Path) -> bool {
 }
 
 /// The images of one split source with the record naming each (`line N` of a list file).
-fn source_images(src: &Path, yaml: &Path, key: &str, report: &mut Report) -> Vec<(PathBuf, PathBuf, String)> {
+fn source_images(
+    src: &Path,
+    yaml: &Path,
+    key: &str,
+    report: &mut Report,
+) -> Vec<(PathBuf, PathBuf, String)> {
     if src.is_dir() {
         let mut v: Vec<PathBuf> = walkdir::WalkDir::new(src)
             .follow_links(true)
@@ -50,24 +55,43 @@ fn source_images(src: &Path, yaml: &Path, key: &str, report: &mut Report) -> Vec
             .map(|e| e.into_path())
             .collect();
         v.sort();
-        return v.into_iter().map(|p| (p, yaml.to_path_buf(), String::new())).collect();
+        return v
+            .into_iter()
+            .map(|p| (p, yaml.to_path_buf(), String::new()))
+            .collect();
     }
     let bytes = match std::fs::read(src) {
         Ok(b) => b,
         Err(e) => {
-            report.push(Code::ImageMissing, yaml, key, format!("{}: {e}; split source dropped", src.display()));
+            report.push(
+                Code::ImageMissing,
+                yaml,
+                key,
+                format!("{}: {e}; split source dropped", src.display()),
+            );
             return Vec::new();
         }
     };
     let Ok(text) = String::from_utf8(bytes) else {
-        report.push(Code::FileMalformed, src, "", "image list is not UTF-8 text; dropped");
+        report.push(
+            Code::FileMalformed,
+            src,
+            "",
+            "image list is not UTF-8 text; dropped",
+        );
         return Vec::new();
     };
     let base = src.parent().map(Path::to_path_buf).unwrap_or_default();
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(k, l)| (base.join(l.trim()), src.to_path_buf(), format!("line {}", k + 1)))
+        .map(|(k, l)| {
+            (
+                base.join(l.trim()),
+                src.to_path_buf(),
+                format!("line {}", k + 1),
+            )
+        })
         .collect()
 }
 
@@ -75,9 +99,13 @@ fn source_images(src: &Path, yaml: &Path, key: &str, report: &mut Report) -> Vec
 /// against the image files).
 pub fn load(data: &Path, report: &mut Report) -> Result<(Vec<String>, Vec<RawImage>), String> {
     let bytes = std::fs::read(data).map_err(|e| format!("{}: {e}", data.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", data.display()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", data.display()))?;
     let Ok(d) = data_yaml::parse(&text, data, report) else {
-        return Err(format!("{}: cannot be used (see the report)", data.display()));
+        return Err(format!(
+            "{}: cannot be used (see the report)",
+            data.display()
+        ));
     };
     let mut images = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -90,19 +118,40 @@ pub fn load(data: &Path, report: &mut Report) -> Result<(Vec<String>, Vec<RawIma
                 let label = label_path(&file);
                 let boxes = match std::fs::read(&label) {
                     Err(_) => {
-                        report.push(Code::LabelMissing, &label, "", format!("no label file for {}; a background image", file.display()));
+                        report.push(
+                            Code::LabelMissing,
+                            &label,
+                            "",
+                            format!("no label file for {}; a background image", file.display()),
+                        );
                         Vec::new()
                     }
                     Ok(b) => match String::from_utf8(b) {
                         Ok(t) => rows::parse(&t, &label, d.names.len(), report),
                         Err(_) => {
-                            report.push(Code::FileMalformed, &label, "", "label file is not text; a background image");
+                            report.push(
+                                Code::FileMalformed,
+                                &label,
+                                "",
+                                "label file is not text; a background image",
+                            );
                             Vec::new()
                         }
                     },
                 };
-                let (ann_file, record) = if record.is_empty() { (label, record) } else { (list, record) };
-                images.push(RawImage { file, ann_file, record, declared: None, boxes, split: *split });
+                let (ann_file, record) = if record.is_empty() {
+                    (label, record)
+                } else {
+                    (list, record)
+                };
+                images.push(RawImage {
+                    file,
+                    ann_file,
+                    record,
+                    declared: None,
+                    boxes,
+                    split: *split,
+                });
             }
         }
     }

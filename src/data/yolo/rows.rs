@@ -21,7 +21,12 @@ pub fn parse(text: &str, path: &Path, num_classes: usize, report: &mut Report) -
     let mut out = Vec::new();
     let mut seen: HashSet<Vec<u64>> = HashSet::new();
     if text.trim().is_empty() {
-        report.push(Code::LabelEmpty, path, "", "empty label file; a background image");
+        report.push(
+            Code::LabelEmpty,
+            path,
+            "",
+            "empty label file; a background image",
+        );
         return out;
     }
     for (k, line) in text.lines().enumerate() {
@@ -33,11 +38,21 @@ pub fn parse(text: &str, path: &Path, num_classes: usize, report: &mut Report) -
         let fields: Vec<&str> = line.split_whitespace().collect();
         let nums: Result<Vec<f64>, _> = fields.iter().map(|f| f.parse::<f64>()).collect();
         let Ok(nums) = nums else {
-            report.push(Code::RowMalformed, path, rec, format!("`{}` is not numbers; dropped", short(line)));
+            report.push(
+                Code::RowMalformed,
+                path,
+                rec,
+                format!("`{}` is not numbers; dropped", short(line)),
+            );
             continue;
         };
         if nums.iter().any(|x| !x.is_finite()) {
-            report.push(Code::NonFinite, path, rec, "a value is NaN or infinite; dropped");
+            report.push(
+                Code::NonFinite,
+                path,
+                rec,
+                "a value is NaN or infinite; dropped",
+            );
             continue;
         }
         let polygon = nums.len() > 5;
@@ -48,39 +63,66 @@ pub fn parse(text: &str, path: &Path, num_classes: usize, report: &mut Report) -
         }
         let c = nums[0];
         if c < 0.0 || c.fract() != 0.0 || c >= num_classes as f64 {
-            report.push(Code::ClassUnknown, path, rec, format!("class {c} is not one of the {num_classes} names; dropped"));
+            report.push(
+                Code::ClassUnknown,
+                path,
+                rec,
+                format!("class {c} is not one of the {num_classes} names; dropped"),
+            );
             continue;
         }
         let key: Vec<u64> = nums.iter().map(|x| x.to_bits()).collect();
         if !seen.insert(key) {
-            report.push(Code::RowDuplicate, path, rec, "the same row again; extra copy dropped");
+            report.push(
+                Code::RowDuplicate,
+                path,
+                rec,
+                "the same row again; extra copy dropped",
+            );
             continue;
         }
         let (lo, hi) = (-NORM_TOLERANCE, 1.0 + NORM_TOLERANCE);
         let b = if polygon {
             let pts = &nums[1..];
             if pts.iter().any(|&v| v < lo || v > hi) {
-                report.push(Code::YoloUnnormalized, path, rec, "a polygon point is outside [0, 1]; dropped");
+                report.push(
+                    Code::YoloUnnormalized,
+                    path,
+                    rec,
+                    "a polygon point is outside [0, 1]; dropped",
+                );
                 continue;
             }
             let range = |from: usize| {
                 pts.iter()
                     .skip(from)
                     .step_by(2)
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)))
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                        (a.min(v), b.max(v))
+                    })
             };
             let ((x0, x1), (y0, y1)) = (range(0), range(1));
             [x0, y0, x1, y1]
         } else {
             let [cx, cy, w, h] = [nums[1], nums[2], nums[3], nums[4]];
             if [cx, cy, w, h].iter().any(|&v| v < lo || v > hi) {
-                report.push(Code::YoloUnnormalized, path, rec, format!("cx {cx} cy {cy} w {w} h {h}: outside [0, 1]; dropped"));
+                report.push(
+                    Code::YoloUnnormalized,
+                    path,
+                    rec,
+                    format!("cx {cx} cy {cy} w {w} h {h}: outside [0, 1]; dropped"),
+                );
                 continue;
             }
             [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0]
         };
         if b[2] <= b[0] || b[3] <= b[1] {
-            report.push(Code::BoxDegenerate, path, rec, "zero width or height; dropped");
+            report.push(
+                Code::BoxDegenerate,
+                path,
+                rec,
+                "zero width or height; dropped",
+            );
             continue;
         }
         out.push(RawBox {
@@ -97,5 +139,9 @@ pub fn parse(text: &str, path: &Path, num_classes: usize, report: &mut Report) -
 /// At most 40 characters of a row, for messages.
 fn short(s: &str) -> String {
     let t: String = s.chars().take(40).collect();
-    if t.len() < s.len() { format!("{t}...") } else { t }
+    if t.len() < s.len() {
+        format!("{t}...")
+    } else {
+        t
+    }
 }

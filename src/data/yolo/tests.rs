@@ -1,6 +1,6 @@
 use super::*;
-use crate::data::report::Code;
 use crate::data::files::Split;
+use crate::data::report::Code;
 use proptest::prelude::*;
 
 fn rows(text: &str, nc: usize) -> (Vec<crate::data::files::RawBox>, Report) {
@@ -41,7 +41,10 @@ fn label_paths_swap_the_last_images_folder() {
         label_path(Path::new("/d/images/x/images/train/a.jpg")),
         Path::new("/d/images/x/labels/train/a.txt")
     );
-    assert_eq!(label_path(Path::new("data/images/b.PNG")), Path::new("data/labels/b.txt"));
+    assert_eq!(
+        label_path(Path::new("data/images/b.PNG")),
+        Path::new("data/labels/b.txt")
+    );
 }
 
 fn yaml(text: &str) -> (Result<data_yaml::DataYaml, ()>, Report) {
@@ -52,12 +55,20 @@ fn yaml(text: &str) -> (Result<data_yaml::DataYaml, ()>, Report) {
 
 #[test]
 fn data_yaml_names_as_list_or_map() {
-    let (d, r) = yaml("path: root\ntrain: images/train\nval: [images/v1, images/v2]\nnames: [a, b]\nnc: 2\n");
+    let (d, r) = yaml(
+        "path: root\ntrain: images/train\nval: [images/v1, images/v2]\nnames: [a, b]\nnc: 2\n",
+    );
     let d = d.unwrap();
     assert!(r.is_empty(), "{r:?}");
     assert_eq!(d.root, Path::new("ds/root"));
     assert_eq!(d.names, ["a", "b"]);
-    assert_eq!(d.splits[0], (Split::Train, vec![Path::new("ds/root/images/train").to_path_buf()]));
+    assert_eq!(
+        d.splits[0],
+        (
+            Split::Train,
+            vec![Path::new("ds/root/images/train").to_path_buf()]
+        )
+    );
     assert_eq!(d.splits[1].1.len(), 2);
     let (d, r) = yaml("train: t\nnames:\n  0: person\n  1: car\nnc: 3\n");
     assert_eq!(d.unwrap().names, ["person", "car"]);
@@ -67,22 +78,24 @@ fn data_yaml_names_as_list_or_map() {
 
 fn mutated(valid: &'static str, tokens: Vec<&'static str>) -> impl Strategy<Value = String> {
     let tokens = prop::sample::select(tokens);
-    (prop::collection::vec((0usize..valid.len(), 0usize..4, tokens, any::<u8>()), 1..6)).prop_map(move |ops| {
-        let mut b = valid.as_bytes().to_vec();
-        for (pos, kind, tok, byte) in ops {
-            let p = pos.min(b.len());
-            match kind {
-                0 => b.splice(p..p, tok.bytes()).for_each(drop),
-                1 => b.truncate(p),
-                2 if p < b.len() => b[p] = byte,
-                _ => {
-                    let e = (p + 8).min(b.len());
-                    b.drain(p..e);
+    (prop::collection::vec((0usize..valid.len(), 0usize..4, tokens, any::<u8>()), 1..6)).prop_map(
+        move |ops| {
+            let mut b = valid.as_bytes().to_vec();
+            for (pos, kind, tok, byte) in ops {
+                let p = pos.min(b.len());
+                match kind {
+                    0 => b.splice(p..p, tok.bytes()).for_each(drop),
+                    1 => b.truncate(p),
+                    2 if p < b.len() => b[p] = byte,
+                    _ => {
+                        let e = (p + 8).min(b.len());
+                        b.drain(p..e);
+                    }
                 }
             }
-        }
-        String::from_utf8_lossy(&b).into_owned()
-    })
+            String::from_utf8_lossy(&b).into_owned()
+        },
+    )
 }
 
 const ROWS: &str = "0 0.5 0.5 0.2 0.2\n1 0.1 0.2 0.4 0.2 0.3 0.6\n2 0.9 0.9 0.1 0.1\n";

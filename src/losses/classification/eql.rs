@@ -11,6 +11,28 @@
 /// (the paper quotes 1.76e-3 for LVIS).
 pub const EQL_LAMBDA: f64 = 0.00177;
 
+/// EQL's class frequencies: `f_j` = the fraction of `images` (each given by its GT classes)
+/// that contain class `j`; `num_classes` entries (0 for every class when there is no image).
+pub fn eql_class_freq<'a>(
+    images: impl IntoIterator<Item = &'a [usize]>,
+    num_classes: usize,
+) -> Vec<f64> {
+    let mut with = vec![0usize; num_classes];
+    let mut n = 0usize;
+    for classes in images {
+        n += 1;
+        let mut seen = vec![false; num_classes];
+        for &c in classes.iter().filter(|&&c| c < num_classes) {
+            if !std::mem::replace(&mut seen[c], true) {
+                with[c] += 1;
+            }
+        }
+    }
+    with.iter()
+        .map(|&k| if n > 0 { k as f64 / n as f64 } else { 0.0 })
+        .collect()
+}
+
 /// The EQL weights for `targets` laid out `N x C` with `C = class_freq.len()`.
 ///
 /// `class_freq[j]` is the frequency of class `j` (the fraction of training images that
@@ -43,6 +65,14 @@ pub fn eql_weights(targets: &[f64], class_freq: &[f64], lambda: f64) -> Result<V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn class_frequency_is_the_share_of_images_with_the_class() {
+        // 4 images: class 0 in 3 of them (twice in one), class 1 in 1, class 2 in none
+        let imgs: [&[usize]; 4] = [&[0, 0], &[0, 1], &[0], &[]];
+        assert_eq!(eql_class_freq(imgs, 3), vec![0.75, 0.25, 0.0]);
+        assert_eq!(eql_class_freq(std::iter::empty(), 2), vec![0.0, 0.0]);
+    }
 
     #[test]
     fn foreground_rows_drop_negatives_of_rare_classes_only() {

@@ -19,6 +19,12 @@ pub fn focal_weight(p_t: f64, alpha_t: f64, gamma: f64) -> f64 {
     alpha_t * (1.0 - p_t).powf(gamma)
 }
 
+/// How many times CE exceeds focal loss (no alpha) at `p_t`: `CE / FL = 1 / (1 - p_t)^gamma`
+/// (100 at p_t = 0.9 and about 977 at 0.968 for gamma 2; infinite at p_t = 1).
+pub fn ce_over_focal(p_t: f64, gamma: f64) -> f64 {
+    1.0 / (1.0 - p_t).powf(gamma)
+}
+
 /// The shares `(share_neg, share_pos)` of the total loss carried by `n_neg` negatives that
 /// all have probability `p_t_neg` of their true label and `n_pos` positives at `p_t_pos`
 /// (both in `(0, 1)`); the shares sum to 1.

@@ -22,16 +22,18 @@ mod helpers;
 mod loss;
 mod params;
 mod quality;
+pub mod relative;
 pub mod stable;
 
 pub use ce::{alpha_t, balanced_ce, ce, weighted_ce};
-pub use eql::{EQL_LAMBDA, eql_weights};
+pub use eql::{EQL_LAMBDA, eql_class_freq, eql_weights};
 pub use focal::{FOCAL_ALPHA, FOCAL_GAMMA, FOCAL_STAR_BETA, FOCAL_STAR_GAMMA, focal, focal_star};
 pub use ghm::{GHM_BINS, GHM_MOMENTUM, GhmCState, ghm_bin, ghm_bin_weights, ghm_c_weights};
-pub use helpers::{focal_weight, loss_shares, prior_bias};
+pub use helpers::{ce_over_focal, focal_weight, loss_shares, prior_bias};
 pub use loss::{CLS_LOSS_NAMES, ClsLoss, ClsLossState, ClsOutput};
 pub use params::BALANCED_CE_ALPHA;
 pub use quality::{QFL_BETA, VARIFOCAL_ALPHA, VARIFOCAL_GAMMA, qfl, varifocal};
+pub use relative::row_gradient_weights;
 
 #[cfg(test)]
 mod tests_gradcheck;

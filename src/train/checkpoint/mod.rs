@@ -1,5 +1,5 @@
 //! Checkpoints in safetensors: named f32 tensors (`param/NAME`), optimizer state tensors
-//! (`optim/NAME`) and metadata (format, step, the config as TOML).
+//! (`optim/NAME`) and metadata (format, step, the run's config and the model's config as TOML).
 //!
 //! Writing is atomic (`PATH.tmp`, fsync, rename) and refuses any non-finite value, so a
 //! checkpoint on disk is always a good one to resume from. Every error is one line naming the
@@ -36,6 +36,8 @@ pub struct Checkpoint {
     pub step: u64,
     /// The run's `TrainConfig` as TOML.
     pub config_toml: String,
+    /// The detector's `ModelConfig` as TOML (empty in files written before it was kept).
+    pub model_toml: String,
 }
 
 /// A checkpoint that cannot be written or read.
@@ -126,6 +128,7 @@ impl Checkpoint {
             ("format".to_string(), FORMAT.to_string()),
             ("step".to_string(), self.step.to_string()),
             ("config".to_string(), self.config_toml.clone()),
+            ("model".to_string(), self.model_toml.clone()),
         ]);
         let buf = safetensors::serialize(views, Some(meta)).map_err(|e| file_err(path, e))?;
         let mut tmp = path.as_os_str().to_owned();
@@ -165,6 +168,7 @@ impl Checkpoint {
         let mut ckpt = Checkpoint {
             step,
             config_toml: meta.get("config").cloned().unwrap_or_default(),
+            model_toml: meta.get("model").cloned().unwrap_or_default(),
             ..Self::default()
         };
         let mut names: Vec<String> = st.names().into_iter().map(String::from).collect();

@@ -31,6 +31,7 @@ fn sample() -> Checkpoint {
         )],
         step: 1234,
         config_toml: "lr = 0.01\n[cls_loss]\nname = \"focal\"\n".into(),
+        model_toml: String::new(),
     }
 }
 

@@ -148,9 +148,10 @@ impl TrainConfig {
         Ok(cfg)
     }
 
-    /// The config as TOML text (what `train` writes to `config.toml` and checkpoints keep).
+    /// The config as TOML text (what `train` writes to `config.toml` and checkpoints keep),
+    /// f32 settings in their shortest form.
     pub fn to_toml(&self) -> Result<String, String> {
-        toml::to_string(self).map_err(|e| format!("config to TOML: {e}"))
+        toml_text(self)
     }
 
     /// Checks value ranges; the error names the field.
@@ -238,6 +239,9 @@ impl TrainConfig {
         }
     }
 }
+
+mod floats;
+pub use floats::toml_text;
 
 #[cfg(test)]
 mod tests;

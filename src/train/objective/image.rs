@@ -7,7 +7,7 @@ use crate::anchors::Anchors;
 use crate::assign::AssignResult;
 use crate::geometry::{Box4, decode_backward, iou};
 use crate::losses::classification::stable::sigmoid;
-use crate::losses::classification::{ClsLoss, ce};
+use crate::sample::ranking::{HeadView, RankingLoss, anchor_scores};
 use crate::sample::{SampleContext, SamplerConfig};
 use crate::train::TrainConfig;
 
@@ -102,7 +102,6 @@ pub(super) fn prepare(
     let coder = &cfg.coder;
     let decode = |a: usize| coder.decode(&anchors.boxes[a], &delta_row(deltas, a));
     let gt_of = |a: usize| assign.matched_gt[a] as usize;
-    let class_of = |a: usize| gt.classes[gt_of(a)];
     let reg_one = |a: usize, grad: &mut [f64; 4]| -> f64 {
         reg_loss(cfg, anchors, &assign, gt, deltas, a, grad)
     };
@@ -113,28 +112,15 @@ pub(super) fn prepare(
         SamplerConfig::HardNegative(_) | SamplerConfig::Ohem(_) | SamplerConfig::Pisa(_)
     );
     let needs_preds = matches!(cfg.sampler, SamplerConfig::Pisa(_));
+    let head = HeadView {
+        logits,
+        deltas,
+        num_classes: c,
+    };
     let losses: Option<Vec<f32>> = needs_losses.then(|| {
-        (0..n)
-            .map(|a| {
-                let target = (assign.labels[a] > 0).then(|| class_of(a));
-                let mut l = anchor_cls_loss(&cfg.cls_loss, &logits[a * c..(a + 1) * c], target);
-                if target.is_some() {
-                    l += reg_one(a, &mut [0.0; 4]);
-                }
-                l as f32
-            })
-            .collect()
+        ranking_loss(cfg).anchor_losses(&anchors.boxes, &assign, gt.boxes, gt.classes, head)
     });
-    let scores: Option<Vec<f32>> = needs_preds.then(|| {
-        (0..n)
-            .map(|a| {
-                anchor_score(
-                    &logits[a * c..(a + 1) * c],
-                    (assign.labels[a] > 0).then(|| class_of(a)),
-                )
-            })
-            .collect()
-    });
+    let scores: Option<Vec<f32>> = needs_preds.then(|| anchor_scores(&assign, gt.classes, head));
     let preds: Option<Vec<Box4>> = needs_preds.then(|| (0..n).map(decode).collect());
     let ctx = SampleContext {
         gt_classes: gt.classes,
@@ -173,8 +159,9 @@ pub(super) fn prepare(
     }
     prep.rows = rows;
 
-    for &a in &picks.pos {
-        let w = t.reg_weights[a] as f64;
+    let carl = super::carl::carl_factors(&cfg.sampler, &picks, scores.as_deref());
+    for (j, &a) in picks.pos.iter().enumerate() {
+        let w = t.reg_weights[a] as f64 * carl.as_ref().map_or(1.0, |c| c[j]);
         prep.iou_pos.push(assign.max_iou[a]);
         prep.pred_iou_pos.push(iou(&decode(a), &gt.boxes[gt_of(a)]));
         if w > 0.0 {
@@ -223,25 +210,11 @@ fn reg_loss(
     }
 }
 
-/// Classification loss of one anchor summed over its classes (hard targets), for the
-/// loss-aware samplers. GHM-C and EQL, whose weights depend on the batch, rank by plain CE.
-fn anchor_cls_loss(loss: &ClsLoss, x: &[f32], target: Option<usize>) -> f64 {
-    x.iter()
-        .enumerate()
-        .map(|(k, &v)| {
-            let y = if target == Some(k) { 1.0 } else { 0.0 };
-            loss.pointwise(v as f64, y)
-                .unwrap_or_else(|| ce(v as f64, y))
-                .0
-        })
-        .sum()
-}
-
-/// The sampler score of an anchor: its target class's probability for a positive, the
-/// largest class probability otherwise.
-fn anchor_score(x: &[f32], target: Option<usize>) -> f32 {
-    match target {
-        Some(k) => sigmoid(x[k] as f64) as f32,
-        None => x.iter().map(|&v| sigmoid(v as f64)).fold(0.0, f64::max) as f32,
+/// The loss the run's hard samplers rank by (see [`crate::sample::ranking`]).
+pub fn ranking_loss(cfg: &TrainConfig) -> RankingLoss {
+    RankingLoss {
+        cls: cfg.cls_loss.clone(),
+        reg: cfg.reg_loss,
+        coder: cfg.coder,
     }
 }

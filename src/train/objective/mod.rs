@@ -18,10 +18,14 @@
 //! - The positive / negative split of `L_cls` is per element: target > 0 is positive.
 //! - A non-finite logit (delta) makes `loss_cls` (`loss_reg`) NaN and every gradient zero, so
 //!   [`crate::train::metrics::divergence`] names the component.
-//! - PISA's ISR-P weights apply to both losses of a positive; CARL is not applied.
+//! - PISA's ISR-P weights apply to both losses of a positive; with the PISA sampler CARL
+//!   ([`carl`]) also weights each positive's regression loss.
+//! - OHEM, hard negatives and PISA rank by [`crate::sample::ranking`] (the one definition
+//!   `inspect` and the app use too).
 //!
 //! [`Normalizer`]: crate::losses::weighting::Normalizer
 
+mod carl;
 mod image;
 mod reduction;
 mod targets;
@@ -33,6 +37,7 @@ use crate::geometry::Box4;
 use crate::losses::classification::{ClsLoss, ClsLossState};
 use crate::losses::weighting::NormalizerState;
 use crate::train::TrainConfig;
+pub use image::ranking_loss;
 use image::{ImagePrep, prepare};
 use rayon::prelude::*;
 pub use reduction::{LossSums, Reduction, mark_diverged};

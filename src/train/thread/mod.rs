@@ -8,9 +8,7 @@
 
 use crate::data::Dataset;
 use crate::model::ModelConfig;
-use crate::train::{
-    BackendChoice, DetectConfig, Detection, StepMetrics, TrainConfig, Trainer,
-};
+use crate::train::{BackendChoice, DetectConfig, Detection, StepMetrics, TrainConfig, Trainer};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -109,6 +107,9 @@ pub enum TrainerEvent {
         /// Detections after NMS.
         detections: Vec<Detection>,
     },
+    /// The live model's parameters (may be dropped): what the app's views score anchors
+    /// with. Sent with every preview and after a checkpoint is loaded.
+    Snapshot(Arc<crate::train::ModelSnapshot>),
     /// The COCO evaluation of the held-out split.
     Evaluated {
         /// Steps done.

@@ -1,7 +1,31 @@
-//! The "last good" state kept for `ReloadLastGood`.
+//! The "last good" state kept for `ReloadLastGood`, and the model snapshots streamed to the
+//! app's views.
 
-use crate::train::Trainer;
+use crate::train::model_snapshot::{ModelSnapshot, ModelSource};
 use crate::train::trainer::OptimState;
+use crate::train::{NamedTensor, Trainer};
+use std::sync::Arc;
+
+/// The run's current parameters as a [`ModelSnapshot`] from `source`.
+pub(super) fn model_snapshot(t: &mut Trainer, source: ModelSource) -> ModelSnapshot {
+    let model = t.model();
+    let params = model
+        .params()
+        .map(|p| NamedTensor {
+            name: p.name.clone(),
+            shape: p.shape.clone(),
+            data: p.value.data.clone(),
+        })
+        .collect();
+    let mc = model.config().clone();
+    ModelSnapshot {
+        source,
+        step: t.step,
+        model: mc,
+        train: t.cfg.clone(),
+        params: Arc::new(params),
+    }
+}
 
 /// Parameters and optimizer state at some step.
 pub(super) struct Snapshot {

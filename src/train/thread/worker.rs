@@ -1,9 +1,10 @@
 //! The loop of the trainer thread: commands between steps, steps while running.
 
-use super::snapshot::Snapshot;
+use super::snapshot::{Snapshot, model_snapshot};
 use super::{
     EVAL_IMAGES, Outbox, RunState, SNAPSHOT_EVERY, TrainData, TrainerCommand, TrainerEvent, bin01,
 };
+use crate::train::model_snapshot::ModelSource;
 use crate::train::{DetectConfig, StepReport, TrainConfig, Trainer};
 use crossbeam_channel::{Receiver, TryRecvError};
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub(super) struct Worker {
     size: (u32, u32),
     /// `loss_cls` and `loss_reg` of the run's first healthy step (the explosion reference).
     reference: Option<(f64, f64)>,
+    /// The checkpoint the parameters come from, until the next step changes them.
+    loaded: Option<std::path::PathBuf>,
 }
 
 /// A loss this many times its value at the first step counts as diverged, even if finite.
@@ -70,6 +73,7 @@ impl Worker {
             candidate: None,
             size,
             reference: None,
+            loaded: None,
         }
     }
 
@@ -125,6 +129,8 @@ impl Worker {
             TrainerCommand::Pause => {
                 self.running = false;
                 self.pending = 0;
+                // the views follow the parameters training paused at
+                self.send_preview();
                 self.state(RunState::Paused)
             }
             TrainerCommand::Step(n) => {
@@ -156,7 +162,10 @@ impl Worker {
                     let step = self.trainer.step;
                     self.last_good = Snapshot::of(&mut self.trainer);
                     self.candidate = None;
-                    self.out.send(TrainerEvent::Loaded { path, step })
+                    self.loaded = Some(path.clone());
+                    let ok = self.out.send(TrainerEvent::Loaded { path, step });
+                    self.send_preview();
+                    ok
                 }
                 Err(e) => self.out.send(TrainerEvent::Error(e)),
             },
@@ -213,6 +222,7 @@ impl Worker {
             }
             self.candidate = Some(Snapshot::of(&mut self.trainer));
         }
+        self.loaded = None;
         let report = match self.trainer.train_step() {
             Ok(r) => r,
             Err(e) => {
@@ -264,12 +274,19 @@ impl Worker {
         !done || self.state(RunState::Paused)
     }
 
-    /// Scores and detections of the live model on the preview image, if one is set.
+    /// The live model's snapshot, then its scores and detections on the preview image if
+    /// one is set.
     fn send_preview(&mut self) {
+        self.last_preview = Some(Instant::now());
+        let source = match &self.loaded {
+            Some(p) => ModelSource::Checkpoint(p.clone()),
+            None => ModelSource::Live,
+        };
+        let snap = model_snapshot(&mut self.trainer, source);
+        self.out.offer(TrainerEvent::Snapshot(Arc::new(snap)));
         let Some((index, detect)) = self.preview else {
             return;
         };
-        self.last_preview = Some(Instant::now());
         let sample = match self.data.train.load(index) {
             Ok(s) if s.size() == self.size => s,
             Ok(s) => {

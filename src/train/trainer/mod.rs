@@ -76,10 +76,7 @@ impl Trainer {
         if train.is_empty() {
             return Err(format!("{}: the training set is empty", train.name()));
         }
-        let mut mc = model_cfg.clone();
-        mc.num_classes = cfg.num_classes;
-        mc.num_anchors = cfg.lab.anchors.anchors_per_location();
-        mc.prior_prob = cfg.lab.prior_prob;
+        let mc = crate::train::model_snapshot::run_model_config(model_cfg, &cfg);
         let strides = mc.strides();
         if strides != cfg.lab.anchors.strides {
             return Err(format!(

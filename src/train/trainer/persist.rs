@@ -37,6 +37,8 @@ impl Trainer {
             optimizer,
             step: self.step,
             config_toml: self.cfg.to_toml()?,
+            model_toml: toml::to_string(self.model.config())
+                .map_err(|e| format!("model config to TOML: {e}"))?,
         })
     }
 

@@ -6,7 +6,9 @@ use crate::app::panels::PanelContext;
 use crate::app::plot_export::Series;
 use crate::app::state::AppState;
 use crate::losses::classification::stable::logit;
-use crate::losses::classification::{ClsLoss, FOCAL_ALPHA, FOCAL_GAMMA, focal, focal_star};
+use crate::losses::classification::{
+    ClsLoss, FOCAL_ALPHA, FOCAL_GAMMA, ce_over_focal, focal, focal_star,
+};
 use egui::Slider;
 
 /// The gammas of the fixed curves (gamma 0 is CE).
@@ -137,6 +139,7 @@ pub fn curves_ui(ui: &mut egui::Ui, state: &mut AppState, ctx: &PanelContext) {
     let grad = s.show_gradients;
     let y_label = if grad { "dL/dx (x: logit)" } else { "loss" };
     let fl = focal_series(overlay_focal(&state.overlay.loss), grad);
+    let gamma = overlay_focal(&state.overlay.loss).map_or(2.0, |(_, g)| g);
     let fl_plot = |ui: &mut egui::Ui| {
         let spec = PlotSpec {
             name: if grad {
@@ -148,7 +151,17 @@ pub fn curves_ui(ui: &mut egui::Ui, state: &mut AppState, ctx: &PanelContext) {
             y: y_label,
             y_bounds: if grad { None } else { Some((0.0, 5.0)) },
         };
-        series_plot(ui, ctx, &spec, &fl, |n| n.starts_with("current"), |_| {});
+        let mut at = None;
+        let take = |p: &mut egui_plot::PlotUi| at = p.pointer_coordinate().map(|c| c.x);
+        series_plot(ui, ctx, &spec, &fl, |n| n.starts_with("current"), take);
+        // CE against FL at the p_t under the pointer (gamma of the overlay's focal loss)
+        match at.filter(|x| (0.0..1.0).contains(x)) {
+            Some(p_t) => ui.label(format!(
+                "at p_t = {p_t:.3}: CE / FL = 1 / (1 - p_t)^gamma = {:.1}x (gamma {gamma})",
+                ce_over_focal(p_t, gamma)
+            )),
+            None => ui.weak("Point at the curves for CE / FL at that p_t."),
+        };
     };
     if s.show_focal_star {
         let star = focal_star_series(s.star_gamma, s.star_beta, grad);

@@ -39,6 +39,15 @@ pub fn params_ui(ui: &mut egui::Ui, choice: SamplerChoice, s: &mut SamplerSettin
             ui.weak("OHEM: the same counts as random sampling, but the largest losses win.");
         }
         SamplerChoice::IouBalanced => iou_balanced_ui(ui, &mut s.iou_balanced),
+        SamplerChoice::InstanceBalanced => {
+            let o = &mut s.instance_balanced;
+            common_ui(ui, &mut o.num, &mut o.pos_fraction, &mut o.neg_pos_ub);
+            ui.weak(
+                "Instance-balanced (Libra R-CNN): each GT keeps at most round(n / #GTs) + 1 of \
+                 the positives, so large objects with many anchors do not crowd out small ones; \
+                 negatives at random.",
+            );
+        }
         SamplerChoice::Pisa => pisa_ui(ui, &mut s.pisa),
     }
 }

@@ -170,6 +170,19 @@ fn run_bar_ui(
             rt.evaluate();
         }
     });
+    if let (Some(offer), Some(nc)) = (rt.needs_new_run(state), num_classes) {
+        ui.horizontal_wrapped(|ui| {
+            ui.weak("The settings need another model than this run's.");
+            if ui
+                .button(&offer)
+                .on_hover_text("End this run and start one whose model matches the settings")
+                .clicked()
+            {
+                rt.new_run();
+                rt.start(state, nc);
+            }
+        });
+    }
     ui.horizontal_wrapped(|ui| {
         let idle = !rt.dialog.is_open();
         if ui

@@ -5,6 +5,7 @@ use crate::config::LabConfig;
 use crate::losses::classification::ClsLoss;
 use crate::losses::regression::RegLoss;
 use crate::losses::weighting::ObjectiveWeighting;
+use crate::model::ModelConfig;
 use crate::sample::SamplerConfig;
 use crate::train::{BackendChoice, DetectConfig, LrSchedule, OptimizerKind, TrainConfig};
 use serde::{Deserialize, Serialize};
@@ -63,6 +64,8 @@ pub struct TrainingSettings {
     pub score_thr: f32,
     /// NMS IoU threshold of the drawn detections.
     pub nms_iou: f32,
+    /// Libra R-CNN's balanced feature pyramid in the model of new runs.
+    pub balanced_fpn: bool,
     /// Draw the live model's detections on the image.
     pub show_detections: bool,
     /// Compute backend of the run (auto: the GPU on a hardware adapter, else the CPU).
@@ -89,6 +92,7 @@ impl Default for TrainingSettings {
             score_thr: 0.3,
             nms_iou: 0.5,
             show_detections: true,
+            balanced_fpn: false,
             backend: BackendChoice::Auto,
         }
     }
@@ -107,6 +111,9 @@ impl TrainingSettings {
             }
             Some(SamplerChoice::Ohem) => SamplerConfig::Ohem(s.ohem.clone()),
             Some(SamplerChoice::IouBalanced) => SamplerConfig::IouBalanced(s.iou_balanced.clone()),
+            Some(SamplerChoice::InstanceBalanced) => {
+                SamplerConfig::InstanceBalanced(s.instance_balanced.clone())
+            }
             Some(SamplerChoice::Pisa) => SamplerConfig::Pisa(s.pisa.clone()),
         };
         TrainConfig {
@@ -127,6 +134,16 @@ impl TrainingSettings {
             num_classes: num_classes.max(1),
             ..TrainConfig::default()
         }
+    }
+
+    /// The detector of a new run: the default tiny RetinaNet with the balanced pyramid when
+    /// chosen and the pyramid levels the anchor strides need.
+    pub fn model_config(&self, lab: &LabConfig) -> Result<ModelConfig, String> {
+        ModelConfig {
+            balanced_fpn: self.balanced_fpn,
+            ..ModelConfig::default()
+        }
+        .for_strides(&lab.anchors.strides)
     }
 
     /// Detection settings of the preview.

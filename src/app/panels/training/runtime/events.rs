@@ -43,6 +43,7 @@ impl TrainingRuntime {
                     detections,
                 });
             }
+            TrainerEvent::Snapshot(s) => self.snapshot = Some(s),
             TrainerEvent::Evaluated { step, ap } => self.eval = Some((step, ap)),
             TrainerEvent::Backend(name) => self.backend = Some(name),
             TrainerEvent::Saved(path) => {

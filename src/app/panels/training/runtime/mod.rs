@@ -11,10 +11,12 @@ use crate::app::state::{AppState, DatasetSettings};
 use crate::app::worker::open_dataset;
 use crate::data::{Dataset, SyntheticDataset};
 use crate::model::ModelConfig;
+use crate::sample::ranking::RankingLoss;
+use crate::train::ModelSnapshot;
+use crate::train::objective::ranking_loss;
 use crate::train::thread::EVAL_IMAGES;
 use crate::train::{
-    BackendChoice, DetectConfig, RunState, TrainConfig, TrainData, TrainerCommand,
-    TrainerHandle,
+    BackendChoice, DetectConfig, RunState, TrainConfig, TrainData, TrainerCommand, TrainerHandle,
 };
 
 use std::path::PathBuf;
@@ -33,6 +35,8 @@ pub struct TrainingRuntime {
     pub histograms: Option<LatestHistograms>,
     /// Latest preview.
     pub preview: Option<LivePreview>,
+    /// The live model's latest parameters (what the views score anchors with).
+    pub snapshot: Option<Arc<ModelSnapshot>>,
     /// Latest evaluation: step, the 12 stats and per-class AP, and the records evaluated.
     pub eval: Option<(u64, Arc<crate::eval::HeldOutEval>)>,
     /// Divergence: step and message naming the component and the loss.
@@ -55,6 +59,8 @@ pub struct TrainingRuntime {
     sent_backend: Option<BackendChoice>,
     sent_preview: Option<(usize, DetectConfig)>,
     run_data: Option<(DatasetSettings, AnchorConfig)>,
+    /// The detector of the current run.
+    run_model: Option<ModelConfig>,
 }
 
 impl TrainingRuntime {
@@ -72,6 +78,7 @@ impl TrainingRuntime {
             state: None,
             histograms: None,
             preview: None,
+            snapshot: None,
             eval: None,
             diverged: None,
             error: None,
@@ -85,6 +92,7 @@ impl TrainingRuntime {
             sent_backend: None,
             sent_preview: None,
             run_data: None,
+            run_model: None,
         }
     }
 
@@ -131,6 +139,7 @@ impl TrainingRuntime {
         self.state = None;
         self.histograms = None;
         self.preview = None;
+        self.snapshot = None;
         self.eval = None;
         self.diverged = None;
         self.error = None;
@@ -140,6 +149,25 @@ impl TrainingRuntime {
         self.backend = None;
         self.sent_preview = None;
         self.run_data = None;
+        self.run_model = None;
+    }
+
+    /// When the run's model no longer matches the settings (other anchor strides or
+    /// anchors, the balanced pyramid toggled): what a new run would change, in words.
+    pub fn needs_new_run(&self, state: &AppState) -> Option<String> {
+        let (_, anchors) = self.run_data.as_ref()?;
+        let model = self.run_model.as_ref()?;
+        let want = state.training.model_config(&state.lab).ok()?;
+        if want.balanced_fpn != model.balanced_fpn {
+            let what = if want.balanced_fpn { "with" } else { "without" };
+            return Some(format!("New run {what} the balanced feature pyramid"));
+        }
+        if *anchors != state.lab.anchors {
+            let s = want.strides();
+            let (lo, hi) = (s[0].trailing_zeros(), s[s.len() - 1].trailing_zeros());
+            return Some(format!("New run with these anchors (pyramid P{lo}-P{hi})"));
+        }
+        None
     }
 
     /// Opens the save (needs a run) or load file dialog without blocking.
@@ -199,6 +227,13 @@ impl TrainingRuntime {
         }
         let s: &TrainingSettings = &state.training;
         let cfg = s.train_config(&state.lab, num_classes);
+        let model = match s.model_config(&state.lab) {
+            Ok(m) => m,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
         let settings = state.dataset.clone();
         let seed = cfg.seed;
         let data = move || {
@@ -221,12 +256,8 @@ impl TrainingRuntime {
         };
         let ctx = self.wake.clone();
         let wake = move || ctx.request_repaint_after(Duration::from_millis(20));
-        self.handle = Some(TrainerHandle::spawn(
-            cfg.clone(),
-            ModelConfig::default(),
-            data,
-            wake,
-        ));
+        self.handle = Some(TrainerHandle::spawn(cfg.clone(), model.clone(), data, wake));
+        self.run_model = Some(model);
         self.runs.push(Run {
             name: format!("run {}: {}", self.runs.len() + 1, s.loss_label()),
             ..Run::default()
@@ -277,6 +308,17 @@ impl TrainingRuntime {
             let (index, detect) = want;
             self.command(TrainerCommand::Preview { index, detect });
         }
+    }
+
+    /// What the views score anchors with: the losses the hard samplers rank by (the live
+    /// run's settings) and the live model's latest snapshot, if a run has sent one.
+    pub fn view_model(
+        &self,
+        state: &AppState,
+        num_classes: usize,
+    ) -> (RankingLoss, Option<Arc<ModelSnapshot>>) {
+        let cfg = state.training.train_config(&state.lab, num_classes);
+        (ranking_loss(&cfg), self.snapshot.clone())
     }
 
     /// The live model's class probabilities for image `index` when they fit `len` values

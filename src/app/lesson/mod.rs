@@ -1,0 +1,66 @@
+//! Lesson files: the app's whole state (dataset, image, tab, overlay, losses, samplers,
+//! compare view, UI scale) as TOML, saved from the app and reopened with
+//! `anchorscope gui --config lesson.toml`, the reproducible state TF Playground keeps in its URL.
+
+use crate::app::state::AppState;
+use std::path::Path;
+
+/// The state as lesson TOML (f32 settings in their shortest form).
+pub fn to_toml(state: &AppState) -> Result<String, String> {
+    crate::train::config::toml_text(state)
+}
+
+/// Parses lesson TOML; missing keys take their defaults. Errors are one line naming `origin`
+/// and the line.
+pub fn from_toml(text: &str, origin: &str) -> Result<AppState, String> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let msg = e.message().trim().replace('\n', " ");
+        match line {
+            Some(l) => format!("{origin}: line {l}: {msg}"),
+            None => format!("{origin}: {msg}"),
+        }
+    })
+}
+
+/// Reads a lesson file.
+pub fn load(path: &Path) -> Result<AppState, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    from_toml(&text, &path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::state::{OverlayMode, SamplerChoice, Tab};
+    use crate::losses::classification::ClsLoss;
+
+    #[test]
+    fn a_lesson_round_trips_and_bad_files_are_one_line() {
+        let mut s = AppState::default();
+        s.image_index = 5;
+        s.tab = Tab::Sampler;
+        s.overlay.mode = OverlayMode::SamplerPick;
+        s.overlay.sampler = SamplerChoice::Ohem;
+        s.compare.on = true;
+        s.compare.right.loss = ClsLoss::Qfl { beta: 2.0 };
+        s.lab.assigner = crate::assign::AssignerConfig::Atss(Default::default());
+        s.ui_scale = 1.5;
+        let text = to_toml(&s).unwrap();
+        assert!(text.contains("image_index = 5"), "{text}");
+        let back = from_toml(&text, "lesson.toml").unwrap();
+        assert_eq!(back, s);
+        // a partial lesson keeps the defaults elsewhere
+        let part = from_toml("image_index = 7\ntab = \"Loss\"\n", "l.toml").unwrap();
+        assert_eq!((part.image_index, part.tab), (7, Tab::Loss));
+        assert_eq!(part.overlay, AppState::default().overlay);
+        let e = from_toml("image_index = \"seven\"\n", "bad.toml").unwrap_err();
+        assert!(
+            e.starts_with("bad.toml: line 1:") && !e.contains('\n'),
+            "{e}"
+        );
+    }
+}
