@@ -13,6 +13,7 @@ mod im2col;
 pub mod norm;
 pub mod optim;
 pub mod resize;
+mod winograd;
 
 pub use crate::backend::tensor::Tensor;
 pub use backend::Cpu;
