@@ -1,6 +1,7 @@
-//! 2-D convolution (NCHW, any kernel size, stride, zero padding) by im2col + GEMM, and by
-//! Winograd's minimal filtering for the stride-1, pad-1 3x3 layers with at least
-//! `winograd::MIN_CHANNELS` channels in and out (`winograd/`).
+//! 2-D convolution (NCHW, any kernel size, stride, zero padding) by im2col + GEMM; optionally
+//! (`set_winograd_tile`, off by default: measured slower so far) by Winograd's minimal
+//! filtering for the stride-1, pad-1 3x3 layers with at least `winograd::MIN_CHANNELS`
+//! channels in and out (`winograd/`).
 //!
 //! Per image, the output rows are processed in bands whose im2col matrix (`[Cin*kh*kw, pixels]`,
 //! pixels contiguous) stays in L2 (`im2col.rs`); each band is one `gemm` call. Images

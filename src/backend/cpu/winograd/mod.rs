@@ -23,8 +23,8 @@ use crate::backend::cpu::ConvGeom;
 use crate::backend::tensor::Tensor;
 use rayon::prelude::*;
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU8, Ordering};
 use transform::{Grid, Tile, analysis, synthesis, weights, weights_backward};
-#[cfg(test)]
 use transform::{F2, F4};
 
 /// Fewest input and output channels for which the Winograd path is taken: below that the
@@ -32,8 +32,42 @@ use transform::{F2, F4};
 /// of the tiny models' finite-difference tests).
 pub(crate) const MIN_CHANNELS: usize = 16;
 
-/// The tile size in use (measured: see the commit message and README's Performance section).
+/// The tile size the thread-count test runs.
+#[cfg(test)]
 type Chosen = transform::F4;
+
+/// Which algorithm the eligible 3x3 convolutions use (a switch for A/B measurements in one
+/// process). The default is [`WinogradTile::Off`]: on the 2-core reference machine
+/// (2026-12-01, `winograd_ab` in `tests.rs`, CPU time of the same work) the model's forward +
+/// backward took about 25% more CPU time with F(4x4) than with im2col + GEMM, and F(2x2) more
+/// still: the GEMMs shrink as expected, but these transforms (scalar gathers per plane, a
+/// tile's values spread over `alpha^2` rows) cost more than the saved products on 8 x 64 x
+/// 32 x 32 maps. Vectorising the transforms across channels is the next step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WinogradTile {
+    /// im2col + GEMM, like every other convolution.
+    Off = 0,
+    /// F(2x2, 3x3).
+    F2 = 1,
+    /// F(4x4, 3x3).
+    F4 = 2,
+}
+
+static TILE: AtomicU8 = AtomicU8::new(WinogradTile::Off as u8);
+
+/// Sets the algorithm of the eligible convolutions (for benchmarks; results differ by
+/// rounding only).
+pub fn set_winograd_tile(t: WinogradTile) {
+    TILE.store(t as u8, Ordering::Relaxed);
+}
+
+fn tile() -> WinogradTile {
+    match TILE.load(Ordering::Relaxed) {
+        0 => WinogradTile::Off,
+        1 => WinogradTile::F2,
+        _ => WinogradTile::F4,
+    }
+}
 
 thread_local! {
     static WG_U: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
@@ -42,8 +76,14 @@ thread_local! {
     static WG_D: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Whether [`forward`] / [`backward`] handle this convolution.
+/// Whether [`forward`] / [`backward`] handle this convolution: it is [`eligible`] and the
+/// switch is on.
 pub(crate) fn applies(d: &Dims) -> bool {
+    tile() != WinogradTile::Off && eligible(d)
+}
+
+/// A stride-1, pad-1 3x3 convolution with enough channels.
+fn eligible(d: &Dims) -> bool {
     d.kh == 3
         && d.kw == 3
         && d.g == ConvGeom::new(1, 1)
@@ -54,7 +94,10 @@ pub(crate) fn applies(d: &Dims) -> bool {
 
 /// `y = conv(x, w) + b` (y already shaped `[N, Cout, H, W]`).
 pub(crate) fn forward(x: &Tensor, w: &Tensor, b: Option<&[f32]>, d: &Dims, y: &mut Tensor) {
-    forward_t::<Chosen>(x, w, b, d, y);
+    match tile() {
+        WinogradTile::F2 => forward_t::<F2>(x, w, b, d, y),
+        _ => forward_t::<F4>(x, w, b, d, y),
+    }
 }
 
 /// Backward: `dx +=` (when given), `dw +=`, `db +=` (when given).
@@ -67,7 +110,10 @@ pub(crate) fn backward(
     dw: &mut Tensor,
     db: Option<&mut [f32]>,
 ) {
-    backward_t::<Chosen>(x, w, dy, d, dx, dw, db);
+    match tile() {
+        WinogradTile::F2 => backward_t::<F2>(x, w, dy, d, dx, dw, db),
+        _ => backward_t::<F4>(x, w, dy, d, dx, dw, db),
+    }
 }
 
 /// Rows `rows` of frequency `xi` of a `[rows][A^2][nt]` buffer, as a `rows x nt` matrix.

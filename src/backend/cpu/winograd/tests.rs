@@ -107,16 +107,12 @@ fn f4_matches_direct_convolution() {
 }
 
 #[test]
-fn chosen_path_is_used_and_matches_direct() {
+fn eligible_shapes() {
     let x = rand_tensor([2, 32, 12, 10], 1);
-    let w = rand_tensor([40, 32, 3, 3], 2);
-    let b = vec![0.5; 40];
-    let d = dims(&x, &w);
-    assert!(applies(&d));
-    assert!(!applies(&dims(&x, &rand_tensor([8, 32, 3, 3], 3))));
-    let y = crate::backend::cpu::conv2d_forward(&x, &w, Some(&b), ConvGeom::new(1, 1));
-    let dy = rand_tensor(y.shape, 4);
-    close(&y.data, &direct(&x, &w, &b, &dy).0, 2e-5, "y");
+    assert!(eligible(&dims(&x, &rand_tensor([40, 32, 3, 3], 2))));
+    assert!(!eligible(&dims(&x, &rand_tensor([8, 32, 3, 3], 3))));
+    let g = ConvGeom::new(2, 1);
+    assert!(!eligible(&Dims::new(&x, &rand_tensor([40, 32, 3, 3], 2), g)));
 }
 
 #[test]
@@ -167,3 +163,33 @@ fn same_bits_for_any_thread_count() {
         assert!(run(t) == one, "{t} threads differ from 1 thread");
     }
 }
+
+/// A/B of the algorithms on the model's forward + backward (batch 8 at 256 x 256), rounds
+/// alternating, medians: `cargo test --release --lib winograd_ab -- --ignored --nocapture`
+/// (run it alone: it switches the process-wide algorithm).
+#[test]
+#[ignore]
+fn winograd_ab() {
+    use crate::model::{ModelConfig, bench_step};
+    let all = [WinogradTile::Off, WinogradTile::F2, WinogradTile::F4];
+    // WG_MODE=off|f2|f4 runs one mode only (for `perf stat`).
+    let modes: Vec<WinogradTile> = match std::env::var("WG_MODE").as_deref() {
+        Ok("off") => vec![all[0]],
+        Ok("f2") => vec![all[1]],
+        Ok("f4") => vec![all[2]],
+        _ => all.to_vec(),
+    };
+    let mut ms: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
+    for _ in 0..7 {
+        for (k, &m) in modes.iter().enumerate() {
+            set_winograd_tile(m);
+            ms[k].push(bench_step(&ModelConfig::default(), 8, 256, 1).total_ms);
+        }
+    }
+    set_winograd_tile(WinogradTile::F4);
+    for (k, m) in modes.iter().enumerate() {
+        ms[k].sort_by(f64::total_cmp);
+        println!("{m:?}: median forward + backward {:.1} ms", ms[k][3]);
+    }
+}
+

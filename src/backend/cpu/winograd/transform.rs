@@ -26,9 +26,7 @@ pub(crate) trait Tile: Sync {
     const AM: &'static [f32];
 }
 
-/// F(2x2, 3x3): 16 multiplications per 2x2 outputs instead of 36 (measured slower than
-/// F(4x4) on the model's shapes; kept for the comparison and its tests).
-#[cfg_attr(not(test), allow(dead_code))]
+/// F(2x2, 3x3): 16 multiplications per 2x2 outputs instead of 36.
 pub(crate) struct F2;
 
 impl Tile for F2 {
@@ -142,8 +140,17 @@ impl Grid {
     }
 }
 
+/// `acc[..] += cv * src[..]` (vectorised over the tiles of a plane).
+#[inline(always)]
+fn axpy(acc: &mut [f32], cv: f32, src: &[f32]) {
+    for (d, s) in acc.iter_mut().zip(src) {
+        *d += cv * s;
+    }
+}
+
 /// `out[(a A + b) ts + t0 + tile] = sum_ij c[a][i] c[b][j] p[ty M + i][tx M + j]` for every
-/// tile of the padded plane `p`; `c` is `[A][k]`. `r` is scratch.
+/// tile of the padded plane `p`; `c` is `[A][k]`. The patches are gathered first so that
+/// both 1-D stages run over all tiles of the plane at once (long vectors). `r` is scratch.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn analysis<T: Tile>(
     p: &[f32],
@@ -155,39 +162,43 @@ pub(crate) fn analysis<T: Tile>(
     t0: usize,
     r: &mut Vec<f32>,
 ) {
-    let (m, a_n, ntx, pw) = (T::M, T::A, g.ntx, g.pw());
-    let rows = g.nty * m + k - m;
-    r.clear();
-    r.resize(rows * a_n * ntx, 0.0);
-    // Rows: r[y][b][tx] = sum_j c[b][j] p[y][tx M + j].
-    for y in 0..rows {
-        let pr = &p[y * pw..(y + 1) * pw];
-        for b in 0..a_n {
-            let dst = &mut r[(y * a_n + b) * ntx..][..ntx];
-            for j in 0..k {
-                let cv = c[b * k + j];
-                if cv != 0.0 {
-                    for (tx, d) in dst.iter_mut().enumerate() {
-                        *d += cv * pr[tx * m + j];
-                    }
+    let (m, a_n, ntx, nt, pw) = (T::M, T::A, g.ntx, g.tiles(), g.pw());
+    r.resize((k * k + a_n * k) * nt, 0.0);
+    let (gat, t1) = r.split_at_mut(k * k * nt);
+    // gat[i][j][tile] = p[ty M + i][tx M + j].
+    for i in 0..k {
+        for j in 0..k {
+            let dst = &mut gat[(i * k + j) * nt..][..nt];
+            for (ty, d) in dst.chunks_exact_mut(ntx).enumerate() {
+                let row = &p[(ty * m + i) * pw + j..];
+                for (tx, d) in d.iter_mut().enumerate() {
+                    *d = row[tx * m];
                 }
             }
         }
     }
-    // Columns: out[a][b][ty][tx] = sum_i c[a][i] r[ty M + i][b][tx].
-    for ty in 0..g.nty {
-        for a in 0..a_n {
-            for b in 0..a_n {
-                let dst = &mut out[(a * a_n + b) * ts + t0 + ty * ntx..][..ntx];
-                dst.fill(0.0);
-                for i in 0..k {
-                    let cv = c[a * k + i];
-                    if cv != 0.0 {
-                        let src = &r[((ty * m + i) * a_n + b) * ntx..][..ntx];
-                        for (d, s) in dst.iter_mut().zip(src) {
-                            *d += cv * s;
-                        }
-                    }
+    // t1[a][j] = sum_i c[a][i] gat[i][j].
+    for a in 0..a_n {
+        for j in 0..k {
+            let dst = &mut t1[(a * k + j) * nt..][..nt];
+            dst.fill(0.0);
+            for i in 0..k {
+                let cv = c[a * k + i];
+                if cv != 0.0 {
+                    axpy(dst, cv, &gat[(i * k + j) * nt..][..nt]);
+                }
+            }
+        }
+    }
+    // out[a][b] = sum_j c[b][j] t1[a][j].
+    for a in 0..a_n {
+        for b in 0..a_n {
+            let dst = &mut out[(a * a_n + b) * ts + t0..][..nt];
+            dst.fill(0.0);
+            for j in 0..k {
+                let cv = c[b * k + j];
+                if cv != 0.0 {
+                    axpy(dst, cv, &t1[(a * k + j) * nt..][..nt]);
                 }
             }
         }
@@ -195,7 +206,8 @@ pub(crate) fn analysis<T: Tile>(
 }
 
 /// `p[ty M + i][tx M + j] += sum_ab c[a][i] c[b][j] v[(a A + b) ts + t0 + tile]` for every
-/// tile; `c` is `[A][k]`, `p` the padded plane. `q` is scratch.
+/// tile; `c` is `[A][k]`, `p` the padded plane. Both 1-D stages run over all tiles of the
+/// plane at once, then the tiles are scattered (added where they overlap). `q` is scratch.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn synthesis<T: Tile>(
     v: &[f32],
@@ -207,38 +219,36 @@ pub(crate) fn synthesis<T: Tile>(
     p: &mut [f32],
     q: &mut Vec<f32>,
 ) {
-    let (m, a_n, ntx, pw) = (T::M, T::A, g.ntx, g.pw());
-    q.clear();
-    q.resize(k * a_n * ntx, 0.0);
-    for ty in 0..g.nty {
-        // Columns: q[i][b][tx] = sum_a c[a][i] v[a][b][ty][tx].
-        q.fill(0.0);
-        for i in 0..k {
-            for b in 0..a_n {
-                let dst = &mut q[(i * a_n + b) * ntx..][..ntx];
-                for a in 0..a_n {
-                    let cv = c[a * k + i];
-                    if cv != 0.0 {
-                        let src = &v[(a * a_n + b) * ts + t0 + ty * ntx..][..ntx];
-                        for (d, s) in dst.iter_mut().zip(src) {
-                            *d += cv * s;
-                        }
-                    }
+    let (m, a_n, ntx, nt, pw) = (T::M, T::A, g.ntx, g.tiles(), g.pw());
+    q.resize((k * a_n + 1) * nt, 0.0);
+    let (t1, z) = q.split_at_mut(k * a_n * nt);
+    // t1[i][b] = sum_a c[a][i] v[a][b].
+    for i in 0..k {
+        for b in 0..a_n {
+            let dst = &mut t1[(i * a_n + b) * nt..][..nt];
+            dst.fill(0.0);
+            for a in 0..a_n {
+                let cv = c[a * k + i];
+                if cv != 0.0 {
+                    axpy(dst, cv, &v[(a * a_n + b) * ts + t0..][..nt]);
                 }
             }
         }
-        // Rows: p[ty M + i][tx M + j] += sum_b c[b][j] q[i][b][tx].
-        for i in 0..k {
-            let pr = &mut p[(ty * m + i) * pw..][..pw];
+    }
+    // z = sum_b c[b][j] t1[i][b], scattered to p[ty M + i][tx M + j].
+    for i in 0..k {
+        for j in 0..k {
+            z.fill(0.0);
             for b in 0..a_n {
-                let src = &q[(i * a_n + b) * ntx..][..ntx];
-                for j in 0..k {
-                    let cv = c[b * k + j];
-                    if cv != 0.0 {
-                        for (tx, s) in src.iter().enumerate() {
-                            pr[tx * m + j] += cv * s;
-                        }
-                    }
+                let cv = c[b * k + j];
+                if cv != 0.0 {
+                    axpy(z, cv, &t1[(i * a_n + b) * nt..][..nt]);
+                }
+            }
+            for (ty, zr) in z.chunks_exact(ntx).enumerate() {
+                let row = &mut p[(ty * m + i) * pw + j..];
+                for (tx, v) in zr.iter().enumerate() {
+                    row[tx * m] += v;
                 }
             }
         }
