@@ -50,7 +50,10 @@ fn script_path() -> Option<PathBuf> {
     std::env::var_os("ANCHORSCOPE_TORCH_REFERENCE")
         .map(PathBuf::from)
         .into_iter()
-        .chain([PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel), PathBuf::from(rel)])
+        .chain([
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel),
+            PathBuf::from(rel),
+        ])
         .find(|p| p.is_file())
 }
 
@@ -91,7 +94,9 @@ impl TorchServer {
 
     fn read_json(&mut self) -> Result<serde_json::Value, String> {
         let mut line = String::new();
-        self.stdout.read_line(&mut line).map_err(|e| e.to_string())?;
+        self.stdout
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
         serde_json::from_str(&line).map_err(|_| "python3 with torch is not importable".into())
     }
 
@@ -142,7 +147,12 @@ pub fn side_by_side(rounds: usize, k: usize) -> Result<Vec<Figure>, String> {
             let label = "PyTorch 2.15 step, 2 threads, measured 2026-12-01".to_string();
             return Ok(vec![
                 figure(name, m, "ms", Some((TORCH_REFERENCE_MS, label))),
-                figure("CPU step time / PyTorch's".into(), m / TORCH_REFERENCE_MS, "x", None),
+                figure(
+                    "CPU step time / PyTorch's".into(),
+                    m / TORCH_REFERENCE_MS,
+                    "x",
+                    None,
+                ),
             ]);
         }
     };
@@ -158,7 +168,10 @@ pub fn side_by_side(rounds: usize, k: usize) -> Result<Vec<Figure>, String> {
     Ok(vec![
         figure(name, m, "ms", Some((tm, label))),
         figure(
-            format!("PyTorch {} step ({threads} threads), median", server.version),
+            format!(
+                "PyTorch {} step ({threads} threads), median",
+                server.version
+            ),
             tm,
             "ms",
             None,
@@ -190,7 +203,12 @@ pub fn stages(steps: usize) -> Result<Vec<Figure>, String> {
     for step in 0..steps + 2 {
         let mut marks: Vec<(&'static str, Instant)> = vec![("", Instant::now())];
         let picks: Vec<(usize, bool)> = (0..cfg.batch)
-            .map(|_| (rng.random_range(0..ds.len()), rng.random::<f64>() < cfg.hflip))
+            .map(|_| {
+                (
+                    rng.random_range(0..ds.len()),
+                    rng.random::<f64>() < cfg.hflip,
+                )
+            })
             .collect();
         let batch: Vec<_> = (picks.par_iter())
             .map(|&(i, flip)| {
@@ -213,7 +231,15 @@ pub fn stages(steps: usize) -> Result<Vec<Figure>, String> {
                 classes: &s.classes,
             })
             .collect();
-        let o = batch_objective(&anchors, &gts, &logits, &deltas, &cfg, &mut obj, step as u64)?;
+        let o = batch_objective(
+            &anchors,
+            &gts,
+            &logits,
+            &deltas,
+            &cfg,
+            &mut obj,
+            step as u64,
+        )?;
         marks.push(("assignment + loss", Instant::now()));
         let g = grads.get_or_insert_with(|| out.zeros_like());
         unflatten_outputs_into(&o.grad_logits, &o.grad_deltas, g);
@@ -252,7 +278,14 @@ pub fn stages(steps: usize) -> Result<Vec<Figure>, String> {
     }
     Ok(rows
         .into_iter()
-        .map(|(name, mut v)| figure(format!("  CPU step stage: {name}"), median(&mut v), "ms", None))
+        .map(|(name, mut v)| {
+            figure(
+                format!("  CPU step stage: {name}"),
+                median(&mut v),
+                "ms",
+                None,
+            )
+        })
         .collect())
 }
 

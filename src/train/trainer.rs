@@ -60,7 +60,12 @@ fn load_batch(
         ChaCha8Rng::seed_from_u64(key.seed ^ (key.step + 1).wrapping_mul(0xA24B_AED4_963E_E407));
     let hflip = f64::from_bits(key.hflip);
     let picks: Vec<(usize, bool)> = (0..key.batch)
-        .map(|_| (rng.random_range(0..train.len()), rng.random::<f64>() < hflip))
+        .map(|_| {
+            (
+                rng.random_range(0..train.len()),
+                rng.random::<f64>() < hflip,
+            )
+        })
         .collect();
     let one = |&(i, flip): &(usize, bool)| {
         let mut s = train.load(i).map_err(|e| e.to_string())?;
@@ -115,7 +120,10 @@ pub struct Trainer {
     /// Steps that took the fused GPU path.
     fused_steps: u64,
     /// The next step's batch, loading on a background thread.
-    prefetch: Option<(BatchKey, std::thread::JoinHandle<Result<Vec<Sample>, String>>)>,
+    prefetch: Option<(
+        BatchKey,
+        std::thread::JoinHandle<Result<Vec<Sample>, String>>,
+    )>,
 }
 
 impl Trainer {
@@ -194,7 +202,9 @@ impl Trainer {
     fn batch(&mut self) -> Result<Vec<Sample>, String> {
         let key = self.batch_key();
         let batch = match self.prefetch.take() {
-            Some((k, h)) if k == key => h.join().unwrap_or_else(|_| Err("prefetch panicked".into())),
+            Some((k, h)) if k == key => {
+                h.join().unwrap_or_else(|_| Err("prefetch panicked".into()))
+            }
             _ => load_batch(&self.train, self.size, key, true),
         };
         let next = BatchKey {

@@ -13,9 +13,9 @@
 //! Error: the transforms scale values by up to 5 (F(4x4)), so the rounding error is a few
 //! times the direct convolution's; `tests.rs` bounds it against a direct f64 convolution.
 
-mod transform;
 #[cfg(test)]
 mod tests;
+mod transform;
 
 use super::gemm::{Mat, Parallelism, matmul, with_scratch};
 use super::im2col::Dims;
@@ -24,8 +24,8 @@ use crate::backend::tensor::Tensor;
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU8, Ordering};
-use transform::{Grid, Tile, analysis, synthesis, weights, weights_backward};
 use transform::{F2, F4};
+use transform::{Grid, Tile, analysis, synthesis, weights, weights_backward};
 
 /// Fewest input and output channels for which the Winograd path is taken: below that the
 /// transforms cost more than the products save (and the direct path stays the reference
@@ -136,17 +136,15 @@ fn plane_scratch(g: &Grid) -> (Vec<f32>, Vec<f32>) {
 fn input_transform<T: Tile>(x: &Tensor, d: &Dims, g: &Grid, v: &mut [f32]) {
     let (a2, tpi, hw) = (T::A * T::A, g.tiles(), d.h * d.w);
     let nt = d.n * tpi;
-    v.par_chunks_mut(a2 * nt)
-        .enumerate()
-        .for_each_init(
-            || plane_scratch(g),
-            |(p, r), (ci, vc)| {
-                for i in 0..d.n {
-                    g.pad_into(&x.data[(i * d.cin + ci) * hw..][..hw], 1, p);
-                    analysis::<T>(p, g, T::BT, T::A, vc, nt, i * tpi, r);
-                }
-            },
-        );
+    v.par_chunks_mut(a2 * nt).enumerate().for_each_init(
+        || plane_scratch(g),
+        |(p, r), (ci, vc)| {
+            for i in 0..d.n {
+                g.pad_into(&x.data[(i * d.cin + ci) * hw..][..hw], 1, p);
+                analysis::<T>(p, g, T::BT, T::A, vc, nt, i * tpi, r);
+            }
+        },
+    );
 }
 
 fn forward_t<T: Tile>(x: &Tensor, w: &Tensor, b: Option<&[f32]>, d: &Dims, y: &mut Tensor) {
@@ -159,10 +157,19 @@ fn forward_t<T: Tile>(x: &Tensor, w: &Tensor, b: Option<&[f32]>, d: &Dims, y: &m
             input_transform::<T>(x, d, &g, v);
             // m[xi][co][tile] = U[xi] V[xi].
             with_scratch(&WG_M, a2 * cout * nt, |m| {
-                m.par_chunks_mut(cout * nt).enumerate().for_each(|(xi, dst)| {
-                    let ux = Mat::row_major(&u[xi * cout * cin..][..cout * cin], cout, cin);
-                    matmul(dst, nt, false, ux, freq(v, xi, cin, nt, a2), Parallelism::None);
-                });
+                m.par_chunks_mut(cout * nt)
+                    .enumerate()
+                    .for_each(|(xi, dst)| {
+                        let ux = Mat::row_major(&u[xi * cout * cin..][..cout * cin], cout, cin);
+                        matmul(
+                            dst,
+                            nt,
+                            false,
+                            ux,
+                            freq(v, xi, cin, nt, a2),
+                            Parallelism::None,
+                        );
+                    });
                 let m = &*m;
                 y.data.par_chunks_mut(hw).enumerate().for_each_init(
                     || plane_scratch(&g),
@@ -229,10 +236,12 @@ fn backward_t<T: Tile>(
             input_transform::<T>(x, d, &g, v);
             let v = &*v;
             with_scratch(&WG_D, a2 * cout * cin, |du| {
-                du.par_chunks_mut(cout * cin).enumerate().for_each(|(xi, dst)| {
-                    let (a, b) = (freq(dm, xi, cout, nt, a2), freq(v, xi, cin, nt, a2).t());
-                    matmul(dst, cin, false, a, b, Parallelism::None);
-                });
+                du.par_chunks_mut(cout * cin)
+                    .enumerate()
+                    .for_each(|(xi, dst)| {
+                        let (a, b) = (freq(dm, xi, cout, nt, a2), freq(v, xi, cin, nt, a2).t());
+                        matmul(dst, cin, false, a, b, Parallelism::None);
+                    });
                 weights_backward::<T>(du, cout, cin, &mut dw.data);
             });
         });
@@ -242,10 +251,19 @@ fn backward_t<T: Tile>(
             weights::<T>(&w.data, cout, cin, u);
             let u = &*u;
             with_scratch(&WG_V, a2 * cin * nt, |dv| {
-                dv.par_chunks_mut(cin * nt).enumerate().for_each(|(xi, dst)| {
-                    let ux = Mat::row_major(&u[xi * cout * cin..][..cout * cin], cout, cin).t();
-                    matmul(dst, nt, false, ux, freq(dm, xi, cout, nt, a2), Parallelism::None);
-                });
+                dv.par_chunks_mut(cin * nt)
+                    .enumerate()
+                    .for_each(|(xi, dst)| {
+                        let ux = Mat::row_major(&u[xi * cout * cin..][..cout * cin], cout, cin).t();
+                        matmul(
+                            dst,
+                            nt,
+                            false,
+                            ux,
+                            freq(dm, xi, cout, nt, a2),
+                            Parallelism::None,
+                        );
+                    });
                 let dv = &*dv;
                 dx.data.par_chunks_mut(hw).enumerate().for_each_init(
                     || plane_scratch(&g),

@@ -28,7 +28,8 @@ fn direct(
                     for ci in 0..cin {
                         for ky in 0..3 {
                             for kx in 0..3 {
-                                let (iy, ix) = ((oy + ky).wrapping_sub(1), (ox + kx).wrapping_sub(1));
+                                let (iy, ix) =
+                                    ((oy + ky).wrapping_sub(1), (ox + kx).wrapping_sub(1));
                                 if iy >= h || ix >= wd {
                                     continue;
                                 }
@@ -63,7 +64,10 @@ fn close(a: &[f32], e: &[f64], tol: f64, what: &str) {
     assert_eq!(a.len(), e.len(), "{what}: length");
     let scale = e.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-30);
     let worst = (a.iter().zip(e)).fold(0.0f64, |m, (a, e)| m.max((*a as f64 - e).abs()));
-    assert!(worst <= tol * scale, "{what}: max error {worst} vs scale {scale}");
+    assert!(
+        worst <= tol * scale,
+        "{what}: max error {worst} vs scale {scale}"
+    );
 }
 
 /// Shapes: odd and even sizes (partial tiles), a 1x1 plane, the model's head shape.
@@ -87,7 +91,15 @@ fn check_against_direct<T: Tile>(tol: f64) {
         let mut dx = Tensor::from_vec(x.shape, vec![1.0; x.len()]);
         let mut dw = Tensor::from_vec(w.shape, vec![1.0; w.len()]);
         let mut db = vec![1.0; cout];
-        backward_t::<T>(&x, &w, &dy, &dims(&x, &w), Some(&mut dx), &mut dw, Some(&mut db));
+        backward_t::<T>(
+            &x,
+            &w,
+            &dy,
+            &dims(&x, &w),
+            Some(&mut dx),
+            &mut dw,
+            Some(&mut db),
+        );
         let plus1 = |v: Vec<f64>| v.into_iter().map(|e| e + 1.0).collect::<Vec<_>>();
         close(&dx.data, &plus1(edx), tol, "dx");
         close(&dw.data, &plus1(edw), tol, "dw");
@@ -112,7 +124,11 @@ fn eligible_shapes() {
     assert!(eligible(&dims(&x, &rand_tensor([40, 32, 3, 3], 2))));
     assert!(!eligible(&dims(&x, &rand_tensor([8, 32, 3, 3], 3))));
     let g = ConvGeom::new(2, 1);
-    assert!(!eligible(&Dims::new(&x, &rand_tensor([40, 32, 3, 3], 2), g)));
+    assert!(!eligible(&Dims::new(
+        &x,
+        &rand_tensor([40, 32, 3, 3], 2),
+        g
+    )));
 }
 
 #[test]
@@ -125,7 +141,15 @@ fn gradients_match_finite_differences() {
         let mut dx = Tensor::zeros(x.shape);
         let mut dw = Tensor::zeros(w.shape);
         let mut db = vec![0.0; 16];
-        backward_t::<T>(&x, &w, &r, &dims(&x, &w), Some(&mut dx), &mut dw, Some(&mut db));
+        backward_t::<T>(
+            &x,
+            &w,
+            &r,
+            &dims(&x, &w),
+            Some(&mut dx),
+            &mut dw,
+            Some(&mut db),
+        );
         let loss = |x: &Tensor, w: &Tensor, b: &[f32]| dot(&fwd::<T>(x, w, b).data, &r.data);
         // L is linear in each value, so a central difference is exact for any step: a large
         // one (0.5) keeps the f32 rounding of the forward out of the quotient.
@@ -147,13 +171,24 @@ fn same_bits_for_any_thread_count() {
     let w = rand_tensor([48, 32, 3, 3], 81);
     let dy = rand_tensor([3, 48, 20, 20], 82);
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             let y = fwd::<Chosen>(&x, &w, &[0.0; 48]);
             let mut dx = Tensor::zeros(x.shape);
             let mut dw = Tensor::zeros(w.shape);
             let mut db = vec![0.0; 48];
-            backward_t::<Chosen>(&x, &w, &dy, &dims(&x, &w), Some(&mut dx), &mut dw, Some(&mut db));
+            backward_t::<Chosen>(
+                &x,
+                &w,
+                &dy,
+                &dims(&x, &w),
+                Some(&mut dx),
+                &mut dw,
+                Some(&mut db),
+            );
             let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
             [bits(&y.data), bits(&dx.data), bits(&dw.data), bits(&db)]
         })
@@ -192,4 +227,3 @@ fn winograd_ab() {
         println!("{m:?}: median forward + backward {:.1} ms", ms[k][3]);
     }
 }
-

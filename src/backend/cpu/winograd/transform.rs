@@ -131,7 +131,13 @@ impl Grid {
         }
     }
     /// `f(dst_row, padded_row)` for the plane's rows inside the padded plane at offset `off`.
-    pub fn unpad(&self, p: &[f32], off: usize, y: &mut [f32], mut f: impl FnMut(&mut [f32], &[f32])) {
+    pub fn unpad(
+        &self,
+        p: &[f32],
+        off: usize,
+        y: &mut [f32],
+        mut f: impl FnMut(&mut [f32], &[f32]),
+    ) {
         let pw = self.pw();
         for (r, row) in y.chunks_exact_mut(self.w).enumerate() {
             let o = (r + off) * pw + off;
