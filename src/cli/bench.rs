@@ -94,13 +94,8 @@ pub fn random_boxes(n: usize, seed: u64) -> Vec<Box4> {
 }
 
 /// Median ms of a full training step (synthetic `shapes` batch 8 generated on the fly, flip,
-/// forward, focal + smooth L1 objective, backward, clipping, SGD) after 2 warm-up steps.
-pub fn train_step_ms(steps: usize) -> Result<f64, String> {
-    Ok(train_step_ms_on(None, steps)?.0)
-}
-
-/// Like [`train_step_ms`] on the backend `gpu` selects (None: the CPU); also returns the
-/// backend's name.
+/// forward, focal + smooth L1 objective, backward, clipping, SGD) after 2 warm-up steps, on
+/// the backend `gpu` selects (None: the CPU); also returns the backend's name.
 pub fn train_step_ms_on(
     gpu: Option<crate::train::BackendChoice>,
     steps: usize,
@@ -184,8 +179,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         reference_label: String::new(),
     });
 
-    // Training step on the CPU backend, batch 8 at 256 x 256, default model (the tiny RetinaNet
-    // that tests/reference/torch_reference.py builds in PyTorch).
+    // The CPU training step (batch 8 at 256 x 256, default model): beside PyTorch's step
+    // measured in this run, stage by stage, and the app trainer's rate (bench_cpu_step.rs).
     let t = crate::model::bench_step(
         &crate::model::ModelConfig::default(),
         8,
@@ -196,18 +191,21 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         name: "CPU model forward + backward, batch 8 at 256x256 (best)".into(),
         value: t.total_ms,
         unit: "ms".into(),
-        reference: Some(85.0),
-        reference_label: "PyTorch 2.15 full step (fwd+bwd+SGD)".into(),
+        reference: None,
+        reference_label: String::new(),
     });
-    match train_step_ms(if args.quick { 3 } else { 10 }) {
-        Ok(ms) => figures.push(Figure {
-            name: "CPU full training step (data, fwd, loss, bwd, SGD), median".into(),
-            value: ms,
-            unit: "ms".into(),
-            reference: Some(85.0),
-            reference_label: "PyTorch 2.15 full step (fwd+bwd+SGD)".into(),
-        }),
+    let (rounds, k) = if args.quick { (2, 3) } else { (6, 5) };
+    match super::bench_cpu_step::side_by_side(rounds, k) {
+        Ok(f) => figures.extend(f),
         Err(e) => eprintln!("bench: training step: {e}"),
+    }
+    match super::bench_cpu_step::stages(if args.quick { 3 } else { 10 }) {
+        Ok(f) => figures.extend(f),
+        Err(e) => eprintln!("bench: step stages: {e}"),
+    }
+    match super::bench_cpu_step::app_trainer(if args.quick { 3 } else { 10 }) {
+        Ok(f) => figures.push(f),
+        Err(e) => eprintln!("bench: app trainer: {e}"),
     }
     #[cfg(feature = "gpu")]
     gpu_step_figure(args, &mut figures);

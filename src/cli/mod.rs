@@ -5,6 +5,7 @@
 //! (`anchorscope: error: ...`) and exits with status 2. Nothing the user owns is ever written.
 
 mod bench;
+mod bench_cpu_step;
 mod bench_data;
 mod bench_eval;
 #[cfg(feature = "app")]

@@ -56,6 +56,17 @@ impl Model {
 impl<T, I> Model<T, I> {
     /// [`Model::backward`] on backend `be`.
     pub fn backward_on<B: Backend<Buf = T, Idx = I>>(&mut self, be: &mut B, d: &HeadOutputs<T>) {
+        self.backward_marked_on(be, d, &mut |_| {});
+    }
+
+    /// [`Model::backward_on`], calling `mark` after each layer group ("heads", "fpn",
+    /// "backbone"): the hook of the per-stage timings of `anchorscope bench`.
+    pub fn backward_marked_on<B: Backend<Buf = T, Idx = I>>(
+        &mut self,
+        be: &mut B,
+        d: &HeadOutputs<T>,
+        mark: &mut dyn FnMut(&'static str),
+    ) {
         let a = &self.acts;
         assert!(a.ready, "model: backward before forward");
         let nl = self.lateral.len();
@@ -104,6 +115,7 @@ impl<T, I> Model<T, I> {
         if let Some(refine) = &mut self.refine {
             balanced_backward(be, refine, a, s);
         }
+        mark("heads");
         // dfeat now holds dL/dP_l. FPN outputs, then laterals and the top-down path.
         ensure_bufs(be, &mut s.dinner, nl);
         for l in 0..nl {
@@ -124,12 +136,14 @@ impl<T, I> Model<T, I> {
                 be.nearest_backward(&lo[l], coarse);
             }
         }
+        mark("fpn");
         for i in (0..ns).rev() {
             let (lo, hi) = s.dstage.split_at_mut(i);
             be.relu_mask(&a.stages[i], &mut hi[0]);
             let x = if i == 0 { &a.input } else { &a.stages[i - 1] };
             self.backbone[i].backward_on(be, x, &hi[0], lo.last_mut());
         }
+        mark("backbone");
     }
 }
 

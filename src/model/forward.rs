@@ -69,6 +69,18 @@ impl<T, I> Model<T, I> {
         x: &T,
         out: &mut HeadOutputs<T>,
     ) {
+        self.forward_marked_on(be, x, out, &mut |_| {});
+    }
+
+    /// [`Model::forward_on`], calling `mark` after each layer group ("backbone", "fpn",
+    /// "heads"): the hook of the per-stage timings of `anchorscope bench`.
+    pub fn forward_marked_on<B: Backend<Buf = T, Idx = I>>(
+        &mut self,
+        be: &mut B,
+        x: &T,
+        out: &mut HeadOutputs<T>,
+        mark: &mut dyn FnMut(&'static str),
+    ) {
         let xc = B::shape(x)[1];
         assert_eq!(
             xc, self.config.in_channels,
@@ -83,6 +95,7 @@ impl<T, I> Model<T, I> {
             let (done, rest) = a.stages.split_at_mut(i);
             conv_relu(be, conv, done.last().unwrap_or(&a.input), &mut rest[0]);
         }
+        mark("backbone");
         // FPN, top-down: inner_l = lateral_l(C) + nearest(inner_{l+1}); P_l = output_l(inner_l).
         let nl = self.lateral.len();
         let first = self.config.first_level - 1;
@@ -102,6 +115,7 @@ impl<T, I> Model<T, I> {
         } else {
             a.feats.clear();
         }
+        mark("fpn");
         ensure_bufs(be, &mut out.cls, nl);
         ensure_bufs(be, &mut out.reg, nl);
         ensure_with(&mut a.cls_h, nl, Vec::new);
@@ -112,6 +126,7 @@ impl<T, I> Model<T, I> {
             head_forward(be, &self.reg, feat, &mut a.reg_h[l], &mut out.reg[l]);
         }
         a.ready = true;
+        mark("heads");
     }
 }
 

@@ -8,6 +8,9 @@ RetinaNet initialisation), runs SGD steps on batch 8 at 256 x 256 with focal + L
 
 Usage: python3 tests/reference/torch_reference.py [--threads 2] [--steps 30] [--batch 8]
        [--device cuda]   (the GPU figure beside `anchorscope bench` on the same machine)
+       [--serve]         (for `anchorscope bench`: prints one JSON line {"ready": ...}, then
+                          for each line "K" on stdin runs K steps and prints {"ms": [K times]},
+                          so the bench can alternate its own steps with PyTorch's)
 Needs torch (and torchvision for the focal loss); anchorscope's Rust tests never need it.
 """
 
@@ -70,6 +73,7 @@ def main():
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--device", default="cpu", help="cpu, or cuda for the GPU comparison")
+    ap.add_argument("--serve", action="store_true", help="run steps on request (see the docstring)")
     args = ap.parse_args()
     dev = torch.device(args.device)
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
@@ -88,8 +92,7 @@ def main():
     pos = torch.rand(args.batch, anchors, device=dev) < 0.01
     labels[pos, 0] = 1.0
     target_box = torch.randn_like(box) * 0.1
-    times = []
-    for step in range(args.steps):
+    def step():
         sync()
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
@@ -100,7 +103,22 @@ def main():
         loss.backward()
         opt.step()
         sync()
-        times.append(time.perf_counter() - t0)
+        return time.perf_counter() - t0
+
+    if args.serve:
+        import json
+        import sys
+        for _ in range(3):
+            step()  # warm-up
+        print(json.dumps({"ready": {"torch": torch.__version__, "threads": args.threads,
+                                    "params": params, "anchors": anchors}}), flush=True)
+        for line in sys.stdin:
+            k = int(line.strip() or 0)
+            if k <= 0:
+                break
+            print(json.dumps({"ms": [1e3 * step() for _ in range(k)]}), flush=True)
+        return
+    times = [step() for _ in range(args.steps)]
     times = sorted(times[3:])
     ms = 1e3 * times[len(times) // 2]
     where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"{args.threads} threads"

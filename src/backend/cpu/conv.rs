@@ -1,4 +1,7 @@
-//! 2-D convolution (NCHW, any kernel size, stride, zero padding) by im2col + GEMM.
+//! 2-D convolution (NCHW, any kernel size, stride, zero padding) by im2col + GEMM; optionally
+//! (`set_winograd_tile`, off by default: measured slower so far) by Winograd's minimal
+//! filtering for the stride-1, pad-1 3x3 layers with at least `winograd::MIN_CHANNELS`
+//! channels in and out (`winograd/`).
 //!
 //! Per image, the output rows are processed in bands whose im2col matrix (`[Cin*kh*kw, pixels]`,
 //! pixels contiguous) stays in L2 (`im2col.rs`); each band is one `gemm` call. Images
@@ -15,6 +18,7 @@
 
 use super::gemm::{Mat, SCRATCH_A, SCRATCH_B, matmul, with_scratch};
 use super::im2col::{Dims, col2im, im2col};
+use super::winograd;
 pub use crate::backend::conv_geom::{ConvGeom, conv2d_out_size};
 use crate::backend::tensor::Tensor;
 use rayon::prelude::*;
@@ -44,6 +48,10 @@ pub fn conv2d_forward_into(x: &Tensor, w: &Tensor, b: Option<&[f32]>, g: ConvGeo
         assert_eq!(b.len(), d.cout, "conv2d: bias length");
     }
     y.reshape_for([d.n, d.cout, d.ho, d.wo]);
+    if winograd::applies(&d) {
+        winograd::forward(x, w, b, &d, y);
+        return;
+    }
     let (hw, k, par, cout) = (d.hw(), d.k(), d.gemm_par(), d.cout);
     let wm = Mat::row_major(&w.data, cout, k);
     let bias = |c: usize| b.map_or(0.0, |b| b[c]);
@@ -95,6 +103,13 @@ pub fn conv2d_backward(
     let d = Dims::new(x, w, g);
     assert_eq!(dy.shape, [d.n, d.cout, d.ho, d.wo], "conv2d: dy shape");
     assert_eq!(dw.shape, w.shape, "conv2d: dw shape");
+    if winograd::applies(&d) {
+        if let Some(t) = &dx {
+            assert_eq!(t.shape, x.shape, "conv2d: dx shape");
+        }
+        winograd::backward(x, w, dy, &d, dx, dw, db);
+        return;
+    }
     let (hw, k, par, cout) = (d.hw(), d.k(), d.gemm_par(), d.cout);
     let wm = Mat::row_major(&w.data, cout, k);
     let plen = cout * k + cout;

@@ -31,6 +31,55 @@ use rayon::prelude::*;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The settings a step's batch depends on (a prefetched batch is used only if they match).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct BatchKey {
+    step: u64,
+    batch: usize,
+    seed: u64,
+    hflip: u64,
+}
+
+/// Loads the batch of `key.step`: images drawn at random (seeded by seed and step), each
+/// flipped with probability `hflip`; in parallel (rayon) or on the calling thread.
+fn load_batch(
+    train: &Arc<dyn Dataset>,
+    size: (u32, u32),
+    key: BatchKey,
+    parallel: bool,
+) -> Result<Vec<Sample>, String> {
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(key.seed ^ (key.step + 1).wrapping_mul(0xA24B_AED4_963E_E407));
+    let p_flip = f64::from_bits(key.hflip);
+    let picks: Vec<(usize, bool)> = (0..key.batch)
+        .map(|_| {
+            (
+                rng.random_range(0..train.len()),
+                rng.random::<f64>() < p_flip,
+            )
+        })
+        .collect();
+    let one = |&(i, flip): &(usize, bool)| {
+        let mut s = train.load(i).map_err(|e| e.to_string())?;
+        if s.size() != size {
+            return Err(format!(
+                "{}: image {i} is {:?}, the training size is {size:?}",
+                train.name(),
+                s.size(),
+            ));
+        }
+        if flip {
+            hflip(&mut s);
+        }
+        Ok(s)
+    };
+    if parallel {
+        picks.par_iter().map(one).collect()
+    } else {
+        picks.iter().map(one).collect()
+    }
+}
+
 /// What one step produced.
 #[derive(Clone, Debug)]
 pub struct StepReport {
@@ -63,6 +112,11 @@ pub struct Trainer {
     engine_stale: bool,
     /// Steps that took the fused path (the backend's loss kernels).
     fused_steps: u64,
+    /// The next step's batch, loading on a background thread.
+    prefetch: Option<(
+        BatchKey,
+        std::thread::JoinHandle<Result<Vec<Sample>, String>>,
+    )>,
 }
 
 impl Trainer {
@@ -113,6 +167,7 @@ impl Trainer {
             host_stale: false,
             engine_stale: false,
             fused_steps: 0,
+            prefetch: None,
         })
     }
 
@@ -121,38 +176,39 @@ impl Trainer {
         &self.anchors
     }
 
-    /// Loads the batch of step `step`: images drawn at random (seeded by seed and step),
-    /// each flipped with probability `hflip`.
-    fn batch(&self) -> Result<Vec<Sample>, String> {
-        let mut rng = ChaCha8Rng::seed_from_u64(
-            self.cfg.seed ^ (self.step + 1).wrapping_mul(0xA24B_AED4_963E_E407),
-        );
-        let picks: Vec<(usize, bool)> = (0..self.cfg.batch)
-            .map(|_| {
-                (
-                    rng.random_range(0..self.train.len()),
-                    rng.random::<f64>() < self.cfg.hflip,
-                )
-            })
-            .collect();
-        picks
-            .par_iter()
-            .map(|&(i, flip)| {
-                let mut s = self.train.load(i).map_err(|e| e.to_string())?;
-                if s.size() != self.size {
-                    return Err(format!(
-                        "{}: image {i} is {:?}, the training size is {:?}",
-                        self.train.name(),
-                        s.size(),
-                        self.size
-                    ));
-                }
-                if flip {
-                    hflip(&mut s);
-                }
-                Ok(s)
-            })
-            .collect()
+    /// What the batch of the current step depends on.
+    fn batch_key(&self) -> BatchKey {
+        BatchKey {
+            step: self.step,
+            batch: self.cfg.batch,
+            seed: self.cfg.seed,
+            hflip: self.cfg.hflip.to_bits(),
+        }
+    }
+
+    /// The batch of the current step: the one prefetched during the last step when its
+    /// settings still hold, else loaded now. Then starts loading the next step's batch on a
+    /// background thread (scene generation overlaps the step's compute; same scenes either
+    /// way, as a batch depends only on its key).
+    fn batch(&mut self) -> Result<Vec<Sample>, String> {
+        let key = self.batch_key();
+        let batch = match self.prefetch.take() {
+            Some((k, h)) if k == key => {
+                h.join().unwrap_or_else(|_| Err("prefetch panicked".into()))
+            }
+            _ => load_batch(&self.train, self.size, key, true),
+        };
+        let next = BatchKey {
+            step: key.step + 1,
+            ..key
+        };
+        let (train, size) = (self.train.clone(), self.size);
+        self.prefetch = std::thread::Builder::new()
+            .name("anchorscope-prefetch".into())
+            .spawn(move || load_batch(&train, size, next, false))
+            .ok()
+            .map(|h| (next, h));
+        batch
     }
 
     /// One training step. A non-finite loss or gradient leaves the parameters unchanged and

@@ -1,0 +1,229 @@
+//! Winograd F(2x2) and F(4x4) against a direct 3x3 convolution in f64 (values and all three
+//! gradients), finite differences of the Winograd forward, accumulation, and the same bits
+//! for any thread count.
+
+use super::*;
+use crate::backend::cpu::test_support::{check_grad, dot, rand_tensor};
+
+/// Direct stride-1 pad-1 3x3 convolution in f64: `(y, dx, dw, db)` for upstream `dy`.
+#[allow(clippy::type_complexity)]
+fn direct(
+    x: &Tensor,
+    w: &Tensor,
+    b: &[f32],
+    dy: &Tensor,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let [n, cin, h, wd] = x.shape;
+    let cout = w.shape[0];
+    let mut y = vec![0.0f64; n * cout * h * wd];
+    let (mut dx, mut dw, mut db) = (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; cout]);
+    for i in 0..n {
+        for co in 0..cout {
+            for oy in 0..h {
+                for ox in 0..wd {
+                    let yi = ((i * cout + co) * h + oy) * wd + ox;
+                    let gy = dy.data[yi] as f64;
+                    let mut acc = b[co] as f64;
+                    db[co] += gy;
+                    for ci in 0..cin {
+                        for ky in 0..3 {
+                            for kx in 0..3 {
+                                let (iy, ix) =
+                                    ((oy + ky).wrapping_sub(1), (ox + kx).wrapping_sub(1));
+                                if iy >= h || ix >= wd {
+                                    continue;
+                                }
+                                let xi = ((i * cin + ci) * h + iy) * wd + ix;
+                                let wi = ((co * cin + ci) * 3 + ky) * 3 + kx;
+                                acc += x.data[xi] as f64 * w.data[wi] as f64;
+                                dx[xi] += w.data[wi] as f64 * gy;
+                                dw[wi] += x.data[xi] as f64 * gy;
+                            }
+                        }
+                    }
+                    y[yi] = acc;
+                }
+            }
+        }
+    }
+    (y, dx, dw, db)
+}
+
+fn dims(x: &Tensor, w: &Tensor) -> Dims {
+    Dims::new(x, w, ConvGeom::new(1, 1))
+}
+
+fn fwd<T: Tile>(x: &Tensor, w: &Tensor, b: &[f32]) -> Tensor {
+    let mut y = Tensor::zeros([x.shape[0], w.shape[0], x.shape[2], x.shape[3]]);
+    forward_t::<T>(x, w, Some(b), &dims(x, w), &mut y);
+    y
+}
+
+/// `|a - e| <= tol * max|e|` elementwise: the error relative to the tensor's scale.
+fn close(a: &[f32], e: &[f64], tol: f64, what: &str) {
+    assert_eq!(a.len(), e.len(), "{what}: length");
+    let scale = e.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-30);
+    let worst = (a.iter().zip(e)).fold(0.0f64, |m, (a, e)| m.max((*a as f64 - e).abs()));
+    assert!(
+        worst <= tol * scale,
+        "{what}: max error {worst} vs scale {scale}"
+    );
+}
+
+/// Shapes: odd and even sizes (partial tiles), a 1x1 plane, the model's head shape.
+const SHAPES: &[([usize; 4], usize)] = &[
+    ([2, 16, 7, 5], 16),
+    ([1, 17, 9, 9], 20),
+    ([3, 16, 1, 1], 16),
+    ([2, 24, 8, 8], 27),
+    ([2, 64, 16, 16], 36),
+];
+
+fn check_against_direct<T: Tile>(tol: f64) {
+    for (t, &(shape, cout)) in SHAPES.iter().enumerate() {
+        let x = rand_tensor(shape, 10 + t as u64);
+        let w = rand_tensor([cout, shape[1], 3, 3], 20 + t as u64);
+        let b = rand_tensor([1, 1, 1, cout], 30 + t as u64).data;
+        let dy = rand_tensor([shape[0], cout, shape[2], shape[3]], 40 + t as u64);
+        let (ey, edx, edw, edb) = direct(&x, &w, &b, &dy);
+        close(&fwd::<T>(&x, &w, &b).data, &ey, tol, "y");
+        // Accumulates on top of what the buffers hold.
+        let mut dx = Tensor::from_vec(x.shape, vec![1.0; x.len()]);
+        let mut dw = Tensor::from_vec(w.shape, vec![1.0; w.len()]);
+        let mut db = vec![1.0; cout];
+        backward_t::<T>(
+            &x,
+            &w,
+            &dy,
+            &dims(&x, &w),
+            Some(&mut dx),
+            &mut dw,
+            Some(&mut db),
+        );
+        let plus1 = |v: Vec<f64>| v.into_iter().map(|e| e + 1.0).collect::<Vec<_>>();
+        close(&dx.data, &plus1(edx), tol, "dx");
+        close(&dw.data, &plus1(edw), tol, "dw");
+        close(&db, &plus1(edb), 1e-5, "db");
+    }
+}
+
+#[test]
+fn f2_matches_direct_convolution() {
+    check_against_direct::<F2>(1e-5);
+}
+
+#[test]
+fn f4_matches_direct_convolution() {
+    // Measured worst error about 1e-6 of the scale; the bound leaves room.
+    check_against_direct::<F4>(2e-5);
+}
+
+#[test]
+fn eligible_shapes() {
+    let x = rand_tensor([2, 32, 12, 10], 1);
+    assert!(eligible(&dims(&x, &rand_tensor([40, 32, 3, 3], 2))));
+    assert!(!eligible(&dims(&x, &rand_tensor([8, 32, 3, 3], 3))));
+    let g = ConvGeom::new(2, 1);
+    assert!(!eligible(&Dims::new(
+        &x,
+        &rand_tensor([40, 32, 3, 3], 2),
+        g
+    )));
+}
+
+#[test]
+fn gradients_match_finite_differences() {
+    fn run<T: Tile>() {
+        let x = rand_tensor([2, 16, 5, 6], 50);
+        let w = rand_tensor([16, 16, 3, 3], 51);
+        let b = rand_tensor([1, 1, 1, 16], 52).data;
+        let r = rand_tensor([2, 16, 5, 6], 53); // L = sum(r * y)
+        let mut dx = Tensor::zeros(x.shape);
+        let mut dw = Tensor::zeros(w.shape);
+        let mut db = vec![0.0; 16];
+        backward_t::<T>(
+            &x,
+            &w,
+            &r,
+            &dims(&x, &w),
+            Some(&mut dx),
+            &mut dw,
+            Some(&mut db),
+        );
+        let loss = |x: &Tensor, w: &Tensor, b: &[f32]| dot(&fwd::<T>(x, w, b).data, &r.data);
+        // L is linear in each value, so a central difference is exact for any step: a large
+        // one (0.5) keeps the f32 rounding of the forward out of the quotient.
+        check_grad("dx", &x.data, &dx.data, 0.5, 1e-3, |v| {
+            loss(&Tensor::from_vec(x.shape, v.to_vec()), &w, &b)
+        });
+        check_grad("dw", &w.data, &dw.data, 0.5, 1e-3, |v| {
+            loss(&x, &Tensor::from_vec(w.shape, v.to_vec()), &b)
+        });
+        check_grad("db", &b, &db, 0.5, 1e-3, |v| loss(&x, &w, v));
+    }
+    run::<F2>();
+    run::<F4>();
+}
+
+#[test]
+fn same_bits_for_any_thread_count() {
+    let x = rand_tensor([3, 32, 20, 20], 80);
+    let w = rand_tensor([48, 32, 3, 3], 81);
+    let dy = rand_tensor([3, 48, 20, 20], 82);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let y = fwd::<Chosen>(&x, &w, &[0.0; 48]);
+            let mut dx = Tensor::zeros(x.shape);
+            let mut dw = Tensor::zeros(w.shape);
+            let mut db = vec![0.0; 48];
+            backward_t::<Chosen>(
+                &x,
+                &w,
+                &dy,
+                &dims(&x, &w),
+                Some(&mut dx),
+                &mut dw,
+                Some(&mut db),
+            );
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            [bits(&y.data), bits(&dx.data), bits(&dw.data), bits(&db)]
+        })
+    };
+    let one = run(1);
+    for t in [2, 3] {
+        assert!(run(t) == one, "{t} threads differ from 1 thread");
+    }
+}
+
+/// A/B of the algorithms on the model's forward + backward (batch 8 at 256 x 256), rounds
+/// alternating, medians: `cargo test --release --lib winograd_ab -- --ignored --nocapture`
+/// (run it alone: it switches the process-wide algorithm).
+#[test]
+#[ignore]
+fn winograd_ab() {
+    use crate::model::{ModelConfig, bench_step};
+    let all = [WinogradTile::Off, WinogradTile::F2, WinogradTile::F4];
+    // WG_MODE=off|f2|f4 runs one mode only (for `perf stat`).
+    let modes: Vec<WinogradTile> = match std::env::var("WG_MODE").as_deref() {
+        Ok("off") => vec![all[0]],
+        Ok("f2") => vec![all[1]],
+        Ok("f4") => vec![all[2]],
+        _ => all.to_vec(),
+    };
+    let mut ms: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
+    for _ in 0..7 {
+        for (k, &m) in modes.iter().enumerate() {
+            set_winograd_tile(m);
+            ms[k].push(bench_step(&ModelConfig::default(), 8, 256, 1).total_ms);
+        }
+    }
+    set_winograd_tile(WinogradTile::F4);
+    for (k, m) in modes.iter().enumerate() {
+        ms[k].sort_by(f64::total_cmp);
+        println!("{m:?}: median forward + backward {:.1} ms", ms[k][3]);
+    }
+}
