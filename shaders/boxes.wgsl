@@ -6,7 +6,8 @@
 // rasterised for outline-only boxes (no fragment work for their interiors).
 // Hidden parts (alpha 0, group masked out) collapse to a zero-area triangle.
 //
-// Keep in sync with src/app/overlay/instances.rs (`Uniforms`, `BoxInstance`).
+// `Uniforms` and `Instance` are checked against src/app/overlay/instances.rs (`Uniforms`,
+// `BoxInstance`) and the vertex attributes of pipeline.rs by src/app/overlay/tests_layout.rs.
 
 struct Uniforms {
     // Target pixels per image pixel.

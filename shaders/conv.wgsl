@@ -6,7 +6,14 @@
 // several times faster): every invocation owns a block of outputs held in vec4
 // accumulators: 8 output channels x 4 pixels in the forward (32 FMAs per 8 + 4 loads; measured
 // 10-15% faster than 4 x 4 on lavapipe and on an H100), 4 x 4 in the backward kernels.
-// Keep `ConvParams` in sync with src/backend/gpu/conv.rs.
+// `ConvParams`, `BLOCK` and `FWD_CO` are checked against src/backend/gpu/conv.rs by
+// src/backend/gpu/tests_layout.rs.
+
+// Adjacent pixels of one row per invocation, and channels per invocation of the backward
+// kernels (the vec4 accumulators' width: changing it means rewriting the kernels).
+const BLOCK: u32 = 4u;
+// Output channels per invocation of the forward (two vec4 accumulator rows).
+const FWD_CO: u32 = 8u;
 
 struct ConvParams {
     n: u32, cin: u32, h: u32, w: u32,
@@ -41,11 +48,11 @@ fn f_store(n: u32, co: u32, oy: u32, ox0: u32, a: vec4<f32>) {
 // Grid: x = row tiles (ho * ceil(wo/4)), y = ceil(cout/8), z = n.
 @compute @workgroup_size(64)
 fn conv_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let wob = (p.wo + 3u) / 4u;
+    let wob = (p.wo + BLOCK - 1u) / BLOCK;
     if (gid.x >= wob * p.ho) { return; }
     let oy = gid.x / wob;
-    let ox0 = (gid.x % wob) * 4u;
-    let co0 = gid.y * 8u;
+    let ox0 = (gid.x % wob) * BLOCK;
+    let co0 = gid.y * FWD_CO;
     let n = gid.z;
     let kk = p.kh * p.kw;
     let last = p.cout - 1u;
@@ -126,11 +133,11 @@ fn dx_store(n: u32, ci: u32, iy: u32, ix0: u32, a: vec4<f32>) {
 // Grid: x = row tiles (h * ceil(w/4)), y = ceil(cin/4), z = n.
 @compute @workgroup_size(64)
 fn conv_backward_dx(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let wb = (p.w + 3u) / 4u;
+    let wb = (p.w + BLOCK - 1u) / BLOCK;
     if (gid.x >= wb * p.h) { return; }
     let iy = gid.x / wb;
-    let ix0 = (gid.x % wb) * 4u;
-    let ci0 = gid.y * 4u;
+    let ix0 = (gid.x % wb) * BLOCK;
+    let ci0 = gid.y * BLOCK;
     let n = gid.z;
     let kk = p.kh * p.kw;
     let last = p.cin - 1u;
@@ -200,13 +207,13 @@ fn dw_store(co: u32, ci: u32, kpos: u32, a: vec4<f32>) {
 @compute @workgroup_size(64)
 fn conv_backward_dw(@builtin(global_invocation_id) gid: vec3<u32>) {
     let kk = p.kh * p.kw;
-    let cinb = (p.cin + 3u) / 4u;
+    let cinb = (p.cin + BLOCK - 1u) / BLOCK;
     if (gid.x >= cinb * kk) { return; }
     let kpos = gid.x % kk;
     let ky = kpos / p.kw;
     let kx = kpos % p.kw;
-    let ci0 = (gid.x / kk) * 4u;
-    let co0 = gid.y * 4u;
+    let ci0 = (gid.x / kk) * BLOCK;
+    let co0 = gid.y * BLOCK;
     let hw = p.ho * p.wo;
     let plane = p.h * p.w;
     let lc = p.cout - 1u;

@@ -2,7 +2,7 @@
 // (accumulate), scale in place. Backward kernels ACCUMULATE (+=), like the CPU ops.
 // The 1-D index spans a 2-D grid (x * 64 threads per row of workgroups) so that long
 // buffers fit under the 65535-workgroups-per-dimension limit.
-// Keep `ElemParams` in sync with src/backend/gpu/elementwise.rs.
+// `ElemParams` is checked against src/backend/gpu/elementwise.rs by src/backend/gpu/tests_layout.rs.
 
 struct ElemParams {
     len: u32,

@@ -1,7 +1,7 @@
 // Optimizer steps over flat parameter buffers: SGD with momentum and L2 weight decay
 // (torch.optim.SGD) and AdamW (torch.optim.AdamW); the bias corrections are computed on the
 // host in f64, as the CPU op does.
-// Keep `SgdParams` and `AdamWParams` in sync with src/backend/gpu/optim.rs.
+// `SgdParams` and `AdamWParams` are checked against src/backend/gpu/optim.rs by src/backend/gpu/tests_layout.rs.
 
 struct SgdParams {
     len: u32,

@@ -3,7 +3,7 @@
 // Backward kernels ACCUMULATE (+=) and are deterministic gathers (no atomics): each input
 // pixel sums, in the CPU's order, the output pixels that read it. planes = N * C; (h, w) is
 // the input size and (oh, ow) the output size of the FORWARD op.
-// Keep `ResizeParams` in sync with src/backend/gpu/resize.rs.
+// `ResizeParams` is checked against src/backend/gpu/resize.rs by src/backend/gpu/tests_layout.rs.
 
 struct ResizeParams {
     planes: u32,

@@ -1,7 +1,14 @@
 //! anchorscope: a desktop lab for imbalance in object detection.
 //!
-//! The pure, GPU-free library lives in the modules below; every formula of the product is
-//! written once here and called by the app, the command line and the trainer.
+//! Every formula of the product is written once in the library modules below and called by
+//! the app, the command line and the trainer. Layers import only downwards: `geometry`,
+//! `anchors`, `assign`, `sample`, `losses`, `data`, `config`, `inspect`, `backend`, `model`,
+//! `train`, `eval`, then `cli` and `app`.
+//!
+//! Features (both on by default): `gpu` adds the wgpu backend ([`backend::gpu`], GPU
+//! training); `app` (which implies `gpu`) adds the eframe desktop app (`app`) and its
+//! commands. Without them the library and the headless commands build with no GPU or UI
+//! crate linked.
 //!
 //! Conventions used everywhere:
 //! - boxes are `xyxy` in continuous pixel coordinates (no `+1`), see [`geometry::Box4`];

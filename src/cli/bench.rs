@@ -46,6 +46,17 @@ pub struct Figure {
 }
 
 impl Figure {
+    /// A figure with no reference beside it.
+    pub fn new(name: impl Into<String>, value: f64, unit: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value,
+            unit: unit.into(),
+            reference: None,
+            reference_label: String::new(),
+        }
+    }
+
     fn line(&self) -> String {
         match self.reference {
             Some(r) => {
@@ -159,25 +170,21 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             std::hint::black_box(generate(&cfg, 7, i));
         }
     });
-    figures.push(Figure {
-        name: "synthetic `shapes` scenes 256x256, 1 thread".into(),
-        value: n as f64 / (ms / 1e3),
-        unit: "scenes/s".into(),
-        reference: None,
-        reference_label: String::new(),
-    });
+    figures.push(Figure::new(
+        "synthetic `shapes` scenes 256x256, 1 thread",
+        n as f64 / (ms / 1e3),
+        "scenes/s",
+    ));
     let ms = median_ms(3, || {
         (0..n).into_par_iter().for_each(|i| {
             std::hint::black_box(generate(&cfg, 7, i));
         });
     });
-    figures.push(Figure {
-        name: format!("synthetic `shapes` scenes 256x256, {threads} threads"),
-        value: n as f64 / (ms / 1e3),
-        unit: "scenes/s".into(),
-        reference: None,
-        reference_label: String::new(),
-    });
+    figures.push(Figure::new(
+        format!("synthetic `shapes` scenes 256x256, {threads} threads"),
+        n as f64 / (ms / 1e3),
+        "scenes/s",
+    ));
 
     // The CPU training step (batch 8 at 256 x 256, default model): beside PyTorch's step
     // measured in this run, stage by stage, and the app trainer's rate (bench_cpu_step.rs).
@@ -187,13 +194,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         256,
         if args.quick { 2 } else { 5 },
     );
-    figures.push(Figure {
-        name: "CPU model forward + backward, batch 8 at 256x256 (best)".into(),
-        value: t.total_ms,
-        unit: "ms".into(),
-        reference: None,
-        reference_label: String::new(),
-    });
+    figures.push(Figure::new(
+        "CPU model forward + backward, batch 8 at 256x256 (best)",
+        t.total_ms,
+        "ms",
+    ));
     let (rounds, k) = if args.quick { (2, 3) } else { (6, 5) };
     match super::bench_cpu_step::side_by_side(rounds, k) {
         Ok(f) => figures.extend(f),
@@ -234,13 +239,11 @@ fn gpu_step_figure(args: &BenchArgs, figures: &mut Vec<Figure>) {
     if hardware_gpu || args.gpu_step {
         let steps = if args.quick || !hardware_gpu { 3 } else { 20 };
         match train_step_ms_on(Some(crate::train::BackendChoice::Gpu), steps) {
-            Ok((ms, name)) => figures.push(Figure {
-                name: format!("GPU full training step, median, on {name}"),
-                value: ms,
-                unit: "ms".into(),
-                reference: None,
-                reference_label: String::new(),
-            }),
+            Ok((ms, name)) => figures.push(Figure::new(
+                format!("GPU full training step, median, on {name}"),
+                ms,
+                "ms",
+            )),
             Err(e) => eprintln!("bench: GPU training step: {e}"),
         }
     }

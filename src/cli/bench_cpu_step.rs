@@ -225,16 +225,7 @@ pub fn stages(steps: usize) -> Result<Vec<Figure>, String> {
             marks.push((fwd_name(s), Instant::now()))
         });
         let (logits, deltas) = flatten_outputs(&out);
-        let gts: Vec<ImageGt> = (batch.iter())
-            .map(|s| {
-                let (boxes, classes, ignore) = s.split_crowd();
-                ImageGt {
-                    boxes,
-                    classes,
-                    ignore,
-                }
-            })
-            .collect();
+        let gts: Vec<ImageGt> = batch.iter().map(ImageGt::of).collect();
         let o = batch_objective(
             &anchors,
             &gts,

@@ -85,13 +85,7 @@ pub fn figures(reps: usize) -> Result<Vec<Figure>> {
         );
     }
     std::fs::remove_dir_all(&dir).ok();
-    let fig = |name: &str, ms: f64| Figure {
-        name: name.into(),
-        value: ms,
-        unit: "ms".into(),
-        reference: None,
-        reference_label: String::new(),
-    };
+    let fig = |name: &str, ms: f64| Figure::new(name, ms, "ms");
     Ok(vec![
         fig(
             "COCO parse + record checks, 100k annotations (memory)",

@@ -122,20 +122,16 @@ pub fn push_figures(figures: &mut Vec<Figure>, quick: bool) {
     }
     match training_eval_ms(if quick { 50 } else { 200 }) {
         Ok((total, coco, n)) => {
-            figures.push(Figure {
-                name: format!("held-out evaluation in training, {n} images (CPU)"),
-                value: total,
-                unit: "ms".into(),
-                reference: None,
-                reference_label: String::new(),
-            });
-            figures.push(Figure {
-                name: format!("  its COCO part at 100 detections/image, {n} images"),
-                value: coco,
-                unit: "ms".into(),
-                reference: None,
-                reference_label: String::new(),
-            });
+            figures.push(Figure::new(
+                format!("held-out evaluation in training, {n} images (CPU)"),
+                total,
+                "ms",
+            ));
+            figures.push(Figure::new(
+                format!("  its COCO part at 100 detections/image, {n} images"),
+                coco,
+                "ms",
+            ));
         }
         Err(e) => eprintln!("bench: evaluation in training: {e}"),
     }

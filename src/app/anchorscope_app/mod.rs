@@ -133,7 +133,8 @@ impl AnchorscopeApp {
         let mut evaluation =
             crate::app::panels::evaluation::EvaluationTab::new(cc.egui_ctx.clone());
         if let Some((gt, dt)) = &opts.eval_files {
-            evaluation.evaluate_files(gt.clone(), dt.clone());
+            let images_dir = crate::app::panels::evaluation::coco_images_dir(&state);
+            evaluation.evaluate_files(gt.clone(), dt.clone(), images_dir);
         }
         let ctx = cc.egui_ctx.clone();
         let (jobs, events) = worker::spawn(move || ctx.request_repaint());

@@ -13,7 +13,8 @@ pub const ALL_GROUPS: u32 = u32::MAX;
 /// `[1.0, 0.0, 0.0, 0.5]` is half-transparent red; the shader premultiplies and, on an sRGB
 /// target, converts to linear. Use [`rgba_from_color32`] for egui colours.
 ///
-/// Keep in sync with shaders/boxes.wgsl (`Instance`, vertex attributes in `pipeline.rs`).
+/// Mirrors `Instance` of shaders/boxes.wgsl through the vertex attributes of `pipeline.rs`
+/// (checked by `tests_layout`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct BoxInstance {
@@ -154,7 +155,7 @@ impl OverlayView {
 
 /// The uniform block of shaders/boxes.wgsl (48 bytes).
 ///
-/// Keep in sync with shaders/boxes.wgsl (`Uniforms`).
+/// Mirrors `Uniforms` of shaders/boxes.wgsl (checked by `tests_layout`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Uniforms {

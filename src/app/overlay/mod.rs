@@ -43,6 +43,8 @@ mod callback;
 mod instances;
 mod offscreen;
 mod pipeline;
+#[cfg(test)]
+mod tests_layout;
 
 pub use callback::{BoxOverlayCallback, install};
 pub use instances::{ALL_GROUPS, BoxInstance, BoxSet, OverlayView, Uniforms, rgba_from_color32};

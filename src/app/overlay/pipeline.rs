@@ -4,6 +4,13 @@ use std::collections::HashMap;
 
 use super::instances::{BoxInstance, BoxSet, Uniforms};
 
+/// The vertex attributes of one [`BoxInstance`] at shader locations 0-4 (`rect`, `fill`,
+/// `outline`, `thickness`, `group` of `Instance` in shaders/boxes.wgsl; formats and offsets
+/// checked by `tests_layout`).
+pub(super) const INSTANCE_ATTRIBUTES: [wgpu::VertexAttribute; 5] = wgpu::vertex_attr_array![
+    0 => Float32x4, 1 => Float32x4, 2 => Float32x4, 3 => Float32, 4 => Uint32
+];
+
 /// Vertices per box for the fill pass (one quad).
 const FILL_VERTICES: std::ops::Range<u32> = 0..6;
 /// Vertices per box for the outline pass (four quads).
@@ -98,10 +105,6 @@ impl BoxOverlayRenderer {
             bind_group_layouts: &[Some(&bind_group_layout)],
             immediate_size: 0,
         });
-        // Keep in sync with shaders/boxes.wgsl (`Instance`).
-        let attributes = wgpu::vertex_attr_array![
-            0 => Float32x4, 1 => Float32x4, 2 => Float32x4, 3 => Float32, 4 => Uint32
-        ];
         let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
             label: Some("box_overlay"),
             layout: Some(&layout),
@@ -111,7 +114,7 @@ impl BoxOverlayRenderer {
                 buffers: &[Some(wgpu::VertexBufferLayout {
                     array_stride: size_of::<BoxInstance>() as u64,
                     step_mode: wgpu::VertexStepMode::Instance,
-                    attributes: &attributes,
+                    attributes: &INSTANCE_ATTRIBUTES,
                 })],
                 compilation_options: Default::default(),
             },

@@ -13,10 +13,12 @@ use super::buffer::GpuTensor;
 use super::context::GpuContext;
 use crate::backend::{ConvGeom, conv2d_out_size};
 
-/// Outputs per invocation along each blocked axis (keep in sync with shaders/conv.wgsl).
-const BLOCK: usize = 4;
-/// Output channels per invocation of the forward (keep in sync with shaders/conv.wgsl).
-const FWD_CO: u32 = 8;
+/// Outputs per invocation along each blocked axis (`BLOCK` of shaders/conv.wgsl, checked by
+/// `tests_layout`).
+pub(super) const BLOCK: usize = 4;
+/// Output channels per invocation of the forward (`FWD_CO` of shaders/conv.wgsl, checked by
+/// `tests_layout`).
+pub(super) const FWD_CO: u32 = 8;
 /// Threads per workgroup of the conv kernels.
 const WG: usize = 64;
 

@@ -31,3 +31,5 @@ mod tests_layout;
 mod tests_loss;
 #[cfg(test)]
 mod tests_resize;
+#[cfg(test)]
+pub(crate) mod wgsl_reflect;

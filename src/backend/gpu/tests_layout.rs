@@ -3,7 +3,7 @@
 //! itself uses). Replaces the "keep in sync" comments: a field added, moved or retyped on one
 //! side only fails here, without a GPU.
 
-use std::mem::{offset_of, size_of};
+use super::wgsl_reflect::{check, module, rust_layout, wgsl_u32};
 
 use super::context::{LOSS_WGSL, REDUCE_WGSL, WG_1D};
 use super::conv::ConvParams;
@@ -13,65 +13,6 @@ use super::optim::{AdamWParams, SgdParams};
 use super::reduce::{self, ReduceParams};
 use super::resize::ResizeParams;
 use crate::backend::head_loss::PARTIALS_PER_ANCHOR;
-
-/// The parsed module of one WGSL source (panics with naga's message on a parse error).
-fn module(src: &str) -> naga::Module {
-    naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{}", e.emit_to_string(src)))
-}
-
-/// `(size, [(field, offset)])` of the struct `name` in `m`, padding fields (`_...`) left out.
-fn wgsl_layout(m: &naga::Module, name: &str) -> (usize, Vec<(String, usize)>) {
-    let ty = m
-        .types
-        .iter()
-        .find(|(_, t)| t.name.as_deref() == Some(name))
-        .unwrap_or_else(|| panic!("no struct {name} in the shader"))
-        .1;
-    let naga::TypeInner::Struct { members, span } = &ty.inner else {
-        panic!("{name} is not a struct");
-    };
-    let fields = members
-        .iter()
-        .filter_map(|f| {
-            let n = f.name.clone().unwrap_or_default();
-            (!n.starts_with('_')).then_some((n, f.offset as usize))
-        })
-        .collect();
-    (*span as usize, fields)
-}
-
-/// The value of the `u32` constant `name` in `m`.
-fn wgsl_u32(m: &naga::Module, name: &str) -> u32 {
-    let c = m
-        .constants
-        .iter()
-        .find(|(_, c)| c.name.as_deref() == Some(name))
-        .unwrap_or_else(|| panic!("no constant {name} in the shader"))
-        .1;
-    match m.global_expressions[c.init] {
-        naga::Expression::Literal(naga::Literal::U32(v)) => v,
-        ref e => panic!("{name} is not a u32 literal: {e:?}"),
-    }
-}
-
-/// `(size, [(field, offset)])` of a Rust struct, for the named (non-padding) fields.
-macro_rules! rust_layout {
-    ($t:ty { $($f:ident),* $(,)? }) => {
-        (
-            size_of::<$t>(),
-            vec![$((stringify!($f).to_string(), offset_of!($t, $f))),*],
-        )
-    };
-}
-
-fn check(src: &str, name: &str, rust: (usize, Vec<(String, usize)>)) {
-    let wgsl = wgsl_layout(&module(src), name);
-    assert_eq!(
-        wgsl.1, rust.1,
-        "{name}: fields and offsets (WGSL left, Rust right)"
-    );
-    assert_eq!(wgsl.0, rust.0, "{name}: size (WGSL left, Rust right)");
-}
 
 #[test]
 fn uniform_structs_match_their_rust_twins() {
@@ -175,6 +116,13 @@ fn uniform_structs_match_their_rust_twins() {
 
 #[test]
 fn shader_constants_match_rust() {
+    let c = module(include_str!("../../../shaders/conv.wgsl"));
+    assert_eq!(
+        wgsl_u32(&c, "BLOCK") as usize,
+        super::conv::BLOCK,
+        "conv BLOCK"
+    );
+    assert_eq!(wgsl_u32(&c, "FWD_CO"), super::conv::FWD_CO, "conv FWD_CO");
     let r = module(REDUCE_WGSL);
     assert_eq!(
         wgsl_u32(&r, "CHUNK") as usize,

@@ -25,6 +25,18 @@ pub struct NamedTensor {
     pub data: Vec<f32>,
 }
 
+/// Every parameter of `model` by name, shape and value (what a checkpoint or a snapshot keeps).
+pub fn named_params(model: &crate::model::Model) -> Vec<NamedTensor> {
+    model
+        .params()
+        .map(|p| NamedTensor {
+            name: p.name.clone(),
+            shape: p.shape.clone(),
+            data: p.value.data.clone(),
+        })
+        .collect()
+}
+
 /// What a checkpoint holds.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Checkpoint {

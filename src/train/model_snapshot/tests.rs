@@ -12,14 +12,7 @@ fn small_model() -> ModelConfig {
 
 fn checkpoint_of(model: &Model, model_toml: String) -> Checkpoint {
     Checkpoint {
-        params: model
-            .params()
-            .map(|p| NamedTensor {
-                name: p.name.clone(),
-                shape: p.shape.clone(),
-                data: p.value.data.clone(),
-            })
-            .collect(),
+        params: crate::train::checkpoint::named_params(model),
         step: 42,
         config_toml: TrainConfig::default().to_toml().unwrap(),
         model_toml,

@@ -68,6 +68,19 @@ pub struct ImageGt<'a> {
     pub ignore: &'a [Box4],
 }
 
+impl<'a> ImageGt<'a> {
+    /// The ground truth of a loaded image: its boxes and classes, its crowd / difficult
+    /// boxes as ignore regions (see [`crate::data::Sample::split_crowd`]).
+    pub fn of(sample: &'a crate::data::Sample) -> Self {
+        let (boxes, classes, ignore) = sample.split_crowd();
+        Self {
+            boxes,
+            classes,
+            ignore,
+        }
+    }
+}
+
 /// State the objective keeps across steps: the normaliser's EMA and GHM-C's bin averages.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ObjectiveState {

@@ -1,22 +1,16 @@
 //! The "last good" state kept for `ReloadLastGood`, and the model snapshots streamed to the
 //! app's views.
 
+use crate::train::Trainer;
+use crate::train::checkpoint::named_params;
 use crate::train::model_snapshot::{ModelSnapshot, ModelSource};
 use crate::train::trainer::OptimState;
-use crate::train::{NamedTensor, Trainer};
 use std::sync::Arc;
 
 /// The run's current parameters as a [`ModelSnapshot`] from `source`.
 pub(super) fn model_snapshot(t: &mut Trainer, source: ModelSource) -> ModelSnapshot {
     let model = t.model();
-    let params = model
-        .params()
-        .map(|p| NamedTensor {
-            name: p.name.clone(),
-            shape: p.shape.clone(),
-            data: p.value.data.clone(),
-        })
-        .collect();
+    let params = named_params(model);
     let mc = model.config().clone();
     ModelSnapshot {
         source,

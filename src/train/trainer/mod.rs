@@ -219,17 +219,7 @@ impl Trainer {
         let batch = self.batch()?;
         let imgs: Vec<&image::RgbImage> = batch.iter().map(|s| &s.image).collect();
         let x = images_to_tensor(&imgs);
-        let gts: Vec<ImageGt> = batch
-            .iter()
-            .map(|s| {
-                let (boxes, classes, ignore) = s.split_crowd();
-                ImageGt {
-                    boxes,
-                    classes,
-                    ignore,
-                }
-            })
-            .collect();
+        let gts: Vec<ImageGt> = batch.iter().map(ImageGt::of).collect();
         let seed = self.cfg.seed ^ self.step.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         if let Some(spec) = self.fused_spec() {
             return self.fused_step(t0, &x, &gts, seed, &spec);

@@ -1,22 +1,14 @@
 //! Checkpoints of a run: parameters, optimizer state, step and config in safetensors.
 
 use super::Trainer;
-use crate::train::checkpoint::{Checkpoint, NamedTensor};
+use crate::train::checkpoint::{Checkpoint, NamedTensor, named_params};
 use std::path::Path;
 
 impl Trainer {
     /// The run as a checkpoint (parameters, optimizer state, step, config).
     pub fn checkpoint(&mut self) -> Result<Checkpoint, String> {
         self.sync_host();
-        let params = self
-            .model
-            .params()
-            .map(|p| NamedTensor {
-                name: p.name.clone(),
-                shape: p.shape.clone(),
-                data: p.value.data.clone(),
-            })
-            .collect();
+        let params = named_params(&self.model);
         let mut optimizer = Vec::new();
         for (p, (m, v)) in self.model.params().zip(self.opt.m.iter().zip(&self.opt.v)) {
             optimizer.push(NamedTensor {

@@ -15,12 +15,12 @@ pub mod worker;
 use crate::app::panels::training::{CheckpointAction, TrainingRuntime};
 use crate::app::plot_export::PlotExports;
 use crate::app::state::AppState;
-use crate::data::{Dataset, SyntheticDataset};
+use crate::data::SyntheticDataset;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::path::PathBuf;
 use std::sync::Arc;
 pub use worker::EvalView;
-use worker::{Answer, Job};
+use worker::{Answer, Job, Pixels};
 
 /// Asks the user for a GT file and a results file (runs on a helper thread).
 pub type FilePicker = Arc<dyn Fn() -> Option<(PathBuf, PathBuf)> + Send + Sync>;
@@ -135,7 +135,8 @@ impl EvaluationTab {
         {
             self.files = None;
             if let Some((gt, dt)) = answer {
-                self.send(Job::Files { gt, dt });
+                let images_dir = coco_images_dir(state);
+                self.send(Job::Files { gt, dt, images_dir });
             }
         }
     }
@@ -156,9 +157,10 @@ impl EvaluationTab {
         let _ = self.jobs.send(job);
     }
 
-    /// Evaluates a GT file and a results file on the tab's thread.
-    pub fn evaluate_files(&mut self, gt: PathBuf, dt: PathBuf) {
-        self.send(Job::Files { gt, dt });
+    /// Evaluates a GT file and a results file on the tab's thread; the GT's images are
+    /// looked up beside it, in its `images/` folder, then in `images_dir`.
+    pub fn evaluate_files(&mut self, gt: PathBuf, dt: PathBuf, images_dir: Option<PathBuf>) {
+        self.send(Job::Files { gt, dt, images_dir });
     }
 
     /// Opens the GT + results dialogs on a helper thread.
@@ -196,14 +198,31 @@ impl EvaluationTab {
     }
 }
 
-/// The held-out images of the dataset on screen (synthetic data only; the same split the
-/// trainer evaluates).
-fn held_out_images(state: &AppState) -> Option<Arc<dyn Dataset>> {
+/// The held-out images of the dataset on screen: the same split the trainer evaluates
+/// (a file dataset's is opened on the evaluation thread).
+fn held_out_images(state: &AppState) -> Pixels {
     let d = &state.dataset;
-    d.spec.trim().is_empty().then(|| {
+    let spec = d.spec.trim();
+    if spec.is_empty() {
         let ds = SyntheticDataset::new(d.synthetic.clone(), d.seed);
-        Arc::new(ds.held_out(crate::train::thread::EVAL_IMAGES)) as Arc<dyn Dataset>
-    })
+        Pixels::Dataset(Arc::new(ds.held_out(crate::train::thread::EVAL_IMAGES)))
+    } else {
+        Pixels::HeldOut {
+            spec: spec.to_string(),
+            seed: state.training.seed,
+        }
+    }
+}
+
+/// The images folder of the COCO dataset on screen (its SPEC's, else beside its JSON).
+pub fn coco_images_dir(state: &AppState) -> Option<PathBuf> {
+    match crate::data::DatasetSpec::parse(state.dataset.spec.trim()).ok()? {
+        crate::data::DatasetSpec::Coco {
+            annotations,
+            images,
+        } => images.or_else(|| annotations.parent().map(|p| p.to_path_buf())),
+        _ => None,
+    }
 }
 
 /// The Evaluation tab.

@@ -137,3 +137,55 @@ fn clicking_a_worst_image_selects_it() {
     h.get_by_label(&super::image::image_line(&v.per_image[0]));
     h.get_by_label("FP: detection unmatched");
 }
+
+#[test]
+fn gt_images_are_found_beside_the_gt_file_in_images_and_in_the_dataset_folder() {
+    let dir = std::env::temp_dir().join(format!("anchorscope-eval-pixels-{}", std::process::id()));
+    let other = dir.join("dataset-images");
+    std::fs::create_dir_all(dir.join("images")).unwrap();
+    std::fs::create_dir_all(&other).unwrap();
+    let png = |p: std::path::PathBuf, v: u8| {
+        ::image::RgbImage::from_pixel(9, 8, ::image::Rgb([v, v, v]))
+            .save(p)
+            .unwrap()
+    };
+    png(dir.join("beside.png"), 10);
+    png(dir.join("images").join("inside.png"), 20);
+    png(other.join("elsewhere.png"), 30);
+    let names = [
+        "beside.png",
+        "inside.png",
+        "elsewhere.png",
+        "missing.png",
+        "",
+    ];
+    let gt = GtFile {
+        images: names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| GtImage {
+                id: i as u64 + 1,
+                width: 9,
+                height: 8,
+                file_name: n.to_string(),
+            })
+            .collect(),
+        annotations: Vec::new(),
+        categories: Vec::new(),
+    };
+    let gt_path = dir.join("gt.json");
+    let files = worker::gt_image_files(&gt, &gt_path, Some(&other));
+    assert_eq!(
+        files,
+        vec![
+            Some(dir.join("beside.png")),
+            Some(dir.join("images").join("inside.png")),
+            Some(other.join("elsewhere.png")),
+            None,
+            None,
+        ]
+    );
+    // without the dataset's folder the third is not found
+    assert_eq!(worker::gt_image_files(&gt, &gt_path, None)[2], None);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,6 +3,7 @@
 //! UI only sends jobs and polls the answers.
 
 use crate::data::Dataset;
+use crate::data::files::image_io::ReadError;
 use crate::eval::{
     ClassAp, CocoEvaluation, ConfusionMatrix, GtFile, ImageErrors, PrCurve, ResultRecord,
     TideSummary, WorstBy, files, worst_images,
@@ -27,7 +28,7 @@ pub enum Job {
         /// Detections.
         dets: Vec<ResultRecord>,
         /// The pixels of the GT's images, when there are any.
-        images: Option<Arc<dyn Dataset>>,
+        images: Pixels,
     },
     /// Read, check and evaluate a GT file and a results file.
     Files {
@@ -35,9 +36,91 @@ pub enum Job {
         gt: PathBuf,
         /// Results.
         dt: PathBuf,
+        /// Where the images of the dataset on screen are (a COCO SPEC's images folder), also
+        /// searched for the GT's `file_name`s.
+        images_dir: Option<PathBuf>,
     },
     /// Load image `index` of the current evaluation's dataset.
     Image(usize),
+}
+
+/// Where the pixels of image `i` of an evaluation come from.
+pub enum Pixels {
+    /// None: boxes on a blank canvas.
+    None,
+    /// Image `i` of a dataset (the held-out split of the synthetic scenes).
+    Dataset(Arc<dyn Dataset>),
+    /// The held-out split of a file dataset, as training opens it (SPEC, seed): opened on the
+    /// evaluation thread, never on the UI thread.
+    HeldOut {
+        /// The dataset SPEC.
+        spec: String,
+        /// The run's seed (its train / validation split).
+        seed: u64,
+    },
+    /// One image file per GT image (`None`: not found).
+    Files(Vec<Option<PathBuf>>),
+}
+
+impl Pixels {
+    /// Opens a [`Pixels::HeldOut`] (others are returned as they are); an error leaves none.
+    fn opened(self) -> Self {
+        let Pixels::HeldOut { spec, seed } = self else {
+            return self;
+        };
+        let open = || -> Result<Arc<dyn Dataset>, String> {
+            let spec = crate::data::DatasetSpec::parse(&spec).map_err(|e| e.to_string())?;
+            let v = crate::data::DataConfig::default()
+                .open_for_training(&spec, seed)
+                .map_err(|e| e.to_string())?;
+            Ok(v.held_out)
+        };
+        open().map_or(Pixels::None, Pixels::Dataset)
+    }
+
+    /// The pixels of image `i`, or `None` when there are none to show.
+    fn load(&self, i: usize) -> Option<Result<image::RgbImage, String>> {
+        match self {
+            Pixels::Dataset(d) => Some(d.load(i).map(|s| s.image).map_err(|e| e.to_string())),
+            Pixels::Files(files) => {
+                let path = files.get(i)?.as_ref()?;
+                Some(
+                    crate::data::files::image_io::decode(path).map_err(|e| match e {
+                        ReadError::Missing => format!("{}: not found", path.display()),
+                        ReadError::Unreadable(m) => format!("{}: {m}", path.display()),
+                    }),
+                )
+            }
+            Pixels::None | Pixels::HeldOut { .. } => None,
+        }
+    }
+}
+
+/// For each image of `gt` (read from `gt_path`), its file: `file_name` looked up beside the GT
+/// file, in its `images/` folder, then in `images_dir`.
+pub fn gt_image_files(
+    gt: &GtFile,
+    gt_path: &std::path::Path,
+    images_dir: Option<&std::path::Path>,
+) -> Vec<Option<PathBuf>> {
+    let base = gt_path.parent().unwrap_or(std::path::Path::new("."));
+    let dirs: Vec<PathBuf> = [Some(base.to_path_buf()), Some(base.join("images"))]
+        .into_iter()
+        .chain([images_dir.map(|d| d.to_path_buf())])
+        .flatten()
+        .collect();
+    gt.images
+        .iter()
+        .map(|im| {
+            (!im.file_name.is_empty())
+                .then(|| {
+                    dirs.iter()
+                        .map(|d| d.join(&im.file_name))
+                        .find(|p| p.is_file())
+                })
+                .flatten()
+        })
+        .collect()
 }
 
 /// What the thread answers.
@@ -134,7 +217,7 @@ pub fn spawn(wake: impl Fn() + Send + 'static) -> (Sender<Job>, Receiver<Answer>
     let _ = std::thread::Builder::new()
         .name("anchorscope-eval".into())
         .spawn(move || {
-            let mut images: Option<Arc<dyn Dataset>> = None;
+            let mut images = Pixels::None;
             while let Ok(job) = job_rx.recv() {
                 let answer = match job {
                     Job::Records {
@@ -143,16 +226,17 @@ pub fn spawn(wake: impl Fn() + Send + 'static) -> (Sender<Job>, Receiver<Answer>
                         dets,
                         images: ds,
                     } => {
-                        images = ds;
+                        images = ds.opened();
                         analyze(&gt, &dets, source, Vec::new())
                     }
-                    Job::Files { gt, dt } => {
-                        images = None;
-                        evaluate_files(&gt, &dt)
+                    Job::Files { gt, dt, images_dir } => {
+                        let (answer, files) = evaluate_files(&gt, &dt, images_dir.as_deref());
+                        images = Pixels::Files(files);
+                        answer
                     }
-                    Job::Image(i) => match images.as_ref().map(|d| d.load(i)) {
-                        Some(Ok(s)) => Answer::Image(i, to_color_image(&s.image)),
-                        Some(Err(e)) => Answer::Error(e.to_string()),
+                    Job::Image(i) => match images.load(i) {
+                        Some(Ok(im)) => Answer::Image(i, to_color_image(&im)),
+                        Some(Err(e)) => Answer::Error(e),
                         None => continue,
                     },
                 };
@@ -172,7 +256,12 @@ fn analyze(gt: &GtFile, dets: &[ResultRecord], source: String, warnings: Vec<Str
     }
 }
 
-fn evaluate_files(gt: &std::path::Path, dt: &std::path::Path) -> Answer {
+/// The evaluation of a GT file and a results file, and the GT images' files.
+fn evaluate_files(
+    gt: &std::path::Path,
+    dt: &std::path::Path,
+    images_dir: Option<&std::path::Path>,
+) -> (Answer, Vec<Option<PathBuf>>) {
     let r = files::read_gt(gt).and_then(|(g, mut w)| {
         let (d, w2) = files::read_results(dt, &g, gt)?;
         w.extend(w2);
@@ -184,9 +273,11 @@ fn evaluate_files(gt: &std::path::Path, dt: &std::path::Path) -> Answer {
                 p.file_name()
                     .map_or(String::new(), |n| n.to_string_lossy().into_owned())
             };
-            analyze(&g, &d, format!("{} over {}", name(dt), name(gt)), w)
+            let image_files = gt_image_files(&g, gt, images_dir);
+            let answer = analyze(&g, &d, format!("{} over {}", name(dt), name(gt)), w);
+            (answer, image_files)
         }
-        Err(e) => Answer::Error(e.0),
+        Err(e) => (Answer::Error(e.0), Vec::new()),
     }
 }
 
