@@ -465,3 +465,71 @@ fn planted_copies_are_caught() {
         }
     }
 }
+
+/// Files (by path prefix) whose code mentions one of `forbidden` (`use` lines and paths
+/// written inline alike), as `path:line: text`.
+fn imports(
+    files: &[SourceFile],
+    prefix_in: &[&str],
+    prefix_out: &[&str],
+    forbidden: &[&str],
+) -> Vec<String> {
+    files
+        .iter()
+        .filter(|f| prefix_in.iter().any(|p| f.path.starts_with(p)))
+        .filter(|f| !prefix_out.iter().any(|p| f.path.starts_with(p)))
+        .flat_map(|f| {
+            f.lines.iter().filter_map(move |(n, l)| {
+                forbidden
+                    .iter()
+                    .any(|w| l.contains(w))
+                    .then(|| format!("{}:{n}: {}", f.path, l.trim()))
+            })
+        })
+        .collect()
+}
+
+/// The UI crates and the app module are used only by `app/` and `cli/` (the `app` feature).
+#[test]
+fn only_app_and_cli_use_the_ui() {
+    let found = imports(
+        sources(),
+        &["src/"],
+        &["src/app/", "src/cli/"],
+        &["crate::app", "egui", "eframe", "rfd::"],
+    );
+    assert!(found.is_empty(), "UI outside app/ and cli/:\n{}", found.join("\n"));
+}
+
+/// The backend is the bottom of the training stack: it knows nothing of the model, training
+/// or the app (its tests aside, which are not scanned).
+#[test]
+fn backend_imports_no_layer_above() {
+    let found = imports(
+        sources(),
+        &["src/backend/"],
+        &[],
+        &["crate::model", "crate::train", "crate::app", "crate::inspect", "crate::eval"],
+    );
+    assert!(found.is_empty(), "backend/ imports a layer above:\n{}", found.join("\n"));
+}
+
+/// The scan itself: a planted upward import and a planted egui call are found (so the two
+/// tests above can fail); a comment naming them is not code.
+#[test]
+fn planted_upward_imports_are_caught() {
+    let planted = vec![
+        SourceFile {
+            path: "src/backend/cpu/planted.rs".into(),
+            lines: code_lines("use crate::train::TrainConfig;\n// crate::model in a comment\n"),
+        },
+        SourceFile {
+            path: "src/data/planted.rs".into(),
+            lines: code_lines("fn f(ui: &mut egui::Ui) {}\n"),
+        },
+    ];
+    let up = imports(&planted, &["src/backend/"], &[], &["crate::model", "crate::train"]);
+    assert_eq!(up, ["src/backend/cpu/planted.rs:1: use crate::train::TrainConfig;"]);
+    let ui = imports(&planted, &["src/"], &["src/app/", "src/cli/"], &["egui"]);
+    assert_eq!(ui, ["src/data/planted.rs:1: fn f(ui: &mut egui::Ui) {}"]);
+}
