@@ -12,7 +12,10 @@ use std::sync::Arc;
 pub fn describe(map: &BTreeMap<String, String>) -> String {
     let mut by_target: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (from, to) in map {
-        by_target.entry(to).or_default().push(from);
+        by_target
+            .entry(to.as_str())
+            .or_default()
+            .push(from.as_str());
     }
     let parts: Vec<String> = by_target
         .iter()
