@@ -107,7 +107,7 @@ fn the_report_window_lists_problems_and_jumps_to_their_image() {
 #[test]
 fn a_remedy_applied_in_the_panel_reopens_the_dataset_and_shows_before_and_after() {
     use anchorscope::data::remedies::{Remedies, UndersampleConfig};
-    use anchorscope::data::{Dataset, DatasetSpec, FileDataset, OpenOptions};
+    use anchorscope::data::{DatasetSpec, FileDataset, OpenOptions};
     let root = tmp("app-remedies");
     let spec = clean_datasets(&root, 6)[0].clone();
     // what the library makes of the same setting
@@ -134,7 +134,10 @@ fn a_remedy_applied_in_the_panel_reopens_the_dataset_and_shows_before_and_after(
     assert_eq!(info.len, want_len);
     assert_eq!(info.remedies.len(), 1);
     assert_eq!(
-        (info.remedies[0].before.images, info.remedies[0].after.images),
+        (
+            info.remedies[0].before.images,
+            info.remedies[0].after.images
+        ),
         (6, want_len)
     );
     h.get_by_label("Dataset stats").click();

@@ -62,14 +62,22 @@ fn tiled_and_merged_export_loads_back_with_hand_counted_totals() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(tree_hash(&root.join("src")), before, "the source is untouched");
+    assert_eq!(
+        tree_hash(&root.join("src")),
+        before,
+        "the source is untouched"
+    );
 
     // big.png: tiles at x 0 and 36 (64 x 60); small.png: one 40 x 30 tile.
     // tile 0: car, truck (14 of 20 px: kept, clipped) and the crowd car (4 of 10 px: an ignore
     // region is kept); person 1 (8 of 20 px) dropped. tile 1: truck, both persons, the crowd
     // car. small: truck and the crowd person. Truck -> car.
     let v = check(&out.join("annotations.json"));
-    assert!(v["problems"].as_array().unwrap().is_empty(), "{}", v["problems"]);
+    assert!(
+        v["problems"].as_array().unwrap().is_empty(),
+        "{}",
+        v["problems"]
+    );
     assert_eq!(v["images"], 3);
     assert_eq!(v["annotations"], 9);
     assert_eq!(
@@ -99,13 +107,19 @@ fn tiled_and_merged_export_loads_back_with_hand_counted_totals() {
         .iter()
         .find(|a| a["image_id"] == 2 && a["category_id"] == 1 && a["iscrowd"] == 0)
         .unwrap();
-    assert_eq!(truck_in_tile1["bbox"], serde_json::json!([14.0, 20.0, 20.0, 20.0]));
+    assert_eq!(
+        truck_in_tile1["bbox"],
+        serde_json::json!([14.0, 20.0, 20.0, 20.0])
+    );
 
     // an existing non-empty folder is refused: one line, exit 2, nothing written
     let o = run(&["export", "--dataset", &spec, "--out", out.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("not empty") && err.trim().lines().count() == 1, "{err}");
+    assert!(
+        err.contains("not empty") && err.trim().lines().count() == 1,
+        "{err}"
+    );
 }
 
 #[test]
@@ -116,18 +130,38 @@ fn untiled_export_copies_the_original_images() {
     write(&cfg, "[data.merge]\ntruck = \"car\"\nperson = \"car\"\n");
     let out = root.join("out");
     let spec = format!("coco:{}", ann.display());
-    let args = ["export", "--dataset", &spec, "--config", cfg.to_str().unwrap()];
+    let args = [
+        "export",
+        "--dataset",
+        &spec,
+        "--config",
+        cfg.to_str().unwrap(),
+    ];
     let o = run(&[&args[..], &["--out", out.to_str().unwrap()]].concat());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v = check(&out.join("annotations.json"));
-    assert_eq!((v["images"].as_u64(), v["annotations"].as_u64()), (Some(2), Some(7)));
-    assert_eq!(v["classes"], serde_json::json!([{"name": "car", "count": 7}]));
+    assert_eq!(
+        (v["images"].as_u64(), v["annotations"].as_u64()),
+        (Some(2), Some(7))
+    );
+    assert_eq!(
+        v["classes"],
+        serde_json::json!([{"name": "car", "count": 7}])
+    );
     let copy = std::fs::read(out.join("images/000000_big.png")).unwrap();
     assert_eq!(copy, std::fs::read(root.join("src/big.png")).unwrap());
 
     let bad = root.join("bad.toml");
     write(&bad, "[data.merge]\nplane = \"car\"\n");
-    let o = run(&["export", "--dataset", &spec, "--config", bad.to_str().unwrap(), "--out", root.join("out2").to_str().unwrap()]);
+    let o = run(&[
+        "export",
+        "--dataset",
+        &spec,
+        "--config",
+        bad.to_str().unwrap(),
+        "--out",
+        root.join("out2").to_str().unwrap(),
+    ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("\"plane\": not a class"), "{err}");

@@ -2,8 +2,8 @@
 //! The computation lives in [`crate::inspect`]; this file parses arguments and formats.
 
 use crate::config::LabConfig;
-use crate::data::{DataConfig, Dataset, DatasetSpec};
 use crate::data::stats::{Histogram, anchor_label_counts, max_iou_histogram};
+use crate::data::{DataConfig, Dataset, DatasetSpec};
 use crate::inspect::{Inspection, inspect_dataset};
 use crate::train::objective::ranking_loss;
 use crate::train::{ModelSnapshot, ModelSource, TrainConfig};
@@ -67,7 +67,8 @@ pub fn run(args: &InspectArgs) -> Result<()> {
 
 /// The lab settings and the `[data]` table of a config file.
 fn load_config(p: &std::path::Path) -> Result<(LabConfig, DataConfig)> {
-    let text = std::fs::read_to_string(p).map_err(|e| anyhow!("{}: cannot read: {e}", p.display()))?;
+    let text =
+        std::fs::read_to_string(p).map_err(|e| anyhow!("{}: cannot read: {e}", p.display()))?;
     let origin = p.display().to_string();
     let data = DataConfig::from_toml(&text, &origin).map_err(|e| anyhow!(e))?;
     let mut table: toml::Table =

@@ -5,11 +5,11 @@
 
 use super::files::{DEFAULT_MAX_PIXELS, FileDataset, OpenOptions};
 use super::input::{InputSize, ResizeMode, ResizedDataset};
-use super::remedies::{RepeatFactorConfig, TileConfig, UndersampleConfig};
 use super::remedies::Remedies;
-use std::collections::BTreeMap;
+use super::remedies::{RepeatFactorConfig, TileConfig, UndersampleConfig};
 use super::{DataError, Dataset, DatasetSpec};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// `[data]`: how a file dataset is read and fed to the model.
@@ -147,7 +147,10 @@ impl DataConfig {
         let held_out: Arc<dyn Dataset> = if remedies.merge.is_empty() {
             Arc::new(v)
         } else {
-            Arc::new(super::remedies::MergedDataset::new(Arc::new(v), &remedies.merge)?)
+            Arc::new(super::remedies::MergedDataset::new(
+                Arc::new(v),
+                &remedies.merge,
+            )?)
         };
         Ok(TrainingViews {
             train: Arc::new(ResizedDataset::new(train, input)),

@@ -6,7 +6,7 @@
 use crate::app::state::AppState;
 use crate::app::worker::DatasetInfo;
 use crate::data::remedies::{
-    RepeatFactorConfig, Remedies, Rounding, TileConfig, UndersampleConfig,
+    Remedies, RepeatFactorConfig, Rounding, TileConfig, UndersampleConfig,
 };
 
 /// The draft and the applied settings it was started from.
@@ -50,7 +50,10 @@ pub fn remedies_ui(ui: &mut egui::Ui, state: &mut AppState, info: Option<&Datase
             ui.horizontal(|ui| {
                 let changed = d.draft != applied;
                 let apply = ui
-                    .add_enabled(changed && err.is_none(), egui::Button::new("Apply remedies"))
+                    .add_enabled(
+                        changed && err.is_none(),
+                        egui::Button::new("Apply remedies"),
+                    )
                     .on_hover_text("Re-open the dataset with these remedies (on the worker)");
                 if apply.clicked() {
                     state.dataset.remedies = d.draft.clone();
@@ -87,9 +90,17 @@ fn edit_ui(ui: &mut egui::Ui, r: &mut Remedies, info: Option<&DatasetInfo>) {
     toggle::<TileConfig>(ui, &mut r.tile, "Tile large images");
     if let Some(t) = &mut r.tile {
         ui.indent("tile", |ui| {
-            ui.add(egui::DragValue::new(&mut t.size).range(8..=8192).prefix("tile size px "));
+            ui.add(
+                egui::DragValue::new(&mut t.size)
+                    .range(8..=8192)
+                    .prefix("tile size px "),
+            );
             let max_overlap = t.size.saturating_sub(1);
-            ui.add(egui::DragValue::new(&mut t.overlap).range(0..=max_overlap).prefix("overlap px "));
+            ui.add(
+                egui::DragValue::new(&mut t.overlap)
+                    .range(0..=max_overlap)
+                    .prefix("overlap px "),
+            );
             ui.add(egui::Slider::new(&mut t.min_visible, 0.05..=1.0).text("min visible fraction"));
         });
     }
@@ -125,7 +136,10 @@ fn edit_ui(ui: &mut egui::Ui, r: &mut Remedies, info: Option<&DatasetInfo>) {
     if let Some(u) = &mut r.undersample {
         ui.indent("undersample", |ui| {
             ui.add(egui::Slider::new(&mut u.keep, 0.0..=1.0).text("keep fraction"));
-            ui.add(egui::Slider::new(&mut u.frequent, 0.01..=1.0).text("frequent: in >= this of images"));
+            ui.add(
+                egui::Slider::new(&mut u.frequent, 0.01..=1.0)
+                    .text("frequent: in >= this of images"),
+            );
             ui.add(egui::DragValue::new(&mut u.seed).prefix("seed "));
         });
     }

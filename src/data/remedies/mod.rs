@@ -15,10 +15,10 @@
 
 pub mod merge;
 pub mod repeat;
-pub mod tile;
-pub mod undersample;
 #[cfg(test)]
 mod tests;
+pub mod tile;
+pub mod undersample;
 mod view;
 
 pub use merge::MergedDataset;

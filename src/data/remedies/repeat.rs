@@ -77,7 +77,13 @@ pub fn repeat_factors(images: &[Vec<usize>], num_classes: usize, t: f64) -> Vec<
     let freq = eql_class_freq(images.iter().map(Vec::as_slice), num_classes);
     let r_c: Vec<f64> = freq
         .iter()
-        .map(|&f| if f > 0.0 { (t / f).sqrt().max(1.0) } else { 1.0 })
+        .map(|&f| {
+            if f > 0.0 {
+                (t / f).sqrt().max(1.0)
+            } else {
+                1.0
+            }
+        })
         .collect();
     images
         .iter()
@@ -105,7 +111,10 @@ pub fn repeat_counts(factors: &[f64], rounding: Rounding, seed: u64) -> Vec<usiz
 }
 
 /// `inner` with every image repeated by its repeat factor (copies next to each other).
-pub fn oversample(inner: Arc<dyn Dataset>, cfg: &RepeatFactorConfig) -> Result<IndexView, DataError> {
+pub fn oversample(
+    inner: Arc<dyn Dataset>,
+    cfg: &RepeatFactorConfig,
+) -> Result<IndexView, DataError> {
     cfg.validate().map_err(|reason| DataError::Config {
         field: "[data.repeat_factor]".into(),
         reason,

@@ -49,8 +49,10 @@ fn by_classes(images: &[&[usize]]) -> Vec<Sample> {
     images
         .iter()
         .map(|cs| {
-            let b: Vec<(Box4, usize, bool)> =
-                cs.iter().map(|&c| ([1.0, 1.0, 5.0, 5.0], c, false)).collect();
+            let b: Vec<(Box4, usize, bool)> = cs
+                .iter()
+                .map(|&c| ([1.0, 1.0, 5.0, 5.0], c, false))
+                .collect();
             sample(16, 16, &b)
         })
         .collect()
@@ -60,7 +62,11 @@ fn by_classes(images: &[&[usize]]) -> Vec<Sample> {
 fn tile_origins_by_hand() {
     // stride 48: 0, then 48 + 64 = 112 > 100, so the last tile moves back to 100 - 64 = 36
     assert_eq!(tile_origins(100, 64, 16), vec![0, 36]);
-    assert_eq!(tile_origins(60, 64, 16), vec![0], "a side under the tile size");
+    assert_eq!(
+        tile_origins(60, 64, 16),
+        vec![0],
+        "a side under the tile size"
+    );
     assert_eq!(tile_origins(64, 64, 16), vec![0]);
     assert_eq!(tile_origins(128, 64, 0), vec![0, 64]);
     assert_eq!(tile_origins(200, 64, 16), vec![0, 48, 96, 136]);
@@ -78,7 +84,13 @@ fn tiling_a_100x60_image_into_64_px_tiles() {
     let s = sample(
         100,
         60,
-        &[(a, 0, false), (b, 1, false), (c, 0, false), (e, 0, false), (crowd, 1, true)],
+        &[
+            (a, 0, false),
+            (b, 1, false),
+            (c, 0, false),
+            (e, 0, false),
+            (crowd, 1, true),
+        ],
     );
     let cfg = TileConfig {
         size: 64,
@@ -125,7 +137,11 @@ fn tiling_a_100x60_image_into_64_px_tiles() {
     );
     let s1 = ds.load(1).unwrap();
     assert_eq!(s1.size(), (64, 60));
-    assert_eq!(s1.image.get_pixel(0, 5).0, [36, 5, 0], "pixels cut at x = 36");
+    assert_eq!(
+        s1.image.get_pixel(0, 5).0,
+        [36, 5, 0],
+        "pixels cut at x = 36"
+    );
     assert_eq!(s1.annotations(), t1, "load and annotations agree");
     assert_eq!(s1.split_crowd().2, &[[24.0, 0.0, 34.0, 5.0]]);
     assert_eq!(ds.image_name(1), "image 0 @36,0");
@@ -171,14 +187,21 @@ fn merging_classes_names_and_counts() {
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
     let before = class_histogram(inner.as_ref()).unwrap();
-    assert_eq!((before.counts.clone(), before.ignore), (vec![1, 1, 1, 1], 1));
+    assert_eq!(
+        (before.counts.clone(), before.ignore),
+        (vec![1, 1, 1, 1], 1)
+    );
     let ds = MergedDataset::new(inner.clone(), &map).unwrap();
     assert_eq!(ds.class_names(), ["vehicle", "person", "bike"]);
     let h = class_histogram(&ds).unwrap();
     assert_eq!(h.counts, vec![2, 1, 1]);
     assert_eq!((h.images, h.ignore), (2, 1));
     let a1 = ds.annotations(1).unwrap();
-    assert_eq!(a1.classes, vec![2, 0], "bike -> 2; the crowd truck -> vehicle");
+    assert_eq!(
+        a1.classes,
+        vec![2, 0],
+        "bike -> 2; the crowd truck -> vehicle"
+    );
     assert_eq!(a1.crowd, vec![false, true]);
     assert_eq!(ds.load(1).unwrap().classes, a1.classes);
     // merging into an existing name
@@ -249,7 +272,10 @@ fn undersampling_drops_only_images_of_frequent_classes() {
         vec![0, 1, 4, 5]
     );
     assert_eq!(undersample_keep(&images, 2, &cfg(0.0, 0)), vec![2, 3]);
-    assert_eq!(undersample_keep(&images, 2, &cfg(1.0, 0)), vec![0, 1, 2, 3, 4, 5]);
+    assert_eq!(
+        undersample_keep(&images, 2, &cfg(1.0, 0)),
+        vec![0, 1, 2, 3, 4, 5]
+    );
     let mut seen = std::collections::BTreeSet::new();
     for seed in 0..20 {
         let k = undersample_keep(&images, 2, &cfg(0.5, seed));
@@ -260,10 +286,18 @@ fn undersampling_drops_only_images_of_frequent_classes() {
         seen.insert(k);
     }
     assert!(seen.len() > 1, "the seed changes the choice");
-    let ds = mem(&["a", "b"], by_classes(&[&[0], &[0], &[0, 1], &[], &[0], &[0]]));
+    let ds = mem(
+        &["a", "b"],
+        by_classes(&[&[0], &[0], &[0, 1], &[], &[0], &[0]]),
+    );
     let v = undersample(ds, &cfg(0.5, 3)).unwrap();
     assert_eq!(v.index(), undersample_keep(&images, 2, &cfg(0.5, 3)));
-    assert!(cfg(1.5, 0).validate().unwrap_err().contains("[data.undersample] keep"));
+    assert!(
+        cfg(1.5, 0)
+            .validate()
+            .unwrap_err()
+            .contains("[data.undersample] keep")
+    );
 }
 
 #[test]

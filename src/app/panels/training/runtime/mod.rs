@@ -255,10 +255,8 @@ impl TrainingRuntime {
             let mut held_out: Arc<dyn Dataset> = Arc::new(ds.held_out(EVAL_IMAGES));
             if !settings.remedies.merge.is_empty() {
                 // the held-out scenes stay untouched but share the merged class list
-                let merged = crate::data::remedies::MergedDataset::new(
-                    held_out,
-                    &settings.remedies.merge,
-                );
+                let merged =
+                    crate::data::remedies::MergedDataset::new(held_out, &settings.remedies.merge);
                 held_out = Arc::new(merged.map_err(|e| e.to_string())?);
             }
             Ok(TrainData { train, held_out })
