@@ -112,6 +112,25 @@ fn tiled_and_merged_export_loads_back_with_hand_counted_totals() {
         serde_json::json!([14.0, 20.0, 20.0, 20.0])
     );
 
+    // inspect applies the same [data] remedies: its image 1 is the second tile of big.png
+    let o = run(&[
+        "inspect",
+        "--dataset",
+        &spec,
+        "--config",
+        cfg.to_str().unwrap(),
+        "--image",
+        "1",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["image"]["width"].as_u64(), v["image"]["height"].as_u64()),
+        (Some(64), Some(60))
+    );
+    assert_eq!(v["gt"].as_array().unwrap().len(), 4, "{}", v["gt"]);
+
     // an existing non-empty folder is refused: one line, exit 2, nothing written
     let o = run(&["export", "--dataset", &spec, "--out", out.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);

@@ -56,7 +56,7 @@ pub fn finalize(
             let mut rep = Report::default();
             let img = one(r, max_pixels, decode_all, &mut rep);
             let k = done_count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            if k % step == 0 {
+            if k.is_multiple_of(step) {
                 progress(k as f32 / n as f32);
             }
             (img, rep)
