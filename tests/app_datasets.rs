@@ -103,3 +103,45 @@ fn the_report_window_lists_problems_and_jumps_to_their_image() {
     assert_eq!(h.state().state.image_index, target);
     std::fs::remove_dir_all(&root).ok();
 }
+
+#[test]
+fn a_remedy_applied_in_the_panel_reopens_the_dataset_and_shows_before_and_after() {
+    use anchorscope::data::remedies::{Remedies, UndersampleConfig};
+    use anchorscope::data::{DatasetSpec, FileDataset, OpenOptions};
+    let root = tmp("app-remedies");
+    let spec = clean_datasets(&root, 6)[0].clone();
+    // what the library makes of the same setting
+    let ds = FileDataset::open(&DatasetSpec::parse(&spec).unwrap(), &OpenOptions::default());
+    let remedies = Remedies {
+        undersample: Some(UndersampleConfig::default()),
+        ..Remedies::default()
+    };
+    let want = remedies.apply(std::sync::Arc::new(ds.unwrap())).unwrap();
+    let want_len = want.dataset().len();
+    assert!(want_len < 6, "the default undersampling drops images here");
+
+    let Some(mut h) = harness(&spec) else { return };
+    settle(&mut h);
+    assert_eq!(h.state().dataset.as_ref().unwrap().len, 6);
+    h.get_by_label("Data remedies").click();
+    h.run_steps(2);
+    h.get_by_label("Undersample frequent classes").click();
+    h.run_steps(2);
+    h.get_by_label("Apply remedies").click();
+    settle(&mut h);
+    let info = h.state().dataset.clone().unwrap();
+    assert_eq!(h.state().state.dataset.remedies, remedies);
+    assert_eq!(info.len, want_len);
+    assert_eq!(info.remedies.len(), 1);
+    assert_eq!(
+        (
+            info.remedies[0].before.images,
+            info.remedies[0].after.images
+        ),
+        (6, want_len)
+    );
+    h.get_by_label("Dataset stats").click();
+    settle(&mut h);
+    h.get_by_label_contains(&format!("images 6 -> {want_len}, objects"));
+    std::fs::remove_dir_all(&root).ok();
+}

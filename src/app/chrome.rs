@@ -91,8 +91,8 @@ pub fn status_bar_ui(ui: &mut egui::Ui, app: &AnchorscopeApp) {
                 ui.separator();
                 ui.add(
                     egui::ProgressBar::new(*f)
-                        .desired_width(120.0)
-                        .text(what.as_str()),
+                        .desired_width(160.0)
+                        .text(progress_text(what, *f)),
                 );
             }
             if let Some(e) = &app.error {
@@ -105,6 +105,11 @@ pub fn status_bar_ui(ui: &mut egui::Ui, app: &AnchorscopeApp) {
             }
         });
     });
+}
+
+/// The status bar's progress label: what, and how far as a percentage (`Indexing dataset 42%`).
+pub fn progress_text(what: &str, fraction: f32) -> String {
+    format!("{what} {:.0}%", 100.0 * fraction.clamp(0.0, 1.0))
 }
 
 /// The classification losses the loss-weight overlay offers (name, label): all eight.

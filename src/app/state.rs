@@ -226,6 +226,8 @@ pub struct DatasetSettings {
     pub seed: u64,
     /// Number of synthetic images.
     pub len: usize,
+    /// The data remedies applied to the dataset (tiling, merging, re-sampling).
+    pub remedies: crate::data::remedies::Remedies,
 }
 
 impl Default for DatasetSettings {
@@ -236,6 +238,7 @@ impl Default for DatasetSettings {
             synthetic: SyntheticConfig::default(),
             seed: 0,
             len: crate::data::synthetic::DEFAULT_LEN,
+            remedies: Default::default(),
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use crate::app::state::DatasetSettings;
 use crate::config::LabConfig;
-use crate::data::{Dataset, DatasetSpec, SyntheticDataset};
+use crate::data::remedies::RemedyStep;
+use crate::data::{Dataset, DatasetSpec, FileDataset, OpenOptions, SyntheticDataset};
 use crate::data::{DatasetStats, dataset_stats};
 use crate::inspect::{Inspection, inspect_with};
 use crate::sample::ranking::RankingLoss;
@@ -48,8 +49,11 @@ pub struct DatasetInfo {
     pub class_names: Vec<String>,
     /// The validation report (files only).
     pub report: Option<Arc<crate::data::Report>>,
-    /// Image names for the list (files only; synthetic images are numbered).
+    /// Image names for the list (files, or any dataset with remedies; plain synthetic
+    /// images are numbered).
     pub image_names: Option<Arc<Vec<String>>>,
+    /// Each applied remedy with its class histogram before and after (empty when none is on).
+    pub remedies: Arc<Vec<RemedyStep>>,
 }
 
 /// Answers from the worker.
@@ -79,20 +83,55 @@ pub enum WorkerEvent {
     Error { generation: u64, message: String },
 }
 
-/// Opens the dataset the settings describe.
-pub fn open_dataset(s: &DatasetSettings) -> Result<Box<dyn Dataset>, String> {
-    if s.spec.trim().is_empty() {
+/// Opens the dataset the settings describe, remedies applied (with the before / after
+/// histogram of each remedy that is on); `progress` hears the fraction of a file dataset's
+/// images indexed.
+pub fn open_dataset(
+    s: &DatasetSettings,
+    progress: &(dyn Fn(f32) + Sync),
+) -> Result<(Arc<dyn Dataset>, Vec<RemedyStep>), String> {
+    let ds: Arc<dyn Dataset> = if s.spec.trim().is_empty() {
         s.synthetic.validate().map_err(|e| e.to_string())?;
         let name = format!("synthetic:{}@{}", s.preset, s.seed);
         let ds = SyntheticDataset::new(s.synthetic.clone(), s.seed).with_len(s.len.max(1));
-        Ok(Box::new(Named { name, inner: ds }))
+        Arc::new(Named { name, inner: ds })
     } else {
         let spec = DatasetSpec::parse(s.spec.trim()).map_err(|e| e.to_string())?;
-        let ds = spec.open().map_err(|e| e.to_string())?;
+        let ds: Arc<dyn Dataset> = match spec {
+            DatasetSpec::Synthetic { .. } => spec.open().map_err(|e| e.to_string())?.into(),
+            _ => Arc::new(
+                FileDataset::open_with_progress(&spec, &OpenOptions::default(), progress)
+                    .map_err(|e| e.to_string())?,
+            ),
+        };
         if let Some(r) = ds.report() {
             eprintln!("{}: {}", ds.name(), r.summary());
         }
-        Ok(ds)
+        ds
+    };
+    if !s.remedies.is_active() {
+        return Ok((ds, Vec::new()));
+    }
+    let applied = s.remedies.apply(ds).map_err(|e| e.to_string())?;
+    let steps = applied.steps().map_err(|e| e.to_string())?;
+    Ok((applied.dataset(), steps))
+}
+
+/// The facts the UI shows about `ds` (with `steps`, the remedies applied to it).
+fn dataset_info(ds: &dyn Dataset, steps: Vec<RemedyStep>) -> DatasetInfo {
+    let report = ds.report().map(|r| match steps.is_empty() {
+        true => Arc::new(r.clone()),
+        false => Arc::new(crate::data::remedies::relink_report(r, ds)),
+    });
+    let image_names = (report.is_some() || !steps.is_empty())
+        .then(|| Arc::new((0..ds.len()).map(|i| ds.image_name(i)).collect()));
+    DatasetInfo {
+        name: ds.name(),
+        len: ds.len(),
+        class_names: ds.class_names(),
+        report,
+        image_names,
+        remedies: Arc::new(steps),
     }
 }
 
@@ -115,16 +154,22 @@ impl Dataset for Named {
     fn load(&self, index: usize) -> Result<crate::data::Sample, crate::data::DataError> {
         self.inner.load(index)
     }
+    fn annotations(
+        &self,
+        index: usize,
+    ) -> Result<crate::data::Annotations, crate::data::DataError> {
+        self.inner.annotations(index)
+    }
 }
 
 /// Starts the worker thread; `wake` is called after every event (to request a repaint).
-pub fn spawn(wake: impl Fn() + Send + 'static) -> (Sender<Job>, Receiver<WorkerEvent>) {
+pub fn spawn(wake: impl Fn() + Send + Sync + 'static) -> (Sender<Job>, Receiver<WorkerEvent>) {
     let (job_tx, job_rx) = unbounded::<Job>();
     let (ev_tx, ev_rx) = unbounded::<WorkerEvent>();
     std::thread::Builder::new()
         .name("anchorscope-worker".into())
         .spawn(move || {
-            let mut dataset: Option<Box<dyn Dataset>> = None;
+            let mut dataset: Option<Arc<dyn Dataset>> = None;
             while let Ok(first) = job_rx.recv() {
                 // Only the newest job of each kind matters: drain and keep the latest.
                 let mut jobs = vec![first];
@@ -154,38 +199,38 @@ pub fn spawn(wake: impl Fn() + Send + 'static) -> (Sender<Job>, Receiver<WorkerE
 
 fn run_job(
     job: Job,
-    dataset: &mut Option<Box<dyn Dataset>>,
+    dataset: &mut Option<Arc<dyn Dataset>>,
     ev_tx: &Sender<WorkerEvent>,
-    wake: &impl Fn(),
+    wake: &(impl Fn() + Sync),
 ) -> WorkerEvent {
     match job {
         Job::Open {
             generation,
             settings,
-        } => match open_dataset(&settings) {
-            Ok(ds) => {
-                let report = ds.report().map(|r| Arc::new(r.clone()));
-                let image_names = report
-                    .as_ref()
-                    .map(|_| Arc::new((0..ds.len()).map(|i| ds.image_name(i)).collect()));
-                let info = DatasetInfo {
-                    name: ds.name(),
-                    len: ds.len(),
-                    class_names: ds.class_names(),
-                    report,
-                    image_names,
-                };
-                *dataset = Some(ds);
-                WorkerEvent::Opened { generation, info }
-            }
-            Err(message) => {
-                *dataset = None;
-                WorkerEvent::Error {
+        } => {
+            let progress = |f: f32| {
+                let _ = ev_tx.send(WorkerEvent::Progress {
                     generation,
-                    message,
+                    what: "Indexing dataset".into(),
+                    fraction: f,
+                });
+                wake();
+            };
+            match open_dataset(&settings, &progress) {
+                Ok((ds, steps)) => {
+                    let info = dataset_info(ds.as_ref(), steps);
+                    *dataset = Some(ds);
+                    WorkerEvent::Opened { generation, info }
+                }
+                Err(message) => {
+                    *dataset = None;
+                    WorkerEvent::Error {
+                        generation,
+                        message,
+                    }
                 }
             }
-        },
+        }
         Job::Inspect {
             generation,
             index,

@@ -2,8 +2,8 @@
 //! The computation lives in [`crate::inspect`]; this file parses arguments and formats.
 
 use crate::config::LabConfig;
-use crate::data::DatasetSpec;
 use crate::data::stats::{Histogram, anchor_label_counts, max_iou_histogram};
+use crate::data::{DataConfig, Dataset, DatasetSpec};
 use crate::inspect::{Inspection, inspect_dataset};
 use crate::train::objective::ranking_loss;
 use crate::train::{ModelSnapshot, ModelSource, TrainConfig};
@@ -21,7 +21,8 @@ pub struct InspectArgs {
     /// Image index in the dataset.
     #[arg(long, default_value_t = 0)]
     pub image: usize,
-    /// TOML file with `[anchors]`, `[assigner]` and `[samplers.*]` settings.
+    /// TOML file with `[anchors]`, `[assigner]` and `[samplers.*]` settings; its `[data]`
+    /// remedies (tiling, merging, re-sampling), when set, apply to the dataset first.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Score the anchors with this checkpoint's model (default: the untrained prior).
@@ -37,19 +38,20 @@ pub struct InspectArgs {
 
 /// Runs `anchorscope inspect`.
 pub fn run(args: &InspectArgs) -> Result<()> {
-    let cfg = match &args.config {
-        Some(p) => LabConfig::load(p).map_err(|e| anyhow!(e))?,
-        None => LabConfig::default(),
+    let (cfg, data) = match &args.config {
+        Some(p) => load_config(p)?,
+        None => (LabConfig::default(), DataConfig::default()),
     };
     let spec = args.dataset.as_deref().unwrap_or("synthetic:shapes@0");
     let snap = match &args.checkpoint {
         Some(p) => Some(ModelSnapshot::from_checkpoint(p).map_err(|e| anyhow!(e))?),
         None => None,
     };
-    let ds = DatasetSpec::parse(spec)?.open()?;
+    let ds: std::sync::Arc<dyn Dataset> = DatasetSpec::parse(spec)?.open()?.into();
     if let Some(r) = ds.report() {
         eprintln!("{}: {}", ds.name(), r.summary());
     }
+    let ds = data.remedies().apply(ds)?.dataset();
     let ranking = ranking_loss(&TrainConfig::default());
     let ins = inspect_dataset(ds.as_ref(), args.image, &cfg, &ranking, snap.as_ref())?;
     if args.json {
@@ -61,6 +63,22 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         print!("{}", summary(&ins, spec, args.image));
     }
     Ok(())
+}
+
+/// The lab settings and the `[data]` table of a config file.
+fn load_config(p: &std::path::Path) -> Result<(LabConfig, DataConfig)> {
+    let text =
+        std::fs::read_to_string(p).map_err(|e| anyhow!("{}: cannot read: {e}", p.display()))?;
+    let origin = p.display().to_string();
+    let data = DataConfig::from_toml(&text, &origin).map_err(|e| anyhow!(e))?;
+    let mut table: toml::Table =
+        toml::from_str(&text).map_err(|e| anyhow!("{origin}: {}", e.message()))?;
+    let lab = if table.remove("data").is_some() {
+        LabConfig::from_toml(&toml::to_string(&table)?, &origin)
+    } else {
+        LabConfig::from_toml(&text, &origin)
+    };
+    Ok((lab.map_err(|e| anyhow!(e))?, data))
 }
 
 /// The JSON document of the command-line contract.

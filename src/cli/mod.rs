@@ -1,5 +1,5 @@
 //! The command line (clap): `gui` (the default), `loss`, `inspect`, `bench`, `bench-ui`,
-//! `train`, `eval`, `check`.
+//! `train`, `eval`, `check`, `export`.
 //!
 //! Every command returns an error on bad input; [`main`] prints it as one line on stderr
 //! (`anchorscope: error: ...`) and exits with status 2. Nothing the user owns is ever written.
@@ -14,6 +14,7 @@ mod bench_ui;
 mod bench_ui_training;
 mod check;
 mod eval;
+mod export;
 mod inspect;
 mod loss;
 mod train;
@@ -53,6 +54,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Validate a COCO, VOC or YOLO dataset: every problem with its file and record.
     Check(check::CheckArgs),
+    /// Write a dataset after the `[data]` remedies (tiling, merging, re-sampling) as new COCO files.
+    Export(export::ExportArgs),
 }
 
 /// Without a command: the desktop app (or, built without the `app` feature, an error).
@@ -79,6 +82,7 @@ pub fn main() -> i32 {
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Eval(args)) => eval::run(&args),
         Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Export(args)) => export::run(&args),
     };
     match result {
         Ok(()) => 0,

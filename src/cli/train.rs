@@ -134,7 +134,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         other => {
             let v = data_cfg.open_for_training(other, cfg.seed)?;
             eprintln!("{}: {}", v.dataset.name(), v.dataset.report().summary());
-            cfg.num_classes = v.dataset.class_names().len();
+            cfg.num_classes = v.train.class_names().len();
             println!(
                 "{} training images, {} held out ({}), input {} x {} ({:?})",
                 v.train.len(),

@@ -1,11 +1,15 @@
 //! The `[data]` settings of a run config (TOML): the model input size and resize mode, the
-//! image limits, and opening a file dataset for training (train and held-out views brought to
-//! the input size).
+//! image limits, the data remedies ([`super::remedies`]: `[data.tile]`, `[data.merge]`,
+//! `[data.undersample]`, `[data.repeat_factor]`), and opening a file dataset for training
+//! (the remedies applied to the training view only, both views brought to the input size).
 
 use super::files::{DEFAULT_MAX_PIXELS, FileDataset, OpenOptions};
 use super::input::{InputSize, ResizeMode, ResizedDataset};
+use super::remedies::Remedies;
+use super::remedies::{RepeatFactorConfig, TileConfig, UndersampleConfig};
 use super::{DataError, Dataset, DatasetSpec};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// `[data]`: how a file dataset is read and fed to the model.
@@ -22,6 +26,18 @@ pub struct DataConfig {
     pub max_pixels: u64,
     /// Decoded images kept in memory.
     pub cache_images: usize,
+    /// `[data.tile]`: tiling of large images (off when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tile: Option<TileConfig>,
+    /// `[data.merge]`: class name -> merged name (off when empty).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub merge: BTreeMap<String, String>,
+    /// `[data.undersample]`: undersampling of images of frequent classes (off when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undersample: Option<UndersampleConfig>,
+    /// `[data.repeat_factor]`: repeat-factor oversampling (off when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeat_factor: Option<RepeatFactorConfig>,
 }
 
 impl Default for DataConfig {
@@ -33,6 +49,10 @@ impl Default for DataConfig {
             resize: i.resize,
             max_pixels: DEFAULT_MAX_PIXELS,
             cache_images: 256,
+            tile: None,
+            merge: BTreeMap::new(),
+            undersample: None,
+            repeat_factor: None,
         }
     }
 }
@@ -57,6 +77,38 @@ impl DataConfig {
         }
     }
 
+    /// The `[data]` table of a TOML document (every other table ignored), checked; errors
+    /// are one line naming `origin` (and the line, or the field).
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, String> {
+        #[derive(Deserialize)]
+        struct Doc {
+            #[serde(default)]
+            data: DataConfig,
+        }
+        let doc: Doc = crate::config::parse_toml(text, origin)?;
+        doc.data.validate().map_err(|e| format!("{origin}: {e}"))?;
+        Ok(doc.data)
+    }
+
+    /// The data remedies of this table.
+    pub fn remedies(&self) -> Remedies {
+        Remedies {
+            tile: self.tile.clone(),
+            merge: self.merge.clone(),
+            undersample: self.undersample.clone(),
+            repeat_factor: self.repeat_factor.clone(),
+        }
+    }
+
+    /// This table with the remedies set to `r`.
+    pub fn with_remedies(mut self, r: Remedies) -> Self {
+        self.tile = r.tile;
+        self.merge = r.merge;
+        self.undersample = r.undersample;
+        self.repeat_factor = r.repeat_factor;
+        self
+    }
+
     /// Options for opening a dataset.
     pub fn open_options(&self) -> OpenOptions {
         OpenOptions {
@@ -75,11 +127,13 @@ impl DataConfig {
                 self.max_pixels
             ));
         }
-        Ok(())
+        self.remedies().validate()
     }
 
     /// Opens a COCO, VOC or YOLO SPEC for training; `seed` draws the held-out 10% when the
-    /// dataset has no validation split.
+    /// dataset has no validation split. The remedies apply to the training view only; the
+    /// held-out view is the untouched images (with the merged class names when classes are
+    /// merged, so both views share one class list).
     pub fn open_for_training(
         &self,
         spec: &DatasetSpec,
@@ -88,9 +142,19 @@ impl DataConfig {
         let dataset = FileDataset::open(spec, &self.open_options())?;
         let (t, v) = dataset.train_val(seed);
         let input = self.input();
+        let remedies = self.remedies();
+        let train = remedies.apply(Arc::new(t))?.dataset();
+        let held_out: Arc<dyn Dataset> = if remedies.merge.is_empty() {
+            Arc::new(v)
+        } else {
+            Arc::new(super::remedies::MergedDataset::new(
+                Arc::new(v),
+                &remedies.merge,
+            )?)
+        };
         Ok(TrainingViews {
-            train: Arc::new(ResizedDataset::new(Arc::new(t), input)),
-            held_out: Arc::new(ResizedDataset::new(Arc::new(v), input)),
+            train: Arc::new(ResizedDataset::new(train, input)),
+            held_out: Arc::new(ResizedDataset::new(held_out, input)),
             dataset,
         })
     }

@@ -10,6 +10,8 @@
 //!   fuzzed); [`files`] turns what they parse into a [`FileDataset`] with splits, checking every
 //!   image; [`report`] names every problem found.
 //! - [`config`] is the `[data]` table of a run config; [`input`] resizes or letterboxes samples to the model's input size.
+//! - [`remedies`] are the data remedies (tiling, class merging, repeat-factor oversampling,
+//!   undersampling), each a [`Dataset`] view over another.
 //! - [`stats`] holds pure statistics (histograms, class counts, centre heatmaps, anchor label
 //!   counts) for the plots.
 
@@ -18,6 +20,7 @@ pub mod config;
 mod dataset_stats;
 pub mod files;
 pub mod input;
+pub mod remedies;
 pub mod report;
 mod sample;
 mod spec;
@@ -31,6 +34,6 @@ pub use dataset_stats::{DatasetStats, dataset_stats};
 pub use files::{FileDataset, OpenOptions, Split};
 pub use input::{InputSize, ResizeMode, ResizedDataset};
 pub use report::{Code, Problem, Report};
-pub use sample::{AnnotationView, DataError, Dataset, Sample};
+pub use sample::{AnnotationView, Annotations, DataError, Dataset, Sample};
 pub use spec::DatasetSpec;
 pub use synthetic::{SyntheticConfig, SyntheticDataset};

@@ -54,19 +54,65 @@ impl Sample {
 
     /// Moves crowd boxes after the others (stable), as [`Self::split_crowd`] expects.
     pub fn sort_crowd_last(&mut self) {
-        if self.crowd.windows(2).all(|w| w[0] <= w[1]) {
-            return;
+        crowd_last(&mut self.boxes, &mut self.classes, &mut self.crowd);
+    }
+
+    /// The annotations without the pixels.
+    pub fn annotations(&self) -> Annotations {
+        Annotations {
+            size: self.size(),
+            boxes: self.boxes.clone(),
+            classes: self.classes.clone(),
+            crowd: self.crowd.clone(),
         }
-        let mut idx: Vec<usize> = (0..self.boxes.len()).collect();
-        idx.sort_by_key(|&i| self.crowd[i]);
-        self.boxes = idx.iter().map(|&i| self.boxes[i]).collect();
-        self.classes = idx.iter().map(|&i| self.classes[i]).collect();
-        self.crowd = idx.iter().map(|&i| self.crowd[i]).collect();
     }
 
     /// The annotation view used by the statistics functions.
     pub fn view(&self) -> AnnotationView<'_> {
         (&self.boxes, &self.classes, self.size())
+    }
+}
+
+/// Moves the crowd entries of three parallel vectors after the others (stable order).
+fn crowd_last(boxes: &mut Vec<Box4>, classes: &mut Vec<usize>, crowd: &mut Vec<bool>) {
+    if crowd.windows(2).all(|w| w[0] <= w[1]) {
+        return;
+    }
+    let mut idx: Vec<usize> = (0..boxes.len()).collect();
+    idx.sort_by_key(|&i| crowd[i]);
+    *boxes = idx.iter().map(|&i| boxes[i]).collect();
+    *classes = idx.iter().map(|&i| classes[i]).collect();
+    *crowd = idx.iter().map(|&i| crowd[i]).collect();
+}
+
+/// One image's annotations without its pixels: what the data remedies and the class counts
+/// read (cheap for file datasets: no image is decoded). Same conventions as [`Sample`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Annotations {
+    /// Image size `(width, height)` in pixels.
+    pub size: (u32, u32),
+    /// Boxes, `xyxy` continuous pixels.
+    pub boxes: Vec<Box4>,
+    /// Class of each box.
+    pub classes: Vec<usize>,
+    /// Whether each box is an ignore region (crowd / difficult).
+    pub crowd: Vec<bool>,
+}
+
+impl Annotations {
+    /// The classes of the objects (ignore regions left out), one entry per box.
+    pub fn object_classes(&self) -> Vec<usize> {
+        self.classes
+            .iter()
+            .zip(&self.crowd)
+            .filter(|(_, c)| !**c)
+            .map(|(k, _)| *k)
+            .collect()
+    }
+
+    /// Moves crowd boxes after the others (stable), as [`Sample::split_crowd`] expects.
+    pub fn sort_crowd_last(&mut self) {
+        crowd_last(&mut self.boxes, &mut self.classes, &mut self.crowd);
     }
 }
 
@@ -90,6 +136,21 @@ pub trait Dataset: Send + Sync {
     }
     /// The validation report of a dataset read from files (`None` for generated data).
     fn report(&self) -> Option<&super::report::Report> {
+        None
+    }
+    /// Image `index`'s annotations without decoding it where the source can (the default
+    /// loads the sample).
+    fn annotations(&self, index: usize) -> Result<Annotations, DataError> {
+        Ok(self.load(index)?.annotations())
+    }
+    /// The file image `index` is read from unchanged, when there is one (files, not tiles or
+    /// generated scenes): `export` copies it instead of re-encoding.
+    fn image_file(&self, _index: usize) -> Option<PathBuf> {
+        None
+    }
+    /// The index in the opened source (what [`super::report::Problem::image`] holds) of the
+    /// image that image `index` shows or is cut from, for file datasets and views over them.
+    fn source_image(&self, _index: usize) -> Option<usize> {
         None
     }
 }

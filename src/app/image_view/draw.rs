@@ -69,19 +69,31 @@ impl ImageView {
             painter.rect_stroke(r, 0.0, Stroke::new(1.0, c), egui::StrokeKind::Middle);
         }
         if settings.show_gt {
+            let n_gt = ins.sample.split_crowd().0.len();
             for (g, (b, &c)) in ins.sample.boxes.iter().zip(&ins.sample.classes).enumerate() {
                 let r = Rect::from_min_max(
                     self.to_screen(rect, vec2(b[0], b[1])),
                     self.to_screen(rect, vec2(b[2], b[3])),
                 );
-                let col = class_colour(c);
-                let width = if self.selected_gt == Some(g) {
-                    3.0
+                // ignore regions (crowd / difficult) in one colour of their own, thin
+                let ignore = g >= n_gt;
+                let col = if ignore {
+                    super::IGNORE_COLOUR
                 } else {
-                    2.0
+                    class_colour(c)
+                };
+                let width = match (ignore, self.selected_gt == Some(g)) {
+                    (true, _) => 1.5,
+                    (false, true) => 3.0,
+                    (false, false) => 2.0,
                 };
                 painter.rect_stroke(r, 0.0, Stroke::new(width, col), egui::StrokeKind::Outside);
                 let name = ins.class_names.get(c).map(String::as_str).unwrap_or("?");
+                let name = if ignore {
+                    format!("ignore ({name})")
+                } else {
+                    name.to_string()
+                };
                 painter.text(
                     r.left_top() - vec2(0.0, 2.0),
                     egui::Align2::LEFT_BOTTOM,

@@ -20,6 +20,10 @@ use crate::inspect::Inspection;
 use egui::{Color32, Pos2, Rect, Vec2, vec2};
 use std::sync::Arc;
 
+/// Colour of ignore regions (crowd / difficult boxes) in the view and the Anchors tab: a
+/// neutral grey, unlike every class colour.
+pub const IGNORE_COLOUR: Color32 = Color32::from_rgb(165, 165, 165);
+
 /// One anchor as drawn: its box in image pixels and colour.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DrawnAnchor {

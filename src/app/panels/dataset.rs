@@ -134,9 +134,13 @@ pub fn dataset_ui(ui: &mut egui::Ui, state: &mut AppState, ctx: &PanelContext) {
             }
         }
     }
+    super::remedies::remedies_ui(ui, state, ctx.dataset);
     ui.separator();
     ui.heading("Images");
-    let files = ctx.dataset.filter(|_| !d.spec.trim().is_empty());
+    let d = &state.dataset;
+    let files = ctx
+        .dataset
+        .filter(|i| !d.spec.trim().is_empty() || i.image_names.is_some());
     let n = files.map_or(d.len, |i| i.len);
     let names = files.and_then(|i| i.image_names.clone());
     let current = state.image_index;

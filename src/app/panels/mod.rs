@@ -6,6 +6,7 @@ pub mod anchors;
 pub mod dataset;
 pub mod evaluation;
 pub mod loss_explorer;
+pub mod remedies;
 pub mod report_window;
 pub mod sampler;
 pub mod stats;

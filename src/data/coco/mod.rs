@@ -30,6 +30,9 @@ pub struct CocoFile {
     pub images: Vec<RawImage>,
     /// Number of annotation records in the file (kept or not).
     pub annotations: usize,
+    /// The record of the image each annotation record names (`annotation id 7` ->
+    /// `image id 3`), so a problem of a dropped annotation links to its image.
+    pub annotation_images: HashMap<String, String>,
 }
 
 /// A JSON value read as a number: finite, not finite, or not a number at all.
@@ -130,6 +133,11 @@ pub fn parse(
             Some(id) => format!("annotation id {id}"),
             None => format!("annotation index {k}"),
         };
+        if let Some(&img) = int_id(a.get("image_id")).and_then(|i| by_id.get(&i)) {
+            let image_rec: &RawImage = &images[img];
+            out.annotation_images
+                .insert(rec.clone(), image_rec.record.clone());
+        }
         if let Some(b) = annotation(a, id, &rec, path, &cat_index, &by_id, &mut seen, report) {
             images[b.0].boxes.push(b.1);
         }

@@ -38,18 +38,27 @@ pub struct LoadedImage {
 }
 
 /// Checks every entry; `max_pixels` is the [`Code::ImageTooLarge`] limit; with `decode_all`
-/// every image is also fully decoded (finds truncated files; slower).
+/// every image is also fully decoded (finds truncated files; slower). `progress` hears the
+/// fraction of the images done (about every 1%, from the reading threads).
 pub fn finalize(
     raw: Vec<RawImage>,
     max_pixels: u64,
     decode_all: bool,
     report: &mut Report,
+    progress: &(dyn Fn(f32) + Sync),
 ) -> Vec<LoadedImage> {
+    let n = raw.len();
+    let step = (n / 100).max(1);
+    let done_count = std::sync::atomic::AtomicUsize::new(0);
     let done: Vec<(Option<LoadedImage>, Report)> = raw
         .into_par_iter()
         .map(|r| {
             let mut rep = Report::default();
             let img = one(r, max_pixels, decode_all, &mut rep);
+            let k = done_count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if k.is_multiple_of(step) {
+                progress(k as f32 / n as f32);
+            }
             (img, rep)
         })
         .collect();

@@ -15,7 +15,7 @@ pub use finalize::{DEFAULT_MAX_PIXELS, LoadedImage, MIN_SIDE, OUTSIDE_TOLERANCE,
 pub use raw::{RawBox, RawImage, Split};
 
 use super::report::Report;
-use super::{DataError, Dataset, DatasetSpec, Sample};
+use super::{Annotations, DataError, Dataset, DatasetSpec, Sample};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use std::path::{Path, PathBuf};
@@ -80,16 +80,26 @@ impl FileDataset {
         opts: &OpenOptions,
     ) -> Result<Self, (DataError, Report)> {
         let mut report = Report::default();
-        match Self::open_into(spec, opts, &mut report) {
+        match Self::open_into(spec, opts, &mut report, &|_| {}) {
             Ok(d) => Ok(d),
             Err(e) => Err((e, report)),
         }
+    }
+
+    /// [`Self::open`], telling `progress` the fraction of the image headers read so far.
+    pub fn open_with_progress(
+        spec: &DatasetSpec,
+        opts: &OpenOptions,
+        progress: &(dyn Fn(f32) + Sync),
+    ) -> Result<Self, DataError> {
+        Self::open_into(spec, opts, &mut Report::default(), progress)
     }
 
     fn open_into(
         spec: &DatasetSpec,
         opts: &OpenOptions,
         report_out: &mut Report,
+        progress: &(dyn Fn(f32) + Sync),
     ) -> Result<Self, DataError> {
         let report = report_out;
         let fail = |path: &Path, reason: String| DataError::Format {
@@ -97,6 +107,7 @@ impl FileDataset {
             record: "dataset".into(),
             reason,
         };
+        let mut aliases = std::collections::HashMap::new();
         let (origin, classes, raw, annotations_read) = match spec {
             DatasetSpec::Coco {
                 annotations,
@@ -115,7 +126,10 @@ impl FileDataset {
                         .unwrap_or_default(),
                 };
                 match super::coco::parse(&text, annotations, &dir, report) {
-                    Ok(f) => (annotations.clone(), f.classes, f.images, f.annotations),
+                    Ok(f) => {
+                        aliases = f.annotation_images;
+                        (annotations.clone(), f.classes, f.images, f.annotations)
+                    }
                     Err(()) => {
                         let why = report
                             .problems
@@ -143,14 +157,14 @@ impl FileDataset {
                 });
             }
         };
-        let images = finalize(raw, opts.max_pixels, opts.decode_all, report);
+        let images = finalize(raw, opts.max_pixels, opts.decode_all, report, progress);
         if images.is_empty() {
             return Err(fail(
                 &origin,
                 format!("nothing loadable: {}", report.summary()),
             ));
         }
-        link_problems(&images, report);
+        link_problems(&images, report, &aliases);
         let report = std::mem::take(report);
         let n = images.len();
         let source = Source {
@@ -234,6 +248,14 @@ impl FileDataset {
         }
     }
 
+    fn out_of_range(&self, index: usize) -> DataError {
+        DataError::IndexOutOfRange {
+            dataset: self.name(),
+            index,
+            len: self.len(),
+        }
+    }
+
     /// Number of boxes (ignore regions included) in this view.
     pub fn box_count(&self) -> usize {
         self.indices
@@ -258,11 +280,7 @@ impl Dataset for FileDataset {
 
     fn load(&self, index: usize) -> Result<Sample, DataError> {
         let Some(&i) = self.indices.get(index) else {
-            return Err(DataError::IndexOutOfRange {
-                dataset: self.name(),
-                index,
-                len: self.len(),
-            });
+            return Err(self.out_of_range(index));
         };
         let rec = &self.source.images[i];
         let img = self.source.cache.get_or_decode(i, || {
@@ -301,6 +319,30 @@ impl Dataset for FileDataset {
         Some(&self.source.report)
     }
 
+    fn annotations(&self, index: usize) -> Result<Annotations, DataError> {
+        let Some(&i) = self.indices.get(index) else {
+            return Err(self.out_of_range(index));
+        };
+        let rec = &self.source.images[i];
+        let mut a = Annotations {
+            size: rec.size,
+            boxes: rec.boxes.clone(),
+            classes: rec.classes.clone(),
+            crowd: rec.crowd.clone(),
+        };
+        a.sort_crowd_last();
+        Ok(a)
+    }
+
+    fn image_file(&self, index: usize) -> Option<PathBuf> {
+        let i = *self.indices.get(index)?;
+        Some(self.source.images[i].file.clone())
+    }
+
+    fn source_image(&self, index: usize) -> Option<usize> {
+        self.indices.get(index).copied()
+    }
+
     fn image_name(&self, index: usize) -> String {
         match self.indices.get(index) {
             Some(&i) => {
@@ -315,9 +357,13 @@ impl Dataset for FileDataset {
 }
 
 /// Points problems found while parsing a per-image annotation file (a VOC XML, a YOLO label
-/// file), or naming a kept image's record (COCO `image id N`), at that image, so the app can
-/// show it.
-fn link_problems(images: &[LoadedImage], report: &mut Report) {
+/// file), or naming a kept image's record (COCO `image id N`, or an annotation record that
+/// `aliases` maps to one), at that image, so the app can show it.
+fn link_problems(
+    images: &[LoadedImage],
+    report: &mut Report,
+    aliases: &std::collections::HashMap<String, String>,
+) {
     let by_file: std::collections::HashMap<&Path, usize> = images
         .iter()
         .enumerate()
@@ -335,6 +381,10 @@ fn link_problems(images: &[LoadedImage], report: &mut Report) {
             p.image = by_file
                 .get(p.file.as_path())
                 .or_else(|| by_record.get(&(p.file.as_path(), p.record.as_str())))
+                .or_else(|| {
+                    let rec = aliases.get(&p.record)?;
+                    by_record.get(&(p.file.as_path(), rec.as_str()))
+                })
                 .copied();
         }
     }

@@ -126,3 +126,32 @@ fn nothing_loadable_is_an_error_naming_the_file() {
     assert_eq!(r.count(Code::ImageMissing), 1);
     std::fs::remove_dir_all(&d).ok();
 }
+
+#[test]
+fn problems_of_coco_annotations_link_to_their_kept_image() {
+    let d = tmp("coco-link");
+    for f in ["a.png", "b.png"] {
+        image::RgbImage::new(16, 16).save(d.join(f)).unwrap();
+    }
+    let spec = coco(
+        &d,
+        r#"{"id":1,"file_name":"a.png"},{"id":2,"file_name":"b.png"},{"id":3,"file_name":"gone.png"}"#,
+        r#"{"id":1,"image_id":2,"category_id":9,"bbox":[1,1,4,4]},
+           {"id":2,"image_id":2,"category_id":1,"bbox":[1,1,0,4]},
+           {"id":3,"image_id":3,"category_id":9,"bbox":[1,1,4,4]},
+           {"id":4,"image_id":1,"category_id":1,"bbox":[1,1,4,4]}"#,
+    );
+    let ds = FileDataset::open(&spec, &OpenOptions::default()).unwrap();
+    let image_of = |rec: &str| {
+        ds.report()
+            .problems
+            .iter()
+            .find(|p| p.record == rec)
+            .unwrap_or_else(|| panic!("no problem for {rec}"))
+            .image
+    };
+    // b.png is image 1 of the kept images; gone.png is dropped, so its problems link nowhere
+    assert_eq!(image_of("annotation id 1"), Some(1));
+    assert_eq!(image_of("annotation id 2"), Some(1));
+    assert_eq!(image_of("annotation id 3"), None);
+}

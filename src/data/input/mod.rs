@@ -9,7 +9,7 @@
 #[cfg(test)]
 mod tests;
 
-use super::{DataError, Dataset, Sample};
+use super::{Annotations, DataError, Dataset, Sample};
 use crate::geometry::Box4;
 use image::imageops::FilterType;
 use serde::{Deserialize, Serialize};
@@ -182,5 +182,17 @@ impl Dataset for ResizedDataset {
     }
     fn image_name(&self, index: usize) -> String {
         self.inner.image_name(index)
+    }
+    fn annotations(&self, index: usize) -> Result<Annotations, DataError> {
+        let a = self.inner.annotations(index)?;
+        let t = self.size.transform(a.size);
+        Ok(Annotations {
+            size: (self.size.width, self.size.height),
+            boxes: a.boxes.iter().map(|b| t.apply(b)).collect(),
+            ..a
+        })
+    }
+    fn source_image(&self, index: usize) -> Option<usize> {
+        self.inner.source_image(index)
     }
 }

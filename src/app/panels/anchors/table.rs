@@ -125,21 +125,19 @@ pub fn results_ui(ui: &mut egui::Ui, state: &mut AppState, ins: &Inspection) {
     filters_ui(ui, state, ins);
 }
 
-/// One line per GT with its class and number of positives; GTs without any are in red.
+/// One line per GT with its class and number of positives (GTs without any in red), then the
+/// ignore regions (crowd / difficult boxes: no GT, they only make anchors ignored).
 fn positives_per_gt_ui(ui: &mut egui::Ui, ins: &Inspection) {
-    let n = ins.sample.boxes.len();
+    let (gts, classes, ignore) = ins.sample.split_crowd();
+    let n = gts.len();
     ui.strong(format!("Positives per GT ({n} objects)"));
     let per_gt = ins.assign.pos_per_gt(n);
     let missing = per_gt.iter().filter(|&&p| p == 0).count();
-    for (g, (&p, b)) in per_gt.iter().zip(&ins.sample.boxes).enumerate() {
-        let class = ins.sample.classes.get(g).copied().unwrap_or(0);
-        let name = ins
-            .class_names
-            .get(class)
-            .map(String::as_str)
-            .unwrap_or("?");
+    let name = |c: usize| ins.class_names.get(c).map(String::as_str).unwrap_or("?");
+    for (g, (&p, b)) in per_gt.iter().zip(gts).enumerate() {
+        let class = classes.get(g).copied().unwrap_or(0);
         let (bw, bh) = (b[2] - b[0], b[3] - b[1]);
-        let text = format!("GT {g} ({name}, {bw:.0} x {bh:.0}): {p} positives");
+        let text = format!("GT {g} ({}, {bw:.0} x {bh:.0}): {p} positives", name(class));
         if p == 0 {
             ui.colored_label(ui.visuals().error_fg_color, text)
                 .on_hover_text("No anchor is assigned to this object: it gets no training signal");
@@ -152,6 +150,18 @@ fn positives_per_gt_ui(ui: &mut egui::Ui, ins: &Inspection) {
             ui.visuals().error_fg_color,
             format!("{missing} GT(s) without a positive anchor"),
         );
+    }
+    if !ignore.is_empty() {
+        ui.strong(format!("Ignore regions ({})", ignore.len()));
+        let all_classes = &ins.sample.classes[n..];
+        for (k, (b, &c)) in ignore.iter().zip(all_classes).enumerate() {
+            let (bw, bh) = (b[2] - b[0], b[3] - b[1]);
+            ui.colored_label(
+                crate::app::image_view::IGNORE_COLOUR,
+                format!("ignore {k} ({}, {bw:.0} x {bh:.0})", name(c)),
+            )
+            .on_hover_text("A crowd / difficult box: anchors mostly inside it are ignored");
+        }
     }
 }
 

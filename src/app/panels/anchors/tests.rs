@@ -124,3 +124,26 @@ fn presets_fields_and_filters() {
     assert_eq!(h.state().overlay.levels, vec![true, false, true]);
     assert!(!h.state().overlay.passes(1, 0, 0));
 }
+
+#[test]
+fn crowd_boxes_are_listed_as_ignore_regions_not_gts() {
+    let state = AppState::default();
+    let mut sample = crate::data::synthetic::generate(&Default::default(), 0, 0);
+    let objects = sample.split_crowd().0.len();
+    sample.boxes.push([10.0, 10.0, 90.0, 70.0]);
+    sample.classes.push(1);
+    sample.crowd.push(true);
+    let names = vec!["disc".into(), "rectangle".into(), "triangle".into()];
+    let ins = crate::inspect::inspect_sample(sample, names, &state.lab);
+    let exports = PlotExports::default();
+    let mut h = harness(&ins, &exports);
+    h.run();
+    h.get_by_label(&format!("Positives per GT ({objects} objects)"));
+    h.get_by_label("Ignore regions (1)");
+    h.get_by_label("ignore 0 (rectangle, 80 x 60)");
+    assert!(
+        h.query_by_label_contains(&format!("GT {objects} ("))
+            .is_none(),
+        "the crowd box is not listed as GT {objects}"
+    );
+}

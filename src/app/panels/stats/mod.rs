@@ -1,7 +1,9 @@
-//! The dataset stats tab: one plot per kind of imbalance (foreground-foreground, scale,
-//! location, foreground-background), each with a caption naming it.
+//! The dataset stats tab: the applied data remedies' before / after class histograms, then
+//! one plot per kind of imbalance (foreground-foreground, scale, location,
+//! foreground-background), each with a caption naming it.
 
 pub mod plots;
+pub mod remedies;
 #[cfg(test)]
 mod tests;
 
@@ -30,6 +32,10 @@ pub fn stats_ui(ui: &mut egui::Ui, state: &mut AppState, ctx: &PanelContext) {
     egui::ScrollArea::vertical()
         .id_salt("stats_tab")
         .show(ui, |ui| {
+            if let Some(info) = ctx.dataset.filter(|i| !i.remedies.is_empty()) {
+                remedies::remedies_ui(ui, &info.remedies, ctx.exports);
+                ui.separator();
+            }
             let Some(st) = ctx.stats else {
                 ui.horizontal(|ui| {
                     ui.spinner();

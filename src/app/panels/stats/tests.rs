@@ -92,3 +92,62 @@ fn helpers() {
     assert_eq!(heat_colour(0.0), Color32::from_rgb(68, 1, 84));
     assert_eq!(heat_colour(1.0), Color32::from_rgb(253, 231, 37));
 }
+
+#[test]
+fn shows_each_remedy_before_and_after() {
+    use crate::data::remedies::{ClassHistogram, RemedyStep};
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let step = RemedyStep {
+        name: "merge truck -> car".into(),
+        before: ClassHistogram {
+            images: 4,
+            names: names(&["car", "truck", "person"]),
+            counts: vec![3, 1, 1],
+            ignore: 0,
+        },
+        after: ClassHistogram {
+            images: 4,
+            names: names(&["car", "person"]),
+            counts: vec![4, 1],
+            ignore: 0,
+        },
+    };
+    assert_eq!(step_text_of(&step), "images 4 -> 4, objects 5 -> 5");
+    assert_eq!(
+        remedies::union_names(&step.before.names, &names(&["vehicle", "person"])),
+        names(&["car", "truck", "person", "vehicle"])
+    );
+    let info = crate::app::worker::DatasetInfo {
+        name: "d".into(),
+        len: 4,
+        class_names: step.after.names.clone(),
+        report: None,
+        image_names: None,
+        remedies: std::sync::Arc::new(vec![step]),
+    };
+    let exports = PlotExports::default();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(600.0, 1200.0))
+        .build_ui_state(
+            |ui, state: &mut AppState| {
+                let ctx = PanelContext {
+                    inspection: None,
+                    scores: None,
+                    prior_prob: 0.01,
+                    stats: None,
+                    exports: &exports,
+                    dataset: Some(&info),
+                };
+                stats_ui(ui, state, &ctx);
+            },
+            AppState::default(),
+        );
+    h.run_steps(2);
+    h.get_by_label("1. merge truck -> car");
+    h.get_by_label("images 4 -> 4, objects 5 -> 5");
+    h.get_by_label_contains("before (grey) and after (blue)");
+}
+
+fn step_text_of(s: &crate::data::remedies::RemedyStep) -> String {
+    remedies::step_text(s)
+}

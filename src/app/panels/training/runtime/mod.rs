@@ -242,6 +242,7 @@ impl TrainingRuntime {
                 let spec = crate::data::DatasetSpec::parse(settings.spec.trim())
                     .map_err(|e| e.to_string())?;
                 let v = crate::data::DataConfig::default()
+                    .with_remedies(settings.remedies.clone())
                     .open_for_training(&spec, seed)
                     .map_err(|e| e.to_string())?;
                 return Ok(TrainData {
@@ -249,9 +250,15 @@ impl TrainingRuntime {
                     held_out: v.held_out,
                 });
             }
-            let train: Arc<dyn Dataset> = Arc::from(open_dataset(&settings)?);
+            let train = open_dataset(&settings, &|_| {})?.0;
             let ds = SyntheticDataset::new(settings.synthetic.clone(), settings.seed);
-            let held_out: Arc<dyn Dataset> = Arc::new(ds.held_out(EVAL_IMAGES));
+            let mut held_out: Arc<dyn Dataset> = Arc::new(ds.held_out(EVAL_IMAGES));
+            if !settings.remedies.merge.is_empty() {
+                // the held-out scenes stay untouched but share the merged class list
+                let merged =
+                    crate::data::remedies::MergedDataset::new(held_out, &settings.remedies.merge);
+                held_out = Arc::new(merged.map_err(|e| e.to_string())?);
+            }
             Ok(TrainData { train, held_out })
         };
         let ctx = self.wake.clone();
