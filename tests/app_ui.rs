@@ -292,3 +292,36 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
     h.get_by_label_contains("Diverged at step");
     h.get_by_label("Reload last good");
 }
+
+#[test]
+fn wide_tabs_keep_the_image_at_half_the_window() {
+    let Some(mut h) = harness() else { return };
+    settle(&mut h);
+    for t in [Tab::Loss, Tab::Stats, Tab::Training, Tab::Anchors] {
+        click_tab(&h, t.title());
+        settle(&mut h);
+        h.run_steps(3);
+        let view = h.state().view.view_rect.expect("the image view was drawn");
+        assert!(
+            view.width() >= 640.0,
+            "{}: the image view is {} of 1280 points wide",
+            t.title(),
+            view.width()
+        );
+        // the tab row stays visible to the right of the image, not under it
+        for other in Tab::ALL {
+            let b = h
+                .query_all_by_label(other.title())
+                .find(|n| n.accesskit_node().role() != egui::accesskit::Role::Label)
+                .unwrap_or_else(|| panic!("no tab button {}", other.title()));
+            let r = b.rect();
+            assert!(
+                r.min.x >= view.max.x && r.max.x <= 1280.0,
+                "{}: tab {} at {r:?}, image up to {}",
+                t.title(),
+                other.title(),
+                view.max.x
+            );
+        }
+    }
+}

@@ -31,7 +31,14 @@ fn short_run_writes_its_files_and_resumes() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");
     assert!(lines[0].starts_with("step,loss_total,loss_cls,loss_reg"));
+    // the tiny RetinaNet's P3-P5, three columns each after the ten of every version
+    assert!(
+        lines[0].ends_with(",pos_P3,cls_P3,reg_P3,pos_P4,cls_P4,reg_P4,pos_P5,cls_P5,reg_P5"),
+        "{}",
+        lines[0]
+    );
     for l in &lines[1..] {
+        assert_eq!(l.split(',').count(), 19, "{l}");
         let loss: f64 = l.split(',').nth(1).unwrap().parse().unwrap();
         assert!(loss.is_finite() && loss > 0.0);
     }
