@@ -45,7 +45,7 @@ fn until(h: &TrainerHandle, mut stop: impl FnMut(&TrainerEvent) -> bool) -> Vec<
 fn metrics(evs: &[TrainerEvent]) -> Vec<StepMetrics> {
     evs.iter()
         .filter_map(|e| match e {
-            TrainerEvent::Metrics(m) => Some(*m),
+            TrainerEvent::Metrics(m) => Some(m.clone()),
             _ => None,
         })
         .collect()

@@ -56,8 +56,9 @@ pub fn display_name(loss: &RegLoss) -> String {
 
 /// One parameter as a drag value in `[lo, hi]`.
 fn num(ui: &mut egui::Ui, label: &str, v: &mut f64, (lo, hi): (f64, f64), speed: f64) {
-    ui.label(label);
-    ui.add(DragValue::new(v).range(lo..=hi).speed(speed).max_decimals(6));
+    let l = ui.label(label);
+    ui.add(DragValue::new(v).range(lo..=hi).speed(speed).max_decimals(6))
+        .labelled_by(l.id);
 }
 
 /// The editors of one loss's parameters on one line (nothing for L1 and L2).
