@@ -537,12 +537,12 @@ impl eframe::App for AnchorscopeApp {
 }
 
 /// The widest the side panels may be in a window `width` points wide: `(left, right)`, the
-/// left at a quarter of the window, the right at half the window less the left's cap (and 4
-/// points of slack), so the image between them keeps at least half (never below 160 points
-/// each).
+/// left at a quarter of the window, the right at half the window less the left's cap and 24
+/// points (the central panel's margins), so the image between them keeps at least half
+/// (never below 160 points each).
 pub fn side_panel_caps(width: f32) -> (f32, f32) {
     let left = (0.25 * width).max(160.0);
-    (left, (0.5 * width - left - 4.0).max(160.0))
+    (left, (0.5 * width - left - 24.0).max(160.0))
 }
 
 /// The right panel's cap once the left panel is `left_width` wide (its cap `left_max`): the
