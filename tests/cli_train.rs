@@ -45,10 +45,9 @@ fn short_run_writes_its_files_and_resumes() {
             continue;
         }
         let c: Vec<f64> = l.split(',').map(|v| v.parse().unwrap()).collect();
-        let (cls, reg): (f64, f64) = (0..3).map(|k| (c[11 + 3 * k], c[12 + 3 * k])).fold(
-            (0.0, 0.0),
-            |(a, b), (x, y)| (a + x, b + y),
-        );
+        let (cls, reg): (f64, f64) = (0..3)
+            .map(|k| (c[11 + 3 * k], c[12 + 3 * k]))
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
         assert!((cls - c[2]).abs() <= 1e-9 * c[2].abs().max(1.0), "{l}");
         assert!((reg - c[3]).abs() <= 1e-9 * c[3].abs().max(1.0), "{l}");
         let loss: f64 = l.split(',').nth(1).unwrap().parse().unwrap();
@@ -240,12 +239,17 @@ fn gpu_backend_trains_and_says_so() {
     for (step, line) in csv.lines().skip(1).enumerate() {
         let cells: Vec<&str> = line.split(',').collect();
         assert_eq!(cells.len(), 19, "{line}");
-        let pos: usize = (0..3).map(|k| cells[10 + 3 * k].parse::<usize>().unwrap()).sum();
+        let pos: usize = (0..3)
+            .map(|k| cells[10 + 3 * k].parse::<usize>().unwrap())
+            .sum();
         assert_eq!(pos, cells[4].parse::<usize>().unwrap(), "{line}");
         for k in 0..3 {
             let (cls, reg) = (cells[11 + 3 * k], cells[12 + 3 * k]);
             if step == 0 {
-                assert!(cls.parse::<f64>().is_ok() && reg.parse::<f64>().is_ok(), "{line}");
+                assert!(
+                    cls.parse::<f64>().is_ok() && reg.parse::<f64>().is_ok(),
+                    "{line}"
+                );
             } else {
                 assert_eq!((cls, reg), ("", ""), "fused step {step}: {line}");
             }

@@ -213,7 +213,13 @@ fn run_job(
                             ..lab.clone()
                         };
                         let m = model.as_deref();
-                        Arc::new(inspect_scored(s.clone(), ds.class_names(), &lab, &ranking, m))
+                        Arc::new(inspect_scored(
+                            s.clone(),
+                            ds.class_names(),
+                            &lab,
+                            &ranking,
+                            m,
+                        ))
                     });
                     let ins = inspect_scored(s, ds.class_names(), &lab, &ranking, model.as_deref());
                     (ins, right)

@@ -467,7 +467,8 @@ impl eframe::App for AnchorscopeApp {
                 Some(ins) if self.state.compare.on => {
                     let s = &mut self.state;
                     let left = (&mut self.view, &mut s.overlay, &mut s.lab.assigner);
-                    self.compare.ui(ui, &ins, left, &mut s.compare, live.as_ref());
+                    self.compare
+                        .ui(ui, &ins, left, &mut s.compare, live.as_ref());
                     self.hover_read_out = None;
                 }
                 Some(ins) => {

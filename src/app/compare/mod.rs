@@ -169,10 +169,11 @@ impl CompareView {
         };
         let mut left_assigner = Some(la.clone());
         ui.columns(2, |cols| {
-            let halves: [(&mut ImageView, &mut OverlaySettings, &Arc<Inspection>); 2] =
-                [(&mut *lv, &mut *lo, ins), (&mut self.right, &mut *ro, &rins)];
-            for (k, ((view, o, half), col)) in halves.into_iter().zip(cols.iter_mut()).enumerate()
-            {
+            let halves: [(&mut ImageView, &mut OverlaySettings, &Arc<Inspection>); 2] = [
+                (&mut *lv, &mut *lo, ins),
+                (&mut self.right, &mut *ro, &rins),
+            ];
+            for (k, ((view, o, half), col)) in halves.into_iter().zip(cols.iter_mut()).enumerate() {
                 let salt = if k == 0 {
                     "compare-left"
                 } else {

@@ -20,10 +20,7 @@ fn numbers_mark_what_differs() {
     );
     assert!(!numbers_text(&a, &a).contains('*'));
     // another assigner: the positives differ
-    let c = ViewNumbers {
-        positives: 55,
-        ..a
-    };
+    let c = ViewNumbers { positives: 55, ..a };
     assert!(numbers_text(&c, &a).starts_with("55 positives *, picked 40 pos / 120 neg\n"));
 }
 

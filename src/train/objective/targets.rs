@@ -73,7 +73,14 @@ pub fn batch_targets(
             let iou_pos = thin(picks.pos.iter().map(|&k| assign.max_iou[k]).collect());
             let iou_neg = thin(picks.neg.iter().map(|&k| assign.max_iou[k]).collect());
             let levels = positives_per_level(anchors, &picks.pos);
-            Ok((t, picks.num_pos(), picks.num_neg(), iou_pos, iou_neg, levels))
+            Ok((
+                t,
+                picks.num_pos(),
+                picks.num_neg(),
+                iou_pos,
+                iou_neg,
+                levels,
+            ))
         })
         .collect::<Result<_, String>>()?;
     let mut out = BatchTargets {

@@ -97,10 +97,18 @@ fn gpu_matches_cpu(cfg: TrainConfig, mc: ModelConfig) -> Option<u64> {
         // CPU's, the GPU's hybrid steps), none on a fused step
         assert_eq!(a.levels.len(), b.levels.len());
         for (la, lb) in a.levels.iter().zip(&b.levels) {
-            assert_eq!((la.stride, la.num_pos), (lb.stride, lb.num_pos), "level counts");
+            assert_eq!(
+                (la.stride, la.num_pos),
+                (lb.stride, lb.num_pos),
+                "level counts"
+            );
             assert!(la.loss_cls.is_some() && la.loss_reg.is_some());
             if fused {
-                assert_eq!((lb.loss_cls, lb.loss_reg), (None, None), "fused: not measured");
+                assert_eq!(
+                    (lb.loss_cls, lb.loss_reg),
+                    (None, None),
+                    "fused: not measured"
+                );
             } else {
                 close(la.loss_cls.unwrap(), lb.loss_cls.unwrap(), "level loss_cls");
                 close(la.loss_reg.unwrap(), lb.loss_reg.unwrap(), "level loss_reg");

@@ -57,8 +57,13 @@ pub fn display_name(loss: &RegLoss) -> String {
 /// One parameter as a drag value in `[lo, hi]`.
 fn num(ui: &mut egui::Ui, label: &str, v: &mut f64, (lo, hi): (f64, f64), speed: f64) {
     let l = ui.label(label);
-    ui.add(DragValue::new(v).range(lo..=hi).speed(speed).max_decimals(6))
-        .labelled_by(l.id);
+    ui.add(
+        DragValue::new(v)
+            .range(lo..=hi)
+            .speed(speed)
+            .max_decimals(6),
+    )
+    .labelled_by(l.id);
 }
 
 /// The editors of one loss's parameters on one line (nothing for L1 and L2).
@@ -70,7 +75,11 @@ fn loss_params_ui(ui: &mut egui::Ui, loss: &mut RegLoss) {
             ui.weak("no parameters");
         }
         RegLoss::SmoothL1 { beta: b } | RegLoss::Kl { beta: b } => num(ui, "beta", b, beta, 0.01),
-        RegLoss::BalancedL1 { alpha, gamma, beta: b } => {
+        RegLoss::BalancedL1 {
+            alpha,
+            gamma,
+            beta: b,
+        } => {
             num(ui, "alpha", alpha, (0.01, 10.0), 0.01);
             num(ui, "gamma", gamma, (0.01, 10.0), 0.01);
             num(ui, "beta", b, (0.01, 10.0), 0.01);

@@ -61,7 +61,11 @@ fn eval(loss: &RegLoss, pred: &[f64; 4], gt: &[f64; 4], kl_log_var: f64) -> (f64
 }
 
 /// Every loss of `losses` on the pair.
-pub fn regression_rows(pred: &[f64; 4], gt: &[f64; 4], losses: &RegPlaygroundLosses) -> Vec<RegRow> {
+pub fn regression_rows(
+    pred: &[f64; 4],
+    gt: &[f64; 4],
+    losses: &RegPlaygroundLosses,
+) -> Vec<RegRow> {
     losses
         .losses
         .iter()

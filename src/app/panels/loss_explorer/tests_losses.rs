@@ -60,8 +60,10 @@ fn every_classification_loss_is_drawn_with_its_assumptions() {
     close(at(&neg, "eql, rare", 0.8), 0.0);
     close(at(&neg, "ghm_c", 0.8), 0.2);
     // selecting: only the flagged losses
-    let mut only = AllLossesSettings::default();
-    only.shown = CLS_LOSS_NAMES.iter().map(|&n| n == "qfl").collect();
+    let only = AllLossesSettings {
+        shown: CLS_LOSS_NAMES.iter().map(|&n| n == "qfl").collect(),
+        ..AllLossesSettings::default()
+    };
     let one = all_loss_series(&only, &overlay);
     assert_eq!(one.len(), 1);
     assert!(one[0].0.contains("IoU target"));
@@ -78,7 +80,9 @@ fn the_overlay_loss_lends_its_parameters() {
     // focal without alpha and gamma 0 is CE
     let ln2 = std::f64::consts::LN_2;
     assert!((at(&pos, "focal", 0.5) - ln2).abs() < 1e-9);
-    assert!(matches!(drawn_loss("eql", &overlay), ClsLoss::Eql { ref class_freq, .. } if class_freq.len() == 2));
+    assert!(
+        matches!(drawn_loss("eql", &overlay), ClsLoss::Eql { ref class_freq, .. } if class_freq.len() == 2)
+    );
 }
 
 #[test]
@@ -106,7 +110,11 @@ fn playground_kl_row_uses_the_log_variance() {
         let rows = regression_rows(&pred, &GT_BOX, &losses);
         let kl = rows.iter().find(|r| r.name == "kl").expect("kl row");
         let want: f64 = d.iter().map(|&x| (-a).exp() * sl1(x) + 0.5 * a).sum();
-        assert!((kl.value - want).abs() < 1e-9, "a {a}: {} vs {want}", kl.value);
+        assert!(
+            (kl.value - want).abs() < 1e-9,
+            "a {a}: {} vs {want}",
+            kl.value
+        );
         assert_eq!(kl.grad.len(), 8);
         // dL/da_k = 1/2 - e^-a smoothL1(d_k)
         for k in 0..4 {

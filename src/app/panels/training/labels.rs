@@ -40,10 +40,7 @@ pub fn place_labels(cands: &[LabelCandidate], max_labels: usize) -> Vec<Option<R
         }
         let c = &cands[i];
         let below = Rect::from_min_size(pos2(c.bbox.left(), c.bbox.bottom() + 2.0), c.size);
-        let above = Rect::from_min_size(
-            pos2(c.bbox.left(), c.bbox.top() - 2.0 - c.size.y),
-            c.size,
-        );
+        let above = Rect::from_min_size(pos2(c.bbox.left(), c.bbox.top() - 2.0 - c.size.y), c.size);
         if let Some(r) = [below, above]
             .into_iter()
             .find(|r| placed.iter().all(|p| !p.intersects(*r)))
@@ -91,7 +88,10 @@ mod tests {
         let c = [cand(0.0, 0.0, 0.9), cand(200.0, 0.0, 0.5)];
         let r = place_labels(&c, MAX_LABELS);
         // below the box: x at the box's left, y at its bottom + 2
-        assert_eq!(r[0], Some(Rect::from_min_size(pos2(0.0, 32.0), vec2(50.0, 12.0))));
+        assert_eq!(
+            r[0],
+            Some(Rect::from_min_size(pos2(0.0, 32.0), vec2(50.0, 12.0)))
+        );
         assert_eq!(
             r[1],
             Some(Rect::from_min_size(pos2(200.0, 32.0), vec2(50.0, 12.0)))
@@ -101,7 +101,11 @@ mod tests {
     #[test]
     fn close_boxes_go_above_then_are_skipped_by_score() {
         // three boxes 5 points apart: the best gets below, the second above, the third none
-        let c = [cand(10.0, 0.0, 0.3), cand(0.0, 0.0, 0.9), cand(5.0, 0.0, 0.6)];
+        let c = [
+            cand(10.0, 0.0, 0.3),
+            cand(0.0, 0.0, 0.9),
+            cand(5.0, 0.0, 0.6),
+        ];
         let r = place_labels(&c, MAX_LABELS);
         assert_eq!(r[1].unwrap().min, pos2(0.0, 32.0));
         assert_eq!(r[2].unwrap().min, pos2(5.0, -14.0));

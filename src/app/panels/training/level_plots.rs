@@ -61,7 +61,12 @@ pub fn level_plots_ui(
         return;
     };
     let plots: [(&str, &str, LevelFn, bool); 3] = [
-        ("training_level_pos", "positives", |l| l.num_pos as f64, false),
+        (
+            "training_level_pos",
+            "positives",
+            |l| l.num_pos as f64,
+            false,
+        ),
         (
             "training_level_cls",
             "cls loss",

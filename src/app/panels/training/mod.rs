@@ -281,10 +281,19 @@ pub fn draw_detections(ui: &egui::Ui, view: &ImageView, dets: &[Detection], name
     let mut cands = Vec::with_capacity(shown.len());
     for (k, (d, r)) in shown.iter().enumerate() {
         let c = crate::app::anchor_colors::class_colour(d.class);
-        painter.rect_stroke(*r, 0.0, Stroke::new(2.0, Color32::WHITE), egui::StrokeKind::Outside);
+        painter.rect_stroke(
+            *r,
+            0.0,
+            Stroke::new(2.0, Color32::WHITE),
+            egui::StrokeKind::Outside,
+        );
         painter.rect_stroke(*r, 0.0, Stroke::new(1.5, c), egui::StrokeKind::Inside);
         let name = names.get(d.class).map(String::as_str).unwrap_or("?");
-        let galley = painter.layout_no_wrap(format!("{name} {:.2}", d.score), font.clone(), Color32::WHITE);
+        let galley = painter.layout_no_wrap(
+            format!("{name} {:.2}", d.score),
+            font.clone(),
+            Color32::WHITE,
+        );
         cands.push(LabelCandidate {
             bbox: *r,
             size: galley.size(),
