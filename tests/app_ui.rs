@@ -242,6 +242,29 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
     h.get_by_label("Start");
     h.get_by_label_contains("training: paused");
 
+    // per pyramid level: every step reports P3-P5, their positives add up; the tab plots them
+    {
+        let run = h.state().training.runs.last().unwrap();
+        for m in &run.metrics {
+            let strides: Vec<u32> = m.levels.iter().map(|l| l.stride).collect();
+            assert_eq!(strides, [8, 16, 32], "step {}", m.step);
+            assert_eq!(m.levels.iter().map(|l| l.num_pos).sum::<usize>(), m.num_pos);
+        }
+    }
+    let levels = h.get_by_label("Per pyramid level");
+    levels.scroll_to_me();
+    h.run_steps(3);
+    h.get_by_label_contains("each level's picked positives");
+    if let Some(dir) = std::env::var_os("ANCHORSCOPE_SHOT_DIR") {
+        // a picture of the tab for the README (not an assertion)
+        let img = h.render().expect("render");
+        img.save(std::path::Path::new(&dir).join("training_levels.png"))
+            .expect("save");
+    }
+    // back up to the run bar (the clicks below need its buttons on screen)
+    h.get_by_label("Start").scroll_to_me();
+    h.run_steps(3);
+
     // the trainer streams a snapshot of its parameters; the worker re-inspects the image with
     // it, so the samplers, the loss-weight overlay and the hover read-out follow the model
     let deadline = Instant::now() + Duration::from_secs(60);
