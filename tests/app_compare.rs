@@ -167,3 +167,47 @@ fn the_pyramid_toggle_starts_a_run_with_the_balanced_pyramid() {
         a.training.model_info.is_some_and(|m| m.1 == 560_543)
     });
 }
+
+#[test]
+fn the_compare_halves_take_their_own_assigners() {
+    use anchorscope::assign::AssignerConfig;
+    let Some(mut h) = harness() else { return };
+    wait(&mut h, "settle", |a| a.is_idle());
+    h.key_press(egui::Key::C);
+    h.run_steps(4);
+    h.state_mut().state.compare.right.mode = OverlayMode::Assignment;
+    h.run_steps(2);
+    // the right half's assigner combo (the second "assigner"), then ATSS in its list
+    h.query_all_by_label("assigner")
+        .nth(1)
+        .expect("two assigner combos")
+        .click();
+    h.run_steps(2);
+    h.query_all_by_label("ATSS")
+        .last()
+        .expect("ATSS offered")
+        .click();
+    h.run_steps(2);
+    assert!(matches!(
+        h.state().state.compare.right_assigner,
+        Some(AssignerConfig::Atss(_))
+    ));
+    wait(&mut h, "the right half's inspection", |a| {
+        a.is_idle() && a.compare.inspection.is_some()
+    });
+    let app = h.state();
+    let left = app.inspection.as_ref().unwrap();
+    let (beside, right) = app.compare.inspection.as_ref().unwrap();
+    assert!(std::sync::Arc::ptr_eq(left, beside));
+    assert!(matches!(app.state.lab.assigner, AssignerConfig::MaxIou(_)));
+    let (lp, rp) = (left.assign.num_pos(), right.assign.num_pos());
+    assert_ne!(lp, rp, "MaxIoU and ATSS pick other positives on this image");
+    // each half's line shows its own count, marked as differing
+    h.get_by_label_contains(&format!("{lp} positives *"));
+    h.get_by_label_contains(&format!("{rp} positives *"));
+    // back to the left's assigner: no second inspection
+    h.state_mut().state.compare.right_assigner = None;
+    wait(&mut h, "one inspection", |a| {
+        a.is_idle() && a.compare.inspection.is_none()
+    });
+}

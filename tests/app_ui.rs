@@ -242,6 +242,29 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
     h.get_by_label("Start");
     h.get_by_label_contains("training: paused");
 
+    // per pyramid level: every step reports P3-P5, their positives add up; the tab plots them
+    {
+        let run = h.state().training.runs.last().unwrap();
+        for m in &run.metrics {
+            let strides: Vec<u32> = m.levels.iter().map(|l| l.stride).collect();
+            assert_eq!(strides, [8, 16, 32], "step {}", m.step);
+            assert_eq!(m.levels.iter().map(|l| l.num_pos).sum::<usize>(), m.num_pos);
+        }
+    }
+    let levels = h.get_by_label("Per pyramid level");
+    levels.scroll_to_me();
+    h.run_steps(3);
+    h.get_by_label_contains("each level's picked positives");
+    if let Some(dir) = std::env::var_os("ANCHORSCOPE_SHOT_DIR") {
+        // a picture of the tab for the README (not an assertion)
+        let img = h.render().expect("render");
+        img.save(std::path::Path::new(&dir).join("training_levels.png"))
+            .expect("save");
+    }
+    // back up to the run bar (the clicks below need its buttons on screen)
+    h.get_by_label("Start").scroll_to_me();
+    h.run_steps(3);
+
     // the trainer streams a snapshot of its parameters; the worker re-inspects the image with
     // it, so the samplers, the loss-weight overlay and the hover read-out follow the model
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -291,4 +314,37 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
     h.run_steps(3);
     h.get_by_label_contains("Diverged at step");
     h.get_by_label("Reload last good");
+}
+
+#[test]
+fn wide_tabs_keep_the_image_at_half_the_window() {
+    let Some(mut h) = harness() else { return };
+    settle(&mut h);
+    for t in [Tab::Loss, Tab::Stats, Tab::Training, Tab::Anchors] {
+        click_tab(&h, t.title());
+        settle(&mut h);
+        h.run_steps(3);
+        let view = h.state().view.view_rect.expect("the image view was drawn");
+        assert!(
+            view.width() >= 640.0,
+            "{}: the image view is {} of 1280 points wide",
+            t.title(),
+            view.width()
+        );
+        // the tab row stays visible to the right of the image, not under it
+        for other in Tab::ALL {
+            let b = h
+                .query_all_by_label(other.title())
+                .find(|n| n.accesskit_node().role() != egui::accesskit::Role::Label)
+                .unwrap_or_else(|| panic!("no tab button {}", other.title()));
+            let r = b.rect();
+            assert!(
+                r.min.x >= view.max.x && r.max.x <= 1280.0,
+                "{}: tab {} at {r:?}, image up to {}",
+                t.title(),
+                other.title(),
+                view.max.x
+            );
+        }
+    }
 }

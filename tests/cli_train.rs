@@ -31,7 +31,25 @@ fn short_run_writes_its_files_and_resumes() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");
     assert!(lines[0].starts_with("step,loss_total,loss_cls,loss_reg"));
+    // the tiny RetinaNet's P3-P5, three columns each after the ten of every version
+    assert!(
+        lines[0].ends_with(",pos_P3,cls_P3,reg_P3,pos_P4,cls_P4,reg_P4,pos_P5,cls_P5,reg_P5"),
+        "{}",
+        lines[0]
+    );
     for l in &lines[1..] {
+        assert_eq!(l.split(',').count(), 19, "{l}");
+        // the host objective (always on step 0; on every step of the CPU backend) measures
+        // every level, and the levels add up to cls and reg (fused GPU steps leave them empty)
+        if l.contains(",,") && !l.starts_with("0,") {
+            continue;
+        }
+        let c: Vec<f64> = l.split(',').map(|v| v.parse().unwrap()).collect();
+        let (cls, reg): (f64, f64) = (0..3)
+            .map(|k| (c[11 + 3 * k], c[12 + 3 * k]))
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+        assert!((cls - c[2]).abs() <= 1e-9 * c[2].abs().max(1.0), "{l}");
+        assert!((reg - c[3]).abs() <= 1e-9 * c[3].abs().max(1.0), "{l}");
         let loss: f64 = l.split(',').nth(1).unwrap().parse().unwrap();
         assert!(loss.is_finite() && loss > 0.0);
     }
@@ -216,5 +234,26 @@ fn gpu_backend_trains_and_says_so() {
         .collect();
     assert_eq!(rows.len(), 3, "{csv}");
     assert!(rows.iter().all(|l| l.is_finite() && *l > 0.0), "{csv}");
+    // per level: step 0 takes the host objective (every cell filled), steps 1 and 2 the fused
+    // loss kernels (positives filled, the level losses empty); the levels' positives add up
+    for (step, line) in csv.lines().skip(1).enumerate() {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), 19, "{line}");
+        let pos: usize = (0..3)
+            .map(|k| cells[10 + 3 * k].parse::<usize>().unwrap())
+            .sum();
+        assert_eq!(pos, cells[4].parse::<usize>().unwrap(), "{line}");
+        for k in 0..3 {
+            let (cls, reg) = (cells[11 + 3 * k], cells[12 + 3 * k]);
+            if step == 0 {
+                assert!(
+                    cls.parse::<f64>().is_ok() && reg.parse::<f64>().is_ok(),
+                    "{line}"
+                );
+            } else {
+                assert_eq!((cls, reg), ("", ""), "fused step {step}: {line}");
+            }
+        }
+    }
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -3,6 +3,7 @@
 //! number; the app ignores answers to jobs it has since replaced.
 
 use crate::app::state::DatasetSettings;
+use crate::assign::AssignerConfig;
 use crate::config::LabConfig;
 use crate::data::remedies::RemedyStep;
 use crate::data::{Dataset, DatasetSpec, FileDataset, OpenOptions, SyntheticDataset};
@@ -22,13 +23,15 @@ pub enum Job {
         settings: DatasetSettings,
     },
     /// Load image `index` of the open dataset and inspect it, scored by `model` (the live
-    /// run's or a checkpoint's snapshot) or the prior, ranking by `ranking`.
+    /// run's or a checkpoint's snapshot) or the prior, ranking by `ranking`; inspect it a
+    /// second time under `right_assigner` when set (the compare view's right half).
     Inspect {
         generation: u64,
         index: usize,
         lab: LabConfig,
         ranking: RankingLoss,
         model: Option<Arc<ModelSnapshot>>,
+        right_assigner: Option<AssignerConfig>,
     },
     /// Statistics over the first `images` images.
     Stats {
@@ -61,12 +64,15 @@ pub struct DatasetInfo {
 pub enum WorkerEvent {
     /// A dataset is open.
     Opened { generation: u64, info: DatasetInfo },
-    /// An image was inspected.
+    /// An image was inspected (and, when asked, inspected again under the right half's
+    /// assigner `right_assigner`: `right`).
     Inspected {
         generation: u64,
         index: usize,
         lab: LabConfig,
         inspection: Arc<Inspection>,
+        right_assigner: Option<AssignerConfig>,
+        right: Option<Arc<Inspection>>,
     },
     /// Progress of a long job, 0..1.
     Progress {
@@ -237,6 +243,7 @@ fn run_job(
             lab,
             ranking,
             model,
+            right_assigner,
         } => {
             let Some(ds) = dataset.as_ref() else {
                 return no_dataset(generation);
@@ -244,13 +251,32 @@ fn run_job(
             let r = ds
                 .load(index.min(ds.len().saturating_sub(1)))
                 .map_err(|e| e.to_string())
-                .map(|s| inspect_scored(s, ds.class_names(), &lab, &ranking, model.as_deref()));
+                .map(|s| {
+                    let right = right_assigner.as_ref().map(|a| {
+                        let lab = LabConfig {
+                            assigner: a.clone(),
+                            ..lab.clone()
+                        };
+                        let m = model.as_deref();
+                        Arc::new(inspect_scored(
+                            s.clone(),
+                            ds.class_names(),
+                            &lab,
+                            &ranking,
+                            m,
+                        ))
+                    });
+                    let ins = inspect_scored(s, ds.class_names(), &lab, &ranking, model.as_deref());
+                    (ins, right)
+                });
             match r {
-                Ok(ins) => WorkerEvent::Inspected {
+                Ok((ins, right)) => WorkerEvent::Inspected {
                     generation,
                     index,
                     lab,
                     inspection: Arc::new(ins),
+                    right_assigner,
+                    right,
                 },
                 Err(message) => WorkerEvent::Error {
                     generation,

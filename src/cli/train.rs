@@ -174,9 +174,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     .with_context(|| format!("{}: cannot write config.toml", args.out.display()))?;
     let csv = args.out.join("metrics.csv");
     let mut metrics = if args.resume.is_some() {
-        MetricsWriter::append(&csv)
+        MetricsWriter::append(&csv, &cfg.lab.anchors.strides)
     } else {
-        MetricsWriter::create(&csv)
+        MetricsWriter::create(&csv, &cfg.lab.anchors.strides)
     }
     .map_err(|e| anyhow!(e))?;
     let mut trainer = Trainer::new(cfg.clone(), &model_cfg, train).map_err(|e| anyhow!(e))?;

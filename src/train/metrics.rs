@@ -1,11 +1,58 @@
 //! Per-step metrics, their CSV file (`metrics.csv`) and the divergence check.
+//!
+//! `metrics.csv` has the ten columns of [`CSV_HEADER`], then three per pyramid level
+//! ([`level_columns`]): `pos_P3,cls_P3,reg_P3,pos_P4,...`. A level's losses are normalised
+//! like `loss_cls` / `loss_reg` (same divisor, before the weighting), so the levels' losses
+//! add up to them. Steps on the backend's fused loss kernels reduce the losses on the device:
+//! they report each level's positives but leave its two loss cells empty (the host-objective
+//! steps such a run takes every 10th step fill them).
 
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
 
-/// What one training step reports.
+/// One pyramid level's share of a step.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LevelMetrics {
+    /// Stride of the level in pixels (names it: 8 is P3).
+    pub stride: u32,
+    /// Picked positive anchors on the level.
+    pub num_pos: usize,
+    /// The level's part of `loss_cls` (`None`: not measured, a fused step).
+    pub loss_cls: Option<f64>,
+    /// The level's part of `loss_reg` (`None`: not measured, a fused step).
+    pub loss_reg: Option<f64>,
+}
+
+/// The name of a level of stride `stride`: `P{log2 stride}` for a power of two (8: `P3`),
+/// `s{stride}` otherwise.
+pub fn level_name(stride: u32) -> String {
+    if stride.is_power_of_two() {
+        format!("P{}", stride.trailing_zeros())
+    } else {
+        format!("s{stride}")
+    }
+}
+
+/// The per-level CSV columns for levels of strides `strides`, each prefixed with a comma:
+/// `,pos_P3,cls_P3,reg_P3,...`.
+pub fn level_columns(strides: &[u32]) -> String {
+    strides
+        .iter()
+        .map(|&s| {
+            let n = level_name(s);
+            format!(",pos_{n},cls_{n},reg_{n}")
+        })
+        .collect()
+}
+
+/// The full `metrics.csv` header for levels of strides `strides`.
+pub fn csv_header(strides: &[u32]) -> String {
+    format!("{CSV_HEADER}{}", level_columns(strides))
+}
+
+/// What one training step reports.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepMetrics {
     /// Step index (0-based).
     pub step: u64,
@@ -27,9 +74,12 @@ pub struct StepMetrics {
     pub lr: f64,
     /// Wall time of the step in milliseconds.
     pub step_ms: f64,
+    /// Positives and losses per pyramid level, in level order.
+    #[serde(default)]
+    pub levels: Vec<LevelMetrics>,
 }
 
-/// The CSV header, in column order.
+/// The first ten CSV columns, in order (the per-level ones follow, see [`csv_header`]).
 pub const CSV_HEADER: &str =
     "step,loss_total,loss_cls,loss_reg,num_pos,num_neg,share_pos,grad_norm,lr,step_ms";
 
@@ -48,14 +98,23 @@ impl StepMetrics {
             grad_norm: 0.0,
             lr,
             step_ms: 0.0,
+            levels: o.levels.clone(),
         }
     }
 
-    /// One CSV row (no newline), columns as [`CSV_HEADER`]; floats in Rust's shortest
-    /// round-trip form (`NaN`, `inf` for non-finite values).
-    pub fn csv_row(&self) -> String {
+    /// One CSV row (no newline), columns as [`csv_header`] for `num_levels` levels (missing
+    /// levels and unmeasured losses are empty cells); floats in Rust's shortest round-trip
+    /// form (`NaN`, `inf` for non-finite values).
+    pub fn csv_row(&self, num_levels: usize) -> String {
+        let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+        let levels: String = (0..num_levels)
+            .map(|k| match self.levels.get(k) {
+                Some(l) => format!(",{},{},{}", l.num_pos, opt(l.loss_cls), opt(l.loss_reg)),
+                None => ",,,".to_string(),
+            })
+            .collect();
         format!(
-            "{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{}{levels}",
             self.step,
             self.loss_total,
             self.loss_cls,
@@ -94,26 +153,31 @@ pub fn divergence(loss_cls: f64, loss_reg: f64, grad_norm: f64) -> Option<&'stat
 pub struct MetricsWriter {
     out: std::io::BufWriter<std::fs::File>,
     path: std::path::PathBuf,
+    num_levels: usize,
 }
 
 impl MetricsWriter {
-    /// Creates (truncates) the file and writes the header.
-    pub fn create(path: &Path) -> Result<Self, String> {
+    /// Creates (truncates) the file and writes the header for levels of strides `strides`.
+    pub fn create(path: &Path, strides: &[u32]) -> Result<Self, String> {
         let err = |e: std::io::Error| format!("{}: {e}", path.display());
         let f = std::fs::File::create(path).map_err(err)?;
+        let header = csv_header(strides);
         let mut w = Self {
             out: std::io::BufWriter::new(f),
             path: path.to_path_buf(),
+            num_levels: strides.len(),
         };
-        writeln!(w.out, "{CSV_HEADER}")
+        writeln!(w.out, "{header}")
             .and_then(|_| w.out.flush())
             .map_err(err)?;
         Ok(w)
     }
 
     /// Opens `path` to append rows after the ones it has (a resumed run); a missing or empty
-    /// file gets the header first. A file with another header is refused (one line).
-    pub fn append(path: &Path) -> Result<Self, String> {
+    /// file gets the header first. A file with another header (another version or other
+    /// levels) is refused (one line).
+    pub fn append(path: &Path, strides: &[u32]) -> Result<Self, String> {
+        let header = csv_header(strides);
         let err = |e: std::io::Error| format!("{}: {e}", path.display());
         let old = match std::fs::read_to_string(path) {
             Ok(t) => t,
@@ -121,7 +185,7 @@ impl MetricsWriter {
             Err(e) => return Err(err(e)),
         };
         if let Some(h) = old.lines().next()
-            && h != CSV_HEADER
+            && h != header
         {
             return Err(format!(
                 "{}: line 1: not a metrics.csv header of this version; not appending",
@@ -136,9 +200,10 @@ impl MetricsWriter {
         let mut w = Self {
             out: std::io::BufWriter::new(f),
             path: path.to_path_buf(),
+            num_levels: strides.len(),
         };
         if old.is_empty() {
-            writeln!(w.out, "{CSV_HEADER}")
+            writeln!(w.out, "{header}")
                 .and_then(|_| w.out.flush())
                 .map_err(err)?;
         } else if !old.ends_with('\n') {
@@ -149,7 +214,7 @@ impl MetricsWriter {
 
     /// Appends one row and flushes it (a crash loses no finished step).
     pub fn write(&mut self, m: &StepMetrics) -> Result<(), String> {
-        writeln!(self.out, "{}", m.csv_row())
+        writeln!(self.out, "{}", m.csv_row(self.num_levels))
             .and_then(|_| self.out.flush())
             .map_err(|e| format!("{}: {e}", self.path.display()))
     }
@@ -171,6 +236,20 @@ mod tests {
             grad_norm: 3.5,
             lr: 0.01,
             step_ms: 120.5,
+            levels: vec![
+                LevelMetrics {
+                    stride: 8,
+                    num_pos: 30,
+                    loss_cls: Some(0.5),
+                    loss_reg: Some(0.375),
+                },
+                LevelMetrics {
+                    stride: 16,
+                    num_pos: 10,
+                    loss_cls: None,
+                    loss_reg: None,
+                },
+            ],
         }
     }
 
@@ -178,17 +257,39 @@ mod tests {
     fn csv_file() {
         let path =
             std::env::temp_dir().join(format!("anchorscope-metrics-{}.csv", std::process::id()));
-        let mut w = MetricsWriter::create(&path).unwrap();
+        let strides = [8, 16, 32];
+        let mut w = MetricsWriter::create(&path, &strides).unwrap();
         w.write(&m(0)).unwrap();
         w.write(&m(1)).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], CSV_HEADER);
-        assert_eq!(lines[1], "0,1.25,0.75,0.5,40,96000,0.9375,3.5,0.01,120.5");
+        assert_eq!(
+            lines[0],
+            format!("{CSV_HEADER},pos_P3,cls_P3,reg_P3,pos_P4,cls_P4,reg_P4,pos_P5,cls_P5,reg_P5")
+        );
+        // P4's losses unmeasured and P5 missing: empty cells, the column count kept
+        assert_eq!(
+            lines[1],
+            "0,1.25,0.75,0.5,40,96000,0.9375,3.5,0.01,120.5,30,0.5,0.375,10,,,,,"
+        );
         assert_eq!(lines.len(), 3);
-        assert_eq!(lines[2].split(',').count(), CSV_HEADER.split(',').count());
+        assert_eq!(lines[2].split(',').count(), lines[0].split(',').count());
+        // appending needs the same levels
+        drop(w);
+        assert!(MetricsWriter::append(&path, &[8, 16]).is_err());
+        let mut w = MetricsWriter::append(&path, &strides).unwrap();
+        w.write(&m(2)).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
         std::fs::remove_file(path).unwrap();
-        assert!(MetricsWriter::create(Path::new("/nonexistent-dir/metrics.csv")).is_err());
+        assert!(MetricsWriter::create(Path::new("/nonexistent-dir/metrics.csv"), &[8]).is_err());
+    }
+
+    #[test]
+    fn level_names() {
+        assert_eq!(level_name(8), "P3");
+        assert_eq!(level_name(128), "P7");
+        assert_eq!(level_name(12), "s12");
+        assert_eq!(level_columns(&[]), "");
     }
 
     #[test]
@@ -207,6 +308,6 @@ mod tests {
             ..m(3)
         };
         assert_eq!(s.divergence(), Some("loss_total"));
-        assert!(s.csv_row().contains("NaN"));
+        assert!(s.csv_row(2).contains("NaN"));
     }
 }

@@ -46,6 +46,14 @@ type ScoringKey = (
     Option<(u64, crate::train::ModelSource)>,
 );
 
+/// What an inspection job is for: the image, the lab's settings and the compare view's
+/// right-half assigner (when it needs its own inspection).
+type InspectKey = (
+    usize,
+    crate::config::LabConfig,
+    Option<crate::assign::AssignerConfig>,
+);
+
 /// Images covered by the dataset statistics.
 const STATS_IMAGES: usize = 200;
 
@@ -59,8 +67,8 @@ pub struct AnchorscopeApp {
     generation: u64,
     /// Settings the last jobs were sent for.
     sent_dataset: Option<crate::app::state::DatasetSettings>,
-    sent_inspect: Option<(usize, crate::config::LabConfig)>,
-    shown_inspect: Option<(usize, crate::config::LabConfig)>,
+    sent_inspect: Option<InspectKey>,
+    shown_inspect: Option<InspectKey>,
     /// Ranking losses and model (step, source) the last inspection job was sent with.
     sent_scoring: Option<ScoringKey>,
     sent_stats: Option<(crate::app::state::DatasetSettings, crate::config::LabConfig)>,
@@ -199,10 +207,16 @@ impl AnchorscopeApp {
     pub fn is_idle(&self) -> bool {
         self.inspection.is_some()
             && self.progress.is_none()
-            && self.shown_inspect.as_ref()
-                == Some(&(self.state.image_index, self.state.lab.clone()))
+            && self.shown_inspect.as_ref() == Some(&self.inspect_key())
             && (self.state.tab != Tab::Stats || self.stats.is_some())
             && (self.state.tab != Tab::Evaluation || !self.evaluation.busy)
+    }
+
+    /// The inspection the current settings need.
+    fn inspect_key(&self) -> InspectKey {
+        let s = &self.state;
+        let right = s.compare.right_assigner(&s.lab.assigner);
+        (s.image_index, s.lab.clone(), right)
     }
 
     /// Sends the jobs the current settings need (only what changed).
@@ -226,7 +240,7 @@ impl AnchorscopeApp {
                 self.state.image_index = last;
             }
         }
-        let want = (self.state.image_index, self.state.lab.clone());
+        let want = self.inspect_key();
         let nc = self.num_classes().unwrap_or(1);
         let (ranking, model) = self.training.view_model(&self.state, nc);
         let scoring = (
@@ -243,6 +257,7 @@ impl AnchorscopeApp {
                 lab: want.1,
                 ranking,
                 model,
+                right_assigner: want.2,
             });
         }
         let want_stats = (self.state.dataset.clone(), self.state.lab.clone());
@@ -279,9 +294,12 @@ impl AnchorscopeApp {
                     index,
                     lab,
                     inspection,
+                    right_assigner,
+                    right,
                 } if generation == self.generation => {
+                    self.compare.inspection = right.map(|r| (inspection.clone(), r));
                     self.inspection = Some(inspection);
-                    self.shown_inspect = Some((index, lab));
+                    self.shown_inspect = Some((index, lab, right_assigner));
                     self.progress = None;
                 }
                 WorkerEvent::Progress {
@@ -389,46 +407,57 @@ impl eframe::App for AnchorscopeApp {
         crate::app::chrome::status_bar_ui(ui, self);
         let style = ui.style().clone();
         let side = crate::app::chrome::unfilled(egui::Frame::side_top_panel(&style));
-        egui::Panel::left("dataset")
+        // The image keeps at least half the window: the side panels are capped (the left at a
+        // quarter, the right at what is left of the other half) and the tab body scrolls
+        // sideways inside its panel instead of widening it.
+        let (left_max, right_max) = side_panel_caps(ui.available_rect_before_wrap().width());
+        let left = egui::Panel::left("dataset")
             .frame(side)
-            .default_size(250.0)
+            .default_size(250.0f32.min(left_max))
+            .max_size(left_max)
             .resizable(true)
             .show(ui, |ui| {
                 panels::dataset::dataset_ui(ui, &mut self.state, &pctx);
             });
+        let right_max = right_cap(right_max, left.response.rect.width(), left_max);
         egui::Panel::right("tabs")
             .frame(side)
-            .default_size(430.0)
+            .default_size(430.0f32.min(right_max))
+            .max_size(right_max)
             .resizable(true)
             .show(ui, |ui| {
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     for t in Tab::ALL {
                         ui.selectable_value(&mut self.state.tab, t, t.title());
                     }
                 });
                 ui.separator();
-                // each tab scrolls itself
-                match self.state.tab {
-                    Tab::Anchors => panels::anchors::anchors_ui(ui, &mut self.state, &pctx),
-                    Tab::Sampler => panels::sampler::sampler_ui(ui, &mut self.state, &pctx),
-                    Tab::Loss => {
-                        panels::loss_explorer::loss_explorer_ui(ui, &mut self.state, &pctx)
-                    }
-                    Tab::Stats => panels::stats::stats_ui(ui, &mut self.state, &pctx),
-                    Tab::Training => panels::training::training_ui(
-                        ui,
-                        &mut self.state,
-                        &pctx,
-                        &mut self.training,
-                        num_classes,
-                    ),
-                    Tab::Evaluation => panels::evaluation::evaluation_ui(
-                        ui,
-                        &mut self.evaluation,
-                        &mut self.training,
-                        &self.exports,
-                    ),
-                }
+                // each tab scrolls itself vertically; anything wider than the panel scrolls
+                // sideways here
+                egui::ScrollArea::horizontal()
+                    .id_salt("tab_body_h")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| match self.state.tab {
+                        Tab::Anchors => panels::anchors::anchors_ui(ui, &mut self.state, &pctx),
+                        Tab::Sampler => panels::sampler::sampler_ui(ui, &mut self.state, &pctx),
+                        Tab::Loss => {
+                            panels::loss_explorer::loss_explorer_ui(ui, &mut self.state, &pctx)
+                        }
+                        Tab::Stats => panels::stats::stats_ui(ui, &mut self.state, &pctx),
+                        Tab::Training => panels::training::training_ui(
+                            ui,
+                            &mut self.state,
+                            &pctx,
+                            &mut self.training,
+                            num_classes,
+                        ),
+                        Tab::Evaluation => panels::evaluation::evaluation_ui(
+                            ui,
+                            &mut self.evaluation,
+                            &mut self.training,
+                            &self.exports,
+                        ),
+                    });
             });
         let central = crate::app::chrome::unfilled(egui::Frame::central_panel(&style));
         egui::CentralPanel::default().frame(central).show(ui, |ui| {
@@ -437,9 +466,10 @@ impl eframe::App for AnchorscopeApp {
             }
             match self.inspection.clone() {
                 Some(ins) if self.state.compare.on => {
-                    let right = &mut self.state.compare.right;
-                    let left = (&mut self.view, &mut self.state.overlay);
-                    self.compare.ui(ui, &ins, left, right, live.as_ref());
+                    let s = &mut self.state;
+                    let left = (&mut self.view, &mut s.overlay, &mut s.lab.assigner);
+                    self.compare
+                        .ui(ui, &ins, left, &mut s.compare, live.as_ref());
                     self.hover_read_out = None;
                 }
                 Some(ins) => {
@@ -506,6 +536,21 @@ impl eframe::App for AnchorscopeApp {
             eframe::set_value(storage, eframe::APP_KEY, &self.state);
         }
     }
+}
+
+/// The widest the side panels may be in a window `width` points wide: `(left, right)`, the
+/// left at a quarter of the window, the right at half the window less the left's cap and 24
+/// points (the central panel's margins), so the image between them keeps at least half
+/// (never below 160 points each).
+pub fn side_panel_caps(width: f32) -> (f32, f32) {
+    let left = (0.25 * width).max(160.0);
+    (left, (0.5 * width - left - 24.0).max(160.0))
+}
+
+/// The right panel's cap once the left panel is `left_width` wide (its cap `left_max`): the
+/// room the left leaves unused goes to the right.
+fn right_cap(cap: f32, left_width: f32, left_max: f32) -> f32 {
+    cap + (left_max - left_width).max(0.0)
 }
 
 impl AnchorscopeApp {

@@ -19,6 +19,26 @@ fn numbers_mark_what_differs() {
         "40 positives, picked 40 pos / 120 neg *\npositives' share of the loss 0.5% *"
     );
     assert!(!numbers_text(&a, &a).contains('*'));
+    // another assigner: the positives differ
+    let c = ViewNumbers { positives: 55, ..a };
+    assert!(numbers_text(&c, &a).starts_with("55 positives *, picked 40 pos / 120 neg\n"));
+}
+
+#[test]
+fn the_right_assigner_counts_only_when_on_and_different() {
+    let maxiou = AssignerConfig::MaxIou(MaxIouAssigner::default());
+    let atss = AssignerConfig::Atss(AtssAssigner::default());
+    let mut s = CompareSettings {
+        right_assigner: Some(atss.clone()),
+        ..CompareSettings::default()
+    };
+    assert_eq!(s.right_assigner(&maxiou), None, "view off");
+    s.on = true;
+    assert_eq!(s.right_assigner(&maxiou), Some(atss.clone()));
+    assert_eq!(s.right_assigner(&atss), None, "same as the left");
+    s.right_assigner = None;
+    assert_eq!(s.right_assigner(&maxiou), None);
+    assert_eq!(assigner_label(&atss), "ATSS");
 }
 
 #[test]

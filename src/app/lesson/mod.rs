@@ -63,4 +63,22 @@ mod tests {
             "{e}"
         );
     }
+
+    #[test]
+    fn the_shipped_compare_lesson_sets_atss_on_the_right() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/lessons/compare_maxiou_atss.toml"
+        );
+        let s = load(Path::new(path)).unwrap();
+        assert!(s.compare.on);
+        assert_eq!(s.compare.right.mode, OverlayMode::Assignment);
+        assert_eq!(s.image_index, 3);
+        let left = &s.lab.assigner;
+        assert!(matches!(left, crate::assign::AssignerConfig::MaxIou(_)));
+        assert!(matches!(
+            s.compare.right_assigner(left),
+            Some(crate::assign::AssignerConfig::Atss(_))
+        ));
+    }
 }

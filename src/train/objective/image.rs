@@ -30,6 +30,10 @@ pub(super) struct ImagePrep {
     pub reg_sum: f64,
     /// Per picked positive: anchor and `weight * d loss / d deltas`.
     pub reg_grad: Vec<(usize, [f64; 4])>,
+    /// Per pyramid level: `weight * regression loss` summed over its picked positives.
+    pub reg_sum_level: Vec<f64>,
+    /// Per pyramid level: its picked positives.
+    pub pos_level: Vec<usize>,
     /// Picked positives and negatives.
     pub num_pos: usize,
     /// Picked negatives.
@@ -133,6 +137,8 @@ pub(super) fn prepare(
     let picks = cfg.sampler.sample(&ctx);
     prep.num_pos = picks.num_pos();
     prep.num_neg = picks.num_neg();
+    prep.pos_level = positives_per_level(anchors, &picks.pos);
+    prep.reg_sum_level = vec![0.0; anchors.levels.len()];
 
     let t = anchor_targets(anchors, &assign, &picks, gt, cfg);
     let rows: Vec<usize> = (0..n).filter(|&a| t.cls_weights[a] > 0.0).collect();
@@ -166,7 +172,9 @@ pub(super) fn prepare(
         prep.pred_iou_pos.push(iou(&decode(a), &gt.boxes[gt_of(a)]));
         if w > 0.0 {
             let mut g = [0.0; 4];
-            prep.reg_sum += w * reg_one(a, &mut g);
+            let v = w * reg_one(a, &mut g);
+            prep.reg_sum += v;
+            prep.reg_sum_level[anchors.level_of(a)] += v;
             prep.reg_grad.push((a, g.map(|v| w * v)));
         }
     }
@@ -181,6 +189,15 @@ pub(super) fn prepare(
         *v = thin(std::mem::take(v));
     }
     Ok(prep)
+}
+
+/// How many of the anchors `pos` lie on each pyramid level of `anchors`.
+pub(super) fn positives_per_level(anchors: &Anchors, pos: &[usize]) -> Vec<usize> {
+    let mut out = vec![0; anchors.levels.len()];
+    for &a in pos {
+        out[anchors.level_of(a)] += 1;
+    }
+    out
 }
 
 /// Regression loss of positive `a` against its GT; writes `d loss / d deltas` into `grad`.

@@ -31,12 +31,15 @@ mod reduction;
 mod targets;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_levels;
 
 use crate::anchors::Anchors;
 use crate::geometry::Box4;
 use crate::losses::classification::{ClsLoss, ClsLossState};
 use crate::losses::weighting::NormalizerState;
 use crate::train::TrainConfig;
+use crate::train::metrics::LevelMetrics;
 pub use image::ranking_loss;
 use image::{ImagePrep, prepare};
 use rayon::prelude::*;
@@ -133,6 +136,9 @@ pub struct ObjectiveOutput {
     pub p_t_pos: Vec<f32>,
     /// `p_t` of the picked negatives (`1 -` their largest class probability).
     pub p_t_neg: Vec<f32>,
+    /// Per pyramid level (in level order): picked positives and the level's parts of
+    /// `loss_cls` and `loss_reg` (same divisors; `None` where not measured or diverged).
+    pub levels: Vec<LevelMetrics>,
 }
 
 impl ObjectiveOutput {
@@ -194,6 +200,7 @@ pub fn batch_objective(
     let mut out = ObjectiveOutput {
         grad_logits: vec![0.0; n * a * c],
         grad_deltas: vec![0.0; n * a * 4],
+        levels: level_slots(anchors),
         ..ObjectiveOutput::default()
     };
     let nonfinite_cls = preps.iter().any(|p| p.nonfinite_cls);
@@ -206,24 +213,37 @@ pub fn batch_objective(
 
     let mut sums = LossSums::default();
     let mut elements = 0usize;
+    let num_levels = anchors.levels.len();
+    let (mut cls_level, mut reg_level) = (vec![0.0; num_levels], vec![0.0; num_levels]);
     for p in &preps {
         for (r, w) in p.row_w.iter().enumerate() {
+            let mut row = 0.0;
             for k in r * c..(r + 1) * c {
                 let v = w * p.values[k];
+                row += v;
                 if p.targets[k] > 0.0 {
                     sums.cls_pos += v
                 } else {
                     sums.cls_neg += v
                 }
             }
+            cls_level[anchors.level_of(p.rows[r])] += row;
         }
         elements += p.values.len();
         sums.reg += p.reg_sum;
         out.num_pos += p.num_pos;
         out.num_neg_used += p.num_neg;
+        for (l, level) in out.levels.iter_mut().enumerate() {
+            level.num_pos += p.pos_level[l];
+            reg_level[l] += p.reg_sum_level[l];
+        }
     }
     let r = Reduction::new(cfg, &state.normalizer, out.num_pos, elements);
     let w = r.apply(cfg, &sums, &mut out);
+    for (l, level) in out.levels.iter_mut().enumerate() {
+        level.loss_cls = Some(cls_level[l] / r.cls_divisor);
+        level.loss_reg = Some(reg_level[l] / r.divisor);
+    }
     let (gc, gr) = r.grad_scale(&w);
     r.commit(&mut state.normalizer);
 
@@ -251,6 +271,18 @@ pub fn batch_objective(
         out.p_t_neg.extend(p.p_t_neg);
     }
     Ok(out)
+}
+
+/// One empty [`LevelMetrics`] per level of `anchors` (stride set, nothing counted).
+pub fn level_slots(anchors: &Anchors) -> Vec<LevelMetrics> {
+    anchors
+        .levels
+        .iter()
+        .map(|l| LevelMetrics {
+            stride: l.stride,
+            ..LevelMetrics::default()
+        })
+        .collect()
 }
 
 /// Evaluates the classification loss of every prepared image: GHM-C on the whole batch at

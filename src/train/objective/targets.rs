@@ -2,6 +2,7 @@
 //! at the model's outputs, the same choices [`super::image::prepare`] makes, packed as
 //! [`AnchorTargets`] so the losses themselves can run on the GPU.
 
+use super::image::positives_per_level;
 use super::{ImageGt, image_seed, thin};
 use crate::anchors::Anchors;
 use crate::assign::AssignResult;
@@ -20,6 +21,8 @@ pub struct BatchTargets {
     pub num_pos: usize,
     /// Picked negatives.
     pub num_neg: usize,
+    /// Picked positives per pyramid level.
+    pub pos_level: Vec<usize>,
     /// Assignment IoU of the picked positives' anchors (thinned like the CPU objective's).
     pub iou_pos: Vec<f32>,
     /// Assignment IoU of the picked negatives' anchors.
@@ -69,17 +72,29 @@ pub fn batch_targets(
             let t = anchor_targets(anchors, &assign, &picks, gt, cfg);
             let iou_pos = thin(picks.pos.iter().map(|&k| assign.max_iou[k]).collect());
             let iou_neg = thin(picks.neg.iter().map(|&k| assign.max_iou[k]).collect());
-            Ok((t, picks.num_pos(), picks.num_neg(), iou_pos, iou_neg))
+            let levels = positives_per_level(anchors, &picks.pos);
+            Ok((
+                t,
+                picks.num_pos(),
+                picks.num_neg(),
+                iou_pos,
+                iou_neg,
+                levels,
+            ))
         })
         .collect::<Result<_, String>>()?;
     let mut out = BatchTargets {
         targets: AnchorTargets::new(n, a),
         num_pos: 0,
         num_neg: 0,
+        pos_level: vec![0; anchors.levels.len()],
         iou_pos: Vec::new(),
         iou_picked_neg: Vec::new(),
     };
-    for (i, (t, p, ng, ip, ineg)) in per_image.into_iter().enumerate() {
+    for (i, (t, p, ng, ip, ineg, levels)) in per_image.into_iter().enumerate() {
+        for (sum, k) in out.pos_level.iter_mut().zip(levels) {
+            *sum += k;
+        }
         let r = i * a..(i + 1) * a;
         out.targets.labels[r.clone()].copy_from_slice(&t.labels);
         out.targets.cls_weights[r.clone()].copy_from_slice(&t.cls_weights);

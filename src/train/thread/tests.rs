@@ -45,7 +45,7 @@ fn until(h: &TrainerHandle, mut stop: impl FnMut(&TrainerEvent) -> bool) -> Vec<
 fn metrics(evs: &[TrainerEvent]) -> Vec<StepMetrics> {
     evs.iter()
         .filter_map(|e| match e {
-            TrainerEvent::Metrics(m) => Some(*m),
+            TrainerEvent::Metrics(m) => Some(m.clone()),
             _ => None,
         })
         .collect()
@@ -150,7 +150,7 @@ fn set_config_takes_effect_and_divergence_pauses() {
     .unwrap();
     h.send(TrainerCommand::Step(1)).unwrap();
     let evs = until(&h, |e| matches!(e, TrainerEvent::Metrics(_)));
-    let m = metrics(&evs)[0];
+    let m = metrics(&evs)[0].clone();
     assert_eq!(m.step, *back);
     assert_eq!(m.divergence(), None, "{m:?}");
     assert!(!h.is_finished());

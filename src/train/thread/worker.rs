@@ -235,7 +235,7 @@ impl Worker {
             metrics,
             objective: o,
         } = report;
-        if !self.out.send(TrainerEvent::Metrics(metrics)) {
+        if !self.out.send(TrainerEvent::Metrics(metrics.clone())) {
             return false;
         }
         // A fused GPU step keeps the logits on the GPU, so it has no p_t samples; its

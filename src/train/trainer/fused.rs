@@ -6,7 +6,8 @@ use crate::backend::head_loss::HeadLossSpec;
 use crate::backend::tensor::Tensor;
 use crate::train::metrics::StepMetrics;
 use crate::train::objective::{
-    ImageGt, LossSums, ObjectiveOutput, Reduction, batch_targets, mark_diverged, targets_suffice,
+    ImageGt, LossSums, ObjectiveOutput, Reduction, batch_targets, level_slots, mark_diverged,
+    targets_suffice,
 };
 use std::time::Instant;
 
@@ -42,7 +43,13 @@ impl Trainer {
         let (gc, gr) = r.grad_scale(&self.cfg.weighting.combine(1.0, 1.0));
         let scale = (gc as f32, gr as f32);
         let sums = (self.engine).loss_kernel_step(x, spec, &bt.targets, scale, self.cfg.grad_clip);
+        // The kernels reduce the losses on the device: per level only the positives are known.
+        let mut levels = level_slots(&self.anchors);
+        for (l, k) in levels.iter_mut().zip(&bt.pos_level) {
+            l.num_pos = *k;
+        }
         let mut o = ObjectiveOutput {
+            levels,
             num_pos: bt.num_pos,
             num_neg_used: bt.num_neg,
             iou_pos: bt.iou_pos,

@@ -87,9 +87,32 @@ fn gpu_matches_cpu(cfg: TrainConfig, mc: ModelConfig) -> Option<u64> {
     };
     for _ in 0..3 {
         let a = cpu.train_step().unwrap().metrics;
+        let fused_before = gpu.fused_steps();
         let b = gpu.train_step().unwrap().metrics;
+        let fused = gpu.fused_steps() > fused_before;
         assert_eq!(a.divergence(), None);
         assert_eq!((a.num_pos, a.num_neg), (b.num_pos, b.num_neg), "counts");
+        // per level: the same positives on both paths; the losses on the host path (the
+        // CPU's, the GPU's hybrid steps), none on a fused step
+        assert_eq!(a.levels.len(), b.levels.len());
+        for (la, lb) in a.levels.iter().zip(&b.levels) {
+            assert_eq!(
+                (la.stride, la.num_pos),
+                (lb.stride, lb.num_pos),
+                "level counts"
+            );
+            assert!(la.loss_cls.is_some() && la.loss_reg.is_some());
+            if fused {
+                assert_eq!(
+                    (lb.loss_cls, lb.loss_reg),
+                    (None, None),
+                    "fused: not measured"
+                );
+            } else {
+                close(la.loss_cls.unwrap(), lb.loss_cls.unwrap(), "level loss_cls");
+                close(la.loss_reg.unwrap(), lb.loss_reg.unwrap(), "level loss_reg");
+            }
+        }
         close(a.loss_cls, b.loss_cls, "loss_cls");
         close(a.loss_reg, b.loss_reg, "loss_reg");
         close(a.loss_total, b.loss_total, "loss_total");

@@ -2,13 +2,17 @@
 //! the image on screen and a regression playground. Every number comes from
 //! [`crate::losses`]; this module only lays them out.
 
+mod all_losses;
 mod contribution;
 mod cumulative;
 mod curves;
 mod playground_canvas;
+mod reg_params;
 mod regression_playground;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_losses;
 
 use super::PanelContext;
 use crate::app::plot_export::Series;
@@ -18,6 +22,8 @@ use crate::losses::classification::{
 };
 use serde::{Deserialize, Serialize};
 
+pub use all_losses::{AllLossesSettings, all_loss_series, drawn_loss};
+pub use reg_params::{RegPlaygroundLosses, display_name};
 pub use regression_playground::{DEFAULT_PRED, GT_BOX};
 
 /// Settings of the loss explorer (persisted). The focal loss's alpha and gamma are not here:
@@ -47,6 +53,10 @@ pub struct LossExplorerSettings {
     pub balanced_alpha: f64,
     /// Regression playground: the predicted box, `xyxy` in the 0..100 canvas.
     pub pred_box: [f64; 4],
+    /// The all-losses plot: which losses, positive or negative, value or gradient.
+    pub all_losses: AllLossesSettings,
+    /// Regression playground: the losses, their parameters and KL's log-variance.
+    pub reg_losses: RegPlaygroundLosses,
 }
 
 impl Default for LossExplorerSettings {
@@ -63,6 +73,8 @@ impl Default for LossExplorerSettings {
             p_t_pos: 0.01,
             balanced_alpha: BALANCED_CE_ALPHA,
             pred_box: DEFAULT_PRED,
+            all_losses: AllLossesSettings::default(),
+            reg_losses: RegPlaygroundLosses::default(),
         }
     }
 }
@@ -75,6 +87,12 @@ pub fn loss_explorer_ui(ui: &mut egui::Ui, state: &mut AppState, ctx: &PanelCont
             egui::CollapsingHeader::new("Focal loss curves")
                 .default_open(true)
                 .show(ui, |ui| curves::curves_ui(ui, state, ctx));
+            egui::CollapsingHeader::new("All classification losses")
+                .default_open(true)
+                .show(ui, |ui| {
+                    let s = &mut state.loss_explorer.all_losses;
+                    all_losses::all_losses_ui(ui, s, &state.overlay.loss, ctx)
+                });
             egui::CollapsingHeader::new("Contribution calculator")
                 .default_open(true)
                 .show(ui, |ui| contribution::contribution_ui(ui, state));

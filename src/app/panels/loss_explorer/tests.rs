@@ -112,7 +112,7 @@ fn regression_table_shows_the_library_giou() {
         h.query_all_by_label(&label).count() >= 1,
         "GIoU {label} shown"
     );
-    let row = regression_rows(&DEFAULT_PRED, &GT_BOX)
+    let row = regression_rows(&DEFAULT_PRED, &GT_BOX, &RegPlaygroundLosses::default())
         .into_iter()
         .find(|r| r.name == "giou")
         .unwrap();
@@ -171,8 +171,9 @@ fn cumulative_curves_of_the_prior_are_straight() {
 
 #[test]
 fn sweep_covers_zero_to_the_current_overlap() {
-    let s = iou_sweep(&DEFAULT_PRED, &GT_BOX, 100);
-    assert_eq!(s.len(), 5);
+    let s = iou_sweep(&DEFAULT_PRED, &GT_BOX, 100, &RegPlaygroundLosses::default());
+    // the IoU loss in its three modes, GIoU, DIoU, CIoU, bounded IoU
+    assert_eq!(s.len(), 7);
     let ious: Vec<f64> = s[0].1.iter().map(|p| p[0]).collect();
     assert_eq!(ious.len(), 101);
     assert_eq!(ious[0], 0.0);

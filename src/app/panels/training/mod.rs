@@ -6,6 +6,8 @@ mod checkpoint_io;
 mod controls;
 mod heatmap;
 mod hist_history;
+mod labels;
+mod level_plots;
 mod plots;
 mod run;
 mod runtime;
@@ -18,6 +20,8 @@ mod tests_controls;
 pub use checkpoint_io::{CheckpointAction, CheckpointDialog, PathPicker, rfd_picker};
 pub use heatmap::HeatmapCache;
 pub use hist_history::{HistSets, HistogramHistory};
+pub use labels::{LabelCandidate, MAX_LABELS, hovered_box, place_labels};
+pub use level_plots::level_series;
 pub use plots::{fractions, metric_series};
 pub use run::{LatestHistograms, LivePreview, Run};
 pub use runtime::TrainingRuntime;
@@ -78,6 +82,12 @@ pub fn training_ui(
                         (s.smoothing, s.log_scale),
                     );
                     metric(ui, "training_lr", "learning rate", |m| m.lr, (0.0, false));
+                });
+            egui::CollapsingHeader::new("Per pyramid level")
+                .id_salt("training_levels")
+                .default_open(true)
+                .show(ui, |ui| {
+                    level_plots::level_plots_ui(ui, &state.training, &rt.runs, ctx.exports)
                 });
             egui::CollapsingHeader::new("Histograms: latest step and over time")
                 .id_salt("training_histograms")
@@ -251,27 +261,51 @@ fn run_bar_ui(
     }
 }
 
-/// Draws detections on the image view (boxes in the class colour, score above).
+/// Draws detections on the image view: boxes in the class colour; labels (class, score) for
+/// the hovered box and the best-scoring others, placed so that no two overlap
+/// ([`place_labels`]).
 pub fn draw_detections(ui: &egui::Ui, view: &ImageView, dets: &[Detection], names: &[String]) {
     let Some(clip) = view.view_rect else {
         return;
     };
     let painter = ui.painter_at(clip);
-    for d in dets {
-        let Some(r) = view.screen_rect(d.bbox) else {
-            continue;
-        };
+    let font = egui::FontId::proportional(11.0);
+    let shown: Vec<(&Detection, egui::Rect)> = dets
+        .iter()
+        .filter_map(|d| view.screen_rect(d.bbox).map(|r| (d, r)))
+        .collect();
+    let rects: Vec<egui::Rect> = shown.iter().map(|(_, r)| *r).collect();
+    let pointer = ui.ctx().pointer_hover_pos().filter(|p| clip.contains(*p));
+    let hovered = hovered_box(&rects, pointer);
+    let mut texts = Vec::with_capacity(shown.len());
+    let mut cands = Vec::with_capacity(shown.len());
+    for (k, (d, r)) in shown.iter().enumerate() {
         let c = crate::app::anchor_colors::class_colour(d.class);
-        let stroke = Stroke::new(2.0, Color32::WHITE);
-        painter.rect_stroke(r, 0.0, stroke, egui::StrokeKind::Outside);
-        painter.rect_stroke(r, 0.0, Stroke::new(1.5, c), egui::StrokeKind::Inside);
+        painter.rect_stroke(
+            *r,
+            0.0,
+            Stroke::new(2.0, Color32::WHITE),
+            egui::StrokeKind::Outside,
+        );
+        painter.rect_stroke(*r, 0.0, Stroke::new(1.5, c), egui::StrokeKind::Inside);
         let name = names.get(d.class).map(String::as_str).unwrap_or("?");
-        painter.text(
-            r.left_bottom() + egui::vec2(0.0, 2.0),
-            egui::Align2::LEFT_TOP,
+        let galley = painter.layout_no_wrap(
             format!("{name} {:.2}", d.score),
-            egui::FontId::proportional(11.0),
+            font.clone(),
             Color32::WHITE,
         );
+        cands.push(LabelCandidate {
+            bbox: *r,
+            size: galley.size(),
+            score: d.score,
+            hovered: hovered == Some(k),
+        });
+        texts.push(galley);
+    }
+    for (galley, at) in texts.into_iter().zip(place_labels(&cands, MAX_LABELS)) {
+        if let Some(at) = at {
+            painter.rect_filled(at.expand(1.0), 2.0, Color32::from_black_alpha(160));
+            painter.galley(at.min, galley, Color32::WHITE);
+        }
     }
 }

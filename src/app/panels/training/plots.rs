@@ -76,7 +76,7 @@ fn thin(pts: &[[f64; 2]]) -> Vec<[f64; 2]> {
 }
 
 /// A line plot of named series with colours and export buttons.
-fn lines_plot(
+pub(super) fn lines_plot(
     ui: &mut egui::Ui,
     exports: &PlotExports,
     id: &str,

@@ -27,6 +27,35 @@ fn series_smooth_thin_and_go_log() {
 }
 
 #[test]
+fn level_series_names_levels_and_skips_unmeasured_steps() {
+    use crate::train::metrics::LevelMetrics;
+    let lv = |stride, num_pos, cls: Option<f64>| LevelMetrics {
+        stride,
+        num_pos,
+        loss_cls: cls,
+        loss_reg: None,
+    };
+    let with = |step, levels| StepMetrics {
+        step,
+        levels,
+        ..Default::default()
+    };
+    let ms = [
+        with(0, vec![lv(8, 5, Some(0.5)), lv(16, 2, Some(0.25))]),
+        // a fused step: positives only
+        with(1, vec![lv(8, 7, None), lv(16, 1, None)]),
+        with(2, vec![lv(8, 3, Some(0.75)), lv(16, 4, Some(1.5))]),
+    ];
+    let pos = level_series(&ms, |l| l.num_pos as f64, 0.0, false);
+    assert_eq!(pos[0].0, "P3");
+    assert_eq!(pos[1].0, "P4");
+    assert_eq!(pos[0].1, vec![[0.0, 5.0], [1.0, 7.0], [2.0, 3.0]]);
+    let cls = level_series(&ms, |l| l.loss_cls.unwrap_or(f64::NAN), 0.0, false);
+    assert_eq!(cls[1].1, vec![[0.0, 0.25], [2.0, 1.5]]);
+    assert!(level_series(&[m(0, 1.0)], |l| l.num_pos as f64, 0.0, false).is_empty());
+}
+
+#[test]
 fn settings_make_a_valid_config() {
     let state = AppState::default();
     let mut s = TrainingSettings::default();
