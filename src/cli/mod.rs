@@ -1,5 +1,5 @@
 //! The command line (clap): `gui` (the default), `loss`, `inspect`, `bench`, `bench-ui`,
-//! `train`, `eval`, `check`.
+//! `train`, `eval`, `check`, `sweep`, `export-config`.
 //!
 //! Every command returns an error on bad input; [`main`] prints it as one line on stderr
 //! (`anchorscope: error: ...`) and exits with status 2. Nothing the user owns is ever written.
@@ -14,8 +14,10 @@ mod bench_ui;
 mod bench_ui_training;
 mod check;
 mod eval;
+mod export_config;
 mod inspect;
 mod loss;
+mod sweep;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -53,6 +55,10 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Validate a COCO, VOC or YOLO dataset: every problem with its file and record.
     Check(check::CheckArgs),
+    /// Train a grid of settings (a TOML file or a preset), one run a folder, one results table.
+    Sweep(sweep::SweepArgs),
+    /// A settings file as an MMDetection 3 or Detectron2 config (assigner, sampler, losses).
+    ExportConfig(export_config::ExportConfigArgs),
 }
 
 /// Without a command: the desktop app (or, built without the `app` feature, an error).
@@ -79,6 +85,8 @@ pub fn main() -> i32 {
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Eval(args)) => eval::run(&args),
         Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Sweep(args)) => sweep::run(&args),
+        Some(Command::ExportConfig(args)) => export_config::run(&args),
     };
     match result {
         Ok(()) => 0,

@@ -69,6 +69,59 @@ impl StepMetrics {
         )
     }
 
+    /// Parses one CSV row written by [`Self::csv_row`] (the error names the column).
+    pub fn from_csv_row(row: &str) -> Result<Self, String> {
+        let cols: Vec<&str> = row.trim_end().split(',').collect();
+        let names: Vec<&str> = CSV_HEADER.split(',').collect();
+        if cols.len() != names.len() {
+            return Err(format!(
+                "{} columns, expected {}",
+                cols.len(),
+                names.len()
+            ));
+        }
+        let f = |i: usize| {
+            cols[i]
+                .parse::<f64>()
+                .map_err(|_| format!("{}: not a number: {}", names[i], cols[i]))
+        };
+        let u = |i: usize| {
+            cols[i]
+                .parse::<u64>()
+                .map_err(|_| format!("{}: not a count: {}", names[i], cols[i]))
+        };
+        Ok(Self {
+            step: u(0)?,
+            loss_total: f(1)?,
+            loss_cls: f(2)?,
+            loss_reg: f(3)?,
+            num_pos: u(4)? as usize,
+            num_neg: u(5)? as usize,
+            share_pos: f(6)?,
+            grad_norm: f(7)?,
+            lr: f(8)?,
+            step_ms: f(9)?,
+        })
+    }
+
+    /// The last row of a `metrics.csv` file (`None` when it has only its header); errors
+    /// name the file and the line.
+    pub fn last_in_file(path: &Path) -> Result<Option<Self>, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        match lines.next() {
+            Some((_, h)) if h == CSV_HEADER => {}
+            _ => return Err(format!("{}: line 1: not a metrics.csv header", path.display())),
+        }
+        lines
+            .last()
+            .map(|(i, l)| {
+                Self::from_csv_row(l).map_err(|e| format!("{}: line {}: {e}", path.display(), i + 1))
+            })
+            .transpose()
+    }
+
     /// The first non-finite component, by name, in the order `loss_cls`, `loss_reg`,
     /// `grad_norm` (then `loss_total`); `None` when the step is healthy.
     pub fn divergence(&self) -> Option<&'static str> {
@@ -187,6 +240,15 @@ mod tests {
         assert_eq!(lines[1], "0,1.25,0.75,0.5,40,96000,0.9375,3.5,0.01,120.5");
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[2].split(',').count(), CSV_HEADER.split(',').count());
+        // read back: the last row, every field
+        assert_eq!(StepMetrics::last_in_file(&path).unwrap(), Some(m(1)));
+        assert_eq!(StepMetrics::from_csv_row(lines[1]).unwrap(), m(0));
+        let e = StepMetrics::from_csv_row("0,1,x,0,1,1,0,0,0,0").unwrap_err();
+        assert!(e.starts_with("loss_cls: not a number"), "{e}");
+        std::fs::write(&path, format!("{CSV_HEADER}\n")).unwrap();
+        assert_eq!(StepMetrics::last_in_file(&path).unwrap(), None);
+        std::fs::write(&path, "step,loss\n0,1\n").unwrap();
+        assert!(StepMetrics::last_in_file(&path).unwrap_err().contains("line 1"));
         std::fs::remove_file(path).unwrap();
         assert!(MetricsWriter::create(Path::new("/nonexistent-dir/metrics.csv")).is_err());
     }
