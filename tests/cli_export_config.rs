@@ -19,11 +19,16 @@ const KNOWN_TYPES: &[&str] = &[
     "IterBasedTrainLoop",
 ];
 
-/// The names after `type='` in a config text.
+/// The names after a `type='` key in a config text (not `refine_type='`).
 fn types(text: &str) -> Vec<String> {
-    text.split("type='")
-        .skip(1)
-        .map(|r| r.split('\'').next().unwrap().to_string())
+    text.match_indices("type='")
+        .filter(|(i, _)| {
+            !text[..*i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+        .map(|(i, m)| text[i + m.len()..].split('\'').next().unwrap().to_string())
         .collect()
 }
 
@@ -106,7 +111,12 @@ fn mmdet_configs_load_and_name_known_classes() {
         if let Some(r) = mmengine_loads(&out) {
             let printed = r.unwrap_or_else(|e| panic!("{name}: mmengine cannot load it: {e}\n{py}"));
             // the loaded config holds the loss, sampler and assigner that were written
-            let first = |k: &str| py.split(&format!("{k}=dict(type='")).nth(1).map(|r| r.split('\'').next().unwrap().to_string());
+            let flat: String = py.chars().filter(|c| !c.is_whitespace()).collect();
+            let first = |k: &str| {
+                flat.split(&format!("{k}=dict(type='"))
+                    .nth(1)
+                    .map(|r| r.split('\'').next().unwrap().to_string())
+            };
             for k in ["loss_cls", "sampler", "assigner", "loss_bbox"] {
                 let want = first(k).unwrap();
                 assert!(printed.split_whitespace().any(|w| w == want), "{name}: {k} {want} not in {printed}");

@@ -4,7 +4,7 @@
 //! digits), then one part per axis of its grid point: `gamma2` for `cls_loss.gamma = 2.0`,
 //! `lr0.01` (floats to at most 4 decimals), `balanced_fpn` / `no-balanced_fpn` for a boolean, and for a table its `name`
 //! or `kind` then each other parameter (`focal-alpha0.25-gamma2`). Characters other than
-//! ASCII letters, digits, `.` and `-` become `-`, so a name is a safe folder name.
+//! ASCII letters, digits, `.`, `-` and `_` become `-`, so a name is a safe folder name.
 
 use toml::Value;
 
@@ -98,7 +98,7 @@ fn name_value(v: &Value) -> String {
 fn sanitize(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
                 c
             } else {
                 '-'
