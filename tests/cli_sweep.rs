@@ -53,17 +53,31 @@ fn tiny_grid_runs_resumes_and_repeats() {
     assert!(stdout.contains("2 of 2 runs finished"), "{stdout}");
     for r in RUNS {
         let d = out.join(r);
-        for f in ["config.toml", "metrics.csv", "checkpoint.safetensors", "eval.json"] {
+        for f in [
+            "config.toml",
+            "metrics.csv",
+            "checkpoint.safetensors",
+            "eval.json",
+        ] {
             assert!(d.join(f).is_file(), "{r}/{f} missing");
         }
-        assert_eq!(std::fs::read_to_string(d.join("metrics.csv")).unwrap().lines().count(), 4);
+        assert_eq!(
+            std::fs::read_to_string(d.join("metrics.csv"))
+                .unwrap()
+                .lines()
+                .count(),
+            4
+        );
         let ev: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(d.join("eval.json")).unwrap()).unwrap();
         assert_eq!(ev["steps"], 3);
         assert_eq!(ev["held_out_images"], 4);
     }
     let cfg = std::fs::read_to_string(out.join(RUNS[0]).join("config.toml")).unwrap();
-    assert!(cfg.contains("name = \"ce\"") && cfg.contains("steps = 3"), "{cfg}");
+    assert!(
+        cfg.contains("name = \"ce\"") && cfg.contains("steps = 3"),
+        "{cfg}"
+    );
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
@@ -72,7 +86,10 @@ fn tiny_grid_runs_resumes_and_repeats() {
     );
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines[1].starts_with("00-ce,ce,"), "{csv}");
-    assert!(lines[2].starts_with("01-focal-alpha0.25-gamma2,focal alpha=0.25 gamma=2,"), "{csv}");
+    assert!(
+        lines[2].starts_with("01-focal-alpha0.25-gamma2,focal alpha=0.25 gamma=2,"),
+        "{csv}"
+    );
     for l in &lines[1..] {
         let cells: Vec<&str> = l.split(',').collect();
         assert_eq!(cells.len(), 14, "{l}");
@@ -85,8 +102,14 @@ fn tiny_grid_runs_resumes_and_repeats() {
     // the two losses give different training, so different final losses
     assert_ne!(lines[1].split(',').nth(9), lines[2].split(',').nth(9));
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
-    assert!(md.contains("| run | cls_loss | ap |") && md.contains("| 00-ce | ce |"), "{md}");
-    assert_eq!(std::fs::read_to_string(out.join("sweep.toml")).unwrap(), GRID);
+    assert!(
+        md.contains("| run | cls_loss | ap |") && md.contains("| 00-ce | ce |"),
+        "{md}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("sweep.toml")).unwrap(),
+        GRID
+    );
 
     // the same folder again without --resume: refused, nothing touched
     let before = std::fs::metadata(out.join(RUNS[0]).join("checkpoint.safetensors"))
@@ -96,13 +119,22 @@ fn tiny_grid_runs_resumes_and_repeats() {
     let o2 = sweep(&["--grid", g, "--out", o]);
     assert_eq!(o2.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o2.stderr);
-    assert!(err.contains("--resume") && err.lines().count() == 1, "{err}");
+    assert!(
+        err.contains("--resume") && err.lines().count() == 1,
+        "{err}"
+    );
 
     // --resume redoes only the run whose eval.json is gone
     std::fs::remove_file(out.join(RUNS[1]).join("eval.json")).unwrap();
     let stdout = ok(&sweep(&["--grid", g, "--out", o, "--resume"]));
-    assert!(stdout.contains("1 to train (3 steps), 1 already complete"), "{stdout}");
-    assert!(stdout.contains(&format!("{}: complete, kept", RUNS[0])), "{stdout}");
+    assert!(
+        stdout.contains("1 to train (3 steps), 1 already complete"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{}: complete, kept", RUNS[0])),
+        "{stdout}"
+    );
     let after = std::fs::metadata(out.join(RUNS[0]).join("checkpoint.safetensors"))
         .unwrap()
         .modified()
@@ -110,11 +142,20 @@ fn tiny_grid_runs_resumes_and_repeats() {
     assert_eq!(before, after, "the complete run was trained again");
     assert!(out.join(RUNS[1]).join("eval.json").is_file());
     let csv2 = std::fs::read_to_string(out.join("results.csv")).unwrap();
-    assert_eq!(numbers(&csv2), numbers(&csv), "retrained run changed its numbers");
+    assert_eq!(
+        numbers(&csv2),
+        numbers(&csv),
+        "retrained run changed its numbers"
+    );
 
     // a changed setting is not complete: --resume with --steps 4 trains both again
-    let stdout = ok(&sweep(&["--grid", g, "--out", o, "--resume", "--steps", "4"]));
-    assert!(stdout.contains("2 to train (8 steps), 0 already complete"), "{stdout}");
+    let stdout = ok(&sweep(&[
+        "--grid", g, "--out", o, "--resume", "--steps", "4",
+    ]));
+    assert!(
+        stdout.contains("2 to train (8 steps), 0 already complete"),
+        "{stdout}"
+    );
 
     // a second sweep with the same seed: the same numbers
     let out_b = dir.join("b");
@@ -128,10 +169,16 @@ fn tiny_grid_runs_resumes_and_repeats() {
 fn bad_grids_are_one_line_errors_naming_file_and_key() {
     let dir = tmp("sweep-bad");
     let cases = [
-        ("[grid]\ncls_loss = [{ name = \"focal\", gama = 2.0 }]\n", "[grid] cls_loss"),
+        (
+            "[grid]\ncls_loss = [{ name = \"focal\", gama = 2.0 }]\n",
+            "[grid] cls_loss",
+        ),
         ("[grid]\nlr = 0.1\n", "[grid] lr: must be an array"),
         ("steps = 2\n", "no [grid]"),
-        ("[grid]\nsampler = [{ kind = \"nope\" }]\n", "[grid] sampler"),
+        (
+            "[grid]\nsampler = [{ kind = \"nope\" }]\n",
+            "[grid] sampler",
+        ),
     ];
     for (i, (text, want)) in cases.iter().enumerate() {
         let grid = dir.join(format!("g{i}.toml"));
@@ -153,7 +200,12 @@ fn bad_grids_are_one_line_errors_naming_file_and_key() {
         assert!(!out.exists(), "an output folder was created for a bad grid");
         assert_eq!(std::fs::read_to_string(&grid).unwrap(), *text);
     }
-    let o = sweep(&["--grid", dir.join("missing.toml").to_str().unwrap(), "--out", "x"]);
+    let o = sweep(&[
+        "--grid",
+        dir.join("missing.toml").to_str().unwrap(),
+        "--out",
+        "x",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("missing.toml: cannot read"));
     std::fs::remove_dir_all(&dir).ok();

@@ -123,9 +123,7 @@ pub fn detectron2_config(settings: &RunSettings, origin: &str) -> String {
             let base = a.base_sizes.get(l).copied().unwrap_or(st as f32);
             let scales: Vec<f32> = if a.scales.is_empty() {
                 (0..a.scales_per_octave)
-                    .map(|k| {
-                        a.octave_base_scale * 2f32.powf(k as f32 / a.scales_per_octave as f32)
-                    })
+                    .map(|k| a.octave_base_scale * 2f32.powf(k as f32 / a.scales_per_octave as f32))
                     .collect()
             } else {
                 a.scales.clone()
@@ -170,7 +168,10 @@ pub fn detectron2_config(settings: &RunSettings, origin: &str) -> String {
         env!("CARGO_PKG_VERSION")
     );
     out.push_str("# Without a Detectron2 key (not exported):\n");
-    notes.push(format!("hflip probability {} (the data mapper's RandomFlip)", t.hflip));
+    notes.push(format!(
+        "hflip probability {} (the data mapper's RandomFlip)",
+        t.hflip
+    ));
     notes.push(format!(
         "backbone: anchorscope's stride-2 3x3 convolutions {:?}; pick a Detectron2 backbone",
         m.backbone_channels

@@ -24,27 +24,44 @@ pub fn mmdet_config(settings: &RunSettings, origin: &str) -> String {
     let a = &t.lab.anchors;
     let mut anchor = dict([
         ("type", s("AnchorGenerator")),
-        ("strides", Py::List(a.strides.iter().map(|&x| i(x as i64)).collect())),
-        ("ratios", Py::List(a.ratios.iter().map(|&x| f32v(x)).collect())),
+        (
+            "strides",
+            Py::List(a.strides.iter().map(|&x| i(x as i64)).collect()),
+        ),
+        (
+            "ratios",
+            Py::List(a.ratios.iter().map(|&x| f32v(x)).collect()),
+        ),
         ("center_offset", f32v(a.center_offset)),
     ]);
     if a.scales.is_empty() {
         anchor.set("octave_base_scale", f32v(a.octave_base_scale));
         anchor.set("scales_per_octave", i(a.scales_per_octave as i64));
     } else {
-        anchor.set("scales", Py::List(a.scales.iter().map(|&x| f32v(x)).collect()));
+        anchor.set(
+            "scales",
+            Py::List(a.scales.iter().map(|&x| f32v(x)).collect()),
+        );
     }
     if !a.base_sizes.is_empty() {
-        anchor.set("base_sizes", Py::List(a.base_sizes.iter().map(|&x| f32v(x)).collect()));
+        anchor.set(
+            "base_sizes",
+            Py::List(a.base_sizes.iter().map(|&x| f32v(x)).collect()),
+        );
     }
     if a.integer_sizes {
-        notes.push("anchors: integer_sizes (torchvision rounding) has no AnchorGenerator key".into());
+        notes.push(
+            "anchors: integer_sizes (torchvision rounding) has no AnchorGenerator key".into(),
+        );
     }
     let w = t.coder.weights;
     let coder = dict([
         ("type", s("DeltaXYWHBBoxCoder")),
         ("target_means", Py::List(vec![f(0.0); 4])),
-        ("target_stds", Py::List(w.iter().map(|&x| f32v(1.0 / x)).collect())),
+        (
+            "target_stds",
+            Py::List(w.iter().map(|&x| f32v(1.0 / x)).collect()),
+        ),
     ]);
     notes.push(format!(
         "coder: deltas clamped at {} (MMDetection's decode clamps at log(1000/16) = 4.135)",
@@ -83,7 +100,10 @@ pub fn mmdet_config(settings: &RunSettings, origin: &str) -> String {
     let first = m.first_level.saturating_sub(1).min(ch.len());
     let fpn = dict([
         ("type", s("FPN")),
-        ("in_channels", Py::List(ch[first..].iter().map(|&c| i(c as i64)).collect())),
+        (
+            "in_channels",
+            Py::List(ch[first..].iter().map(|&c| i(c as i64)).collect()),
+        ),
         ("out_channels", i(m.fpn_channels as i64)),
         ("num_outs", i(m.num_levels() as i64)),
     ]);
@@ -123,7 +143,10 @@ pub fn mmdet_config(settings: &RunSettings, origin: &str) -> String {
                 ("nms_pre", i(det.topk_per_level as i64)),
                 ("min_bbox_size", i(0)),
                 ("score_thr", f32v(det.score_thr)),
-                ("nms", dict([("type", s("nms")), ("iou_threshold", f32v(det.nms_iou))])),
+                (
+                    "nms",
+                    dict([("type", s("nms")), ("iou_threshold", f32v(det.nms_iou))]),
+                ),
                 ("max_per_img", i(det.max_dets as i64)),
             ]),
         ),
@@ -138,14 +161,20 @@ pub fn mmdet_config(settings: &RunSettings, origin: &str) -> String {
         OptimizerKind::Adamw => dict([
             ("type", s("AdamW")),
             ("lr", f(t.lr)),
-            ("betas", Py::List(t.adam_betas.iter().map(|&b| f(b)).collect())),
+            (
+                "betas",
+                Py::List(t.adam_betas.iter().map(|&b| f(b)).collect()),
+            ),
             ("eps", f(t.adam_eps)),
             ("weight_decay", f(t.weight_decay)),
         ]),
     };
     let mut optim = dict([("type", s("OptimWrapper")), ("optimizer", optimizer)]);
     if t.grad_clip > 0.0 {
-        optim.set("clip_grad", dict([("max_norm", f(t.grad_clip)), ("norm_type", i(2))]));
+        optim.set(
+            "clip_grad",
+            dict([("max_norm", f(t.grad_clip)), ("norm_type", i(2))]),
+        );
     }
     let mut sched = Vec::new();
     if t.warmup_steps > 0 {
@@ -164,7 +193,10 @@ pub fn mmdet_config(settings: &RunSettings, origin: &str) -> String {
             ("by_epoch", Py::Bool(false)),
             ("begin", i(t.warmup_steps as i64)),
             ("end", i(t.steps as i64)),
-            ("T_max", i(t.steps.saturating_sub(t.warmup_steps).max(1) as i64)),
+            (
+                "T_max",
+                i(t.steps.saturating_sub(t.warmup_steps).max(1) as i64),
+            ),
             ("eta_min", f(t.lr * final_factor)),
         ])),
         LrSchedule::Step { milestones, gamma } => sched.push(dict([
@@ -172,7 +204,10 @@ pub fn mmdet_config(settings: &RunSettings, origin: &str) -> String {
             ("by_epoch", Py::Bool(false)),
             ("begin", i(0)),
             ("end", i(t.steps as i64)),
-            ("milestones", Py::List(milestones.iter().map(|&x| i(x as i64)).collect())),
+            (
+                "milestones",
+                Py::List(milestones.iter().map(|&x| i(x as i64)).collect()),
+            ),
             ("gamma", f(*gamma)),
         ])),
     }
@@ -184,7 +219,10 @@ pub fn mmdet_config(settings: &RunSettings, origin: &str) -> String {
             "normalizer: Detectron2's EMA of num_pos (momentum {momentum}, start {start}); MMDetection divides by num_pos"
         ));
     }
-    notes.push(format!("hflip probability {} (a RandomFlip step of the data pipeline)", t.hflip));
+    notes.push(format!(
+        "hflip probability {} (a RandomFlip step of the data pipeline)",
+        t.hflip
+    ));
     notes.push(format!(
         "backbone: anchorscope's {} stride-2 3x3 convolutions {:?}; inherit an MMDetection one, e.g. _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py', and set the FPN's in_channels to it",
         m.backbone_channels.len(),
@@ -205,9 +243,15 @@ pub fn mmdet_config(settings: &RunSettings, origin: &str) -> String {
         ("param_scheduler", Py::List(sched)),
         (
             "train_cfg",
-            dict([("type", s("IterBasedTrainLoop")), ("max_iters", i(t.steps as i64))]),
+            dict([
+                ("type", s("IterBasedTrainLoop")),
+                ("max_iters", i(t.steps as i64)),
+            ]),
         ),
-        ("train_dataloader", dict([("batch_size", i(t.batch as i64))])),
+        (
+            "train_dataloader",
+            dict([("batch_size", i(t.batch as i64))]),
+        ),
         ("randomness", dict([("seed", i(t.seed as i64))])),
     ] {
         out.push_str(&format!("{name} = {}\n", v.render(0)));
@@ -216,7 +260,11 @@ pub fn mmdet_config(settings: &RunSettings, origin: &str) -> String {
 }
 
 fn assigner(a: &AssignerConfig, ignore_iof_thr: f32) -> Py {
-    let ignore = if ignore_iof_thr > 0.0 { f32v(ignore_iof_thr) } else { f(-1.0) };
+    let ignore = if ignore_iof_thr > 0.0 {
+        f32v(ignore_iof_thr)
+    } else {
+        f(-1.0)
+    };
     match a {
         AssignerConfig::MaxIou(m) => dict([
             ("type", s("MaxIoUAssigner")),
@@ -238,7 +286,11 @@ fn assigner(a: &AssignerConfig, ignore_iof_thr: f32) -> Py {
 /// `loss_cls` and the head that goes with it.
 fn cls_loss(l: &ClsLoss, w: f64, notes: &mut Vec<String>) -> (Py, &'static str) {
     let sig = |name: &str| {
-        dict([("type", s(name)), ("use_sigmoid", Py::Bool(true)), ("loss_weight", f(w))])
+        dict([
+            ("type", s(name)),
+            ("use_sigmoid", Py::Bool(true)),
+            ("loss_weight", f(w)),
+        ])
     };
     match l {
         ClsLoss::Ce => (sig("CrossEntropyLoss"), "RetinaHead"),
@@ -299,7 +351,10 @@ fn reg_loss(l: &RegLoss, w: f64, notes: &mut Vec<String>) -> (Py, bool) {
     match *l {
         RegLoss::L1 => (dict([("type", s("L1Loss")), lw]), false),
         RegLoss::L2 => (dict([("type", s("MSELoss")), lw]), false),
-        RegLoss::SmoothL1 { beta } => (dict([("type", s("SmoothL1Loss")), ("beta", f(beta)), lw]), false),
+        RegLoss::SmoothL1 { beta } => (
+            dict([("type", s("SmoothL1Loss")), ("beta", f(beta)), lw]),
+            false,
+        ),
         RegLoss::BalancedL1 { alpha, gamma, beta } => (
             dict([
                 ("type", s("BalancedL1Loss")),
@@ -311,11 +366,21 @@ fn reg_loss(l: &RegLoss, w: f64, notes: &mut Vec<String>) -> (Py, bool) {
             false,
         ),
         RegLoss::Iou { mode, eps } => (
-            dict([("type", s("IoULoss")), ("mode", s(mode.name())), ("eps", f(eps)), lw]),
+            dict([
+                ("type", s("IoULoss")),
+                ("mode", s(mode.name())),
+                ("eps", f(eps)),
+                lw,
+            ]),
             true,
         ),
         RegLoss::BoundedIou { beta, eps } => (
-            dict([("type", s("BoundedIoULoss")), ("beta", f(beta)), ("eps", f(eps)), lw]),
+            dict([
+                ("type", s("BoundedIoULoss")),
+                ("beta", f(beta)),
+                ("eps", f(eps)),
+                lw,
+            ]),
             false,
         ),
         RegLoss::Giou { eps } => (dict([("type", s("GIoULoss")), ("eps", f(eps)), lw]), true),
@@ -327,8 +392,13 @@ fn reg_loss(l: &RegLoss, w: f64, notes: &mut Vec<String>) -> (Py, bool) {
             (dict([("type", s("CIoULoss")), ("eps", f(eps)), lw]), true)
         }
         RegLoss::Kl { beta } => {
-            notes.push(format!("reg_loss: KL loss (beta {beta}) needs a variance head; exported as SmoothL1Loss"));
-            (dict([("type", s("SmoothL1Loss")), ("beta", f(beta)), lw]), false)
+            notes.push(format!(
+                "reg_loss: KL loss (beta {beta}) needs a variance head; exported as SmoothL1Loss"
+            ));
+            (
+                dict([("type", s("SmoothL1Loss")), ("beta", f(beta)), lw]),
+                false,
+            )
         }
     }
 }
@@ -347,17 +417,29 @@ fn sampler(c: &SamplerConfig, notes: &mut Vec<String>) -> (Py, Vec<(String, Py)>
     };
     match c {
         SamplerConfig::None => (pseudo(), vec![], false),
-        SamplerConfig::Random(r) => (base("RandomSampler", r.num, r.pos_fraction, r.neg_pos_ub), vec![], false),
+        SamplerConfig::Random(r) => (
+            base("RandomSampler", r.num, r.pos_fraction, r.neg_pos_ub),
+            vec![],
+            false,
+        ),
         SamplerConfig::HardNegative(h) => {
             notes.push(format!(
                 "sampler: SSD hard negative mining ({} negatives a positive) is SSDHead's train_cfg neg_pos_ratio, which RetinaHead ignores",
                 h.neg_pos_ratio
             ));
-            (pseudo(), vec![("neg_pos_ratio".into(), f32v(h.neg_pos_ratio))], false)
+            (
+                pseudo(),
+                vec![("neg_pos_ratio".into(), f32v(h.neg_pos_ratio))],
+                false,
+            )
         }
         SamplerConfig::Ohem(o) => {
             notes.push("sampler: OHEMSampler ranks by an RoI head's loss (its context); MMDetection runs it in two-stage detectors".into());
-            (base("OHEMSampler", o.num, o.pos_fraction, o.neg_pos_ub), vec![], false)
+            (
+                base("OHEMSampler", o.num, o.pos_fraction, o.neg_pos_ub),
+                vec![],
+                false,
+            )
         }
         SamplerConfig::IouBalanced(b) => {
             let neg = |d: &mut Py| {
@@ -369,7 +451,10 @@ fn sampler(c: &SamplerConfig, notes: &mut Vec<String>) -> (Py, Vec<(String, Py)>
                 let mut n = dict([("type", s("IoUBalancedNegSampler"))]);
                 neg(&mut n);
                 let mut d = base("CombinedSampler", b.num, b.pos_fraction, b.neg_pos_ub);
-                d.set("pos_sampler", dict([("type", s("InstanceBalancedPosSampler"))]));
+                d.set(
+                    "pos_sampler",
+                    dict([("type", s("InstanceBalancedPosSampler"))]),
+                );
                 d.set("neg_sampler", n);
                 (d, vec![], false)
             } else {
@@ -379,14 +464,25 @@ fn sampler(c: &SamplerConfig, notes: &mut Vec<String>) -> (Py, Vec<(String, Py)>
             }
         }
         SamplerConfig::InstanceBalanced(b) => (
-            base("InstanceBalancedPosSampler", b.num, b.pos_fraction, b.neg_pos_ub),
+            base(
+                "InstanceBalancedPosSampler",
+                b.num,
+                b.pos_fraction,
+                b.neg_pos_ub,
+            ),
             vec![],
             false,
         ),
         SamplerConfig::Pisa(p) => {
             let extra = vec![
-                ("isr".into(), dict([("k", f32v(p.isr_k)), ("bias", f32v(p.isr_bias))])),
-                ("carl".into(), dict([("k", f32v(p.carl_k)), ("bias", f32v(p.carl_bias))])),
+                (
+                    "isr".into(),
+                    dict([("k", f32v(p.isr_k)), ("bias", f32v(p.isr_bias))]),
+                ),
+                (
+                    "carl".into(),
+                    dict([("k", f32v(p.carl_k)), ("bias", f32v(p.carl_bias))]),
+                ),
             ];
             if p.dense {
                 (pseudo(), extra, true)

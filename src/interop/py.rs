@@ -87,12 +87,19 @@ impl Py {
             }
             Py::Str(x) => format!("'{}'", x.replace('\\', "\\\\").replace('\'', "\\'")),
             Py::Float(x) if x.is_nan() => "float('nan')".into(),
-            Py::Float(x) if x.is_infinite() => {
-                if *x > 0.0 { "float('inf')" } else { "float('-inf')" }.into()
+            Py::Float(x) if x.is_infinite() => if *x > 0.0 {
+                "float('inf')"
+            } else {
+                "float('-inf')"
             }
+            .into(),
             Py::Float(x) => {
                 let t = format!("{x:?}");
-                if t.contains(['.', 'e', 'E']) { t } else { format!("{t}.0") }
+                if t.contains(['.', 'e', 'E']) {
+                    t
+                } else {
+                    format!("{t}.0")
+                }
             }
             Py::Int(x) => x.to_string(),
             Py::Bool(b) => if *b { "True" } else { "False" }.into(),

@@ -22,7 +22,10 @@ fn python_literals() {
     );
     let long = dict([("first_rather_long_key", d.clone()), ("second", d)]);
     let r = long.render(0);
-    assert!(r.starts_with("dict(\n    first_rather_long_key=dict(type="), "{r}");
+    assert!(
+        r.starts_with("dict(\n    first_rather_long_key=dict(type="),
+        "{r}"
+    );
     assert!(r.ends_with(",\n)"), "{r}");
 }
 
@@ -33,7 +36,11 @@ fn mm(settings: &RunSettings) -> String {
 }
 
 fn squash(t: &str) -> String {
-    t.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace(",)", ")").replace(",]", "]")
+    t.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .replace(",)", ")")
+        .replace(",]", "]")
 }
 
 #[test]
@@ -69,11 +76,19 @@ fn mmdet_samplers_and_losses() {
     st.train.reg_loss = RegLoss::Giou { eps: 1e-7 };
     st.train.sampler = SamplerConfig::IouBalanced(IouBalancedNegSampler::libra());
     let t = mm(&st);
-    assert!(t.contains(&squash("type='CrossEntropyLoss', use_sigmoid=True")), "{t}");
+    assert!(
+        t.contains(&squash("type='CrossEntropyLoss', use_sigmoid=True")),
+        "{t}"
+    );
     assert!(t.contains(&squash("type='GIoULoss', eps=1e-7")), "{t}");
     assert!(t.contains(&squash("reg_decoded_bbox=True")), "{t}");
     assert!(t.contains(&squash("type='CombinedSampler'")), "{t}");
-    assert!(t.contains(&squash("pos_sampler=dict(type='InstanceBalancedPosSampler')")), "{t}");
+    assert!(
+        t.contains(&squash(
+            "pos_sampler=dict(type='InstanceBalancedPosSampler')"
+        )),
+        "{t}"
+    );
     assert!(t.contains(&squash("type='IoUBalancedNegSampler'")), "{t}");
     assert!(t.contains(&squash("num_bins=3")), "{t}");
     st.train.sampler = SamplerConfig::Pisa(crate::sample::PisaSampler::retinanet());
@@ -82,7 +97,12 @@ fn mmdet_samplers_and_losses() {
     assert!(t.contains(&squash("type='PISARetinaHead'")), "{t}");
     assert!(t.contains(&squash("isr=dict(k=2.0, bias=0.0)")), "{t}");
     assert!(t.contains(&squash("carl=dict(k=1.0, bias=0.2)")), "{t}");
-    assert!(t.contains(&squash("type='FocalLoss', use_sigmoid=True, loss_weight=1.0, gamma=0.0, alpha=0.75")), "{t}");
+    assert!(
+        t.contains(&squash(
+            "type='FocalLoss', use_sigmoid=True, loss_weight=1.0, gamma=0.0, alpha=0.75"
+        )),
+        "{t}"
+    );
     st.model.balanced_fpn = true;
     assert!(mm(&st).contains("type='BFP'"));
 }
@@ -105,12 +125,21 @@ fn detectron2_keys() {
     assert_eq!(sizes[0][0].as_f64(), Some(32.0));
     assert!((sizes[0][1].as_f64().unwrap() - 32.0 * 2f64.powf(1.0 / 3.0)).abs() < 1e-3);
     assert_eq!(y["SOLVER"]["MAX_ITER"].as_u64(), Some(2000));
-    assert_eq!(y["SOLVER"]["LR_SCHEDULER_NAME"].as_str(), Some("WarmupCosineLR"));
+    assert_eq!(
+        y["SOLVER"]["LR_SCHEDULER_NAME"].as_str(),
+        Some("WarmupCosineLR")
+    );
     // CE is focal with gamma 0 and no alpha; a sampler is listed as not exported
     st.train.cls_loss = ClsLoss::Ce;
     st.train.sampler = SamplerConfig::HardNegative(Default::default());
     let t = export(&st, Format::Detectron2, "c.toml");
-    assert!(t.contains("FOCAL_LOSS_GAMMA: 0.0\n") && t.contains("FOCAL_LOSS_ALPHA: -1.0\n"), "{t}");
+    assert!(
+        t.contains("FOCAL_LOSS_GAMMA: 0.0\n") && t.contains("FOCAL_LOSS_ALPHA: -1.0\n"),
+        "{t}"
+    );
     assert!(t.contains("#   - sampler: Hard negative mining"), "{t}");
-    assert_eq!("x".parse::<Format>().unwrap_err(), "--format x: expected mmdet or detectron2");
+    assert_eq!(
+        "x".parse::<Format>().unwrap_err(),
+        "--format x: expected mmdet or detectron2"
+    );
 }

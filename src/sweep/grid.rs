@@ -43,7 +43,9 @@ fn walk(t: &Table, prefix: &str, origin: &str, out: &mut Vec<Axis>) -> Result<()
         match v {
             Value::Table(sub) => walk(sub, &key, origin, out)?,
             Value::Array(values) if values.is_empty() => {
-                return Err(format!("{origin}: [grid] {key}: no values (an empty array)"));
+                return Err(format!(
+                    "{origin}: [grid] {key}: no values (an empty array)"
+                ));
             }
             Value::Array(values) => out.push(Axis {
                 key,

@@ -29,10 +29,7 @@ pub fn label(v: &Value) -> String {
         Value::Float(f) => number(*f),
         Value::Boolean(b) => b.to_string(),
         Value::Datetime(d) => d.to_string(),
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(label).collect::<Vec<_>>().join(" ")
-        ),
+        Value::Array(a) => format!("[{}]", a.iter().map(label).collect::<Vec<_>>().join(" ")),
         Value::Table(t) => {
             let head = tag(t);
             let rest = t

@@ -97,9 +97,9 @@ impl SweepPlan {
         let eval_images = match (ov.eval_images, base.remove("eval_images")) {
             (Some(n), _) => n,
             (None, Some(Value::Integer(n))) if n >= 1 => n as usize,
-            (None, Some(other)) => bail!(
-                "{origin}: eval_images: must be an integer >= 1, got {other}"
-            ),
+            (None, Some(other)) => {
+                bail!("{origin}: eval_images: must be an integer >= 1, got {other}")
+            }
             (None, None) => DEFAULT_EVAL_IMAGES,
         };
         let int = |x: u64| Value::Integer(x.min(i64::MAX as u64) as i64);
@@ -131,8 +131,8 @@ impl SweepPlan {
             .enumerate()
             .map(|(i, point)| {
                 let name = run_name(i, total, &point);
-                let merged = grid::merge(&base, &point)
-                    .map_err(|e| anyhow!("{origin}: [grid] {e}"))?;
+                let merged =
+                    grid::merge(&base, &point).map_err(|e| anyhow!("{origin}: [grid] {e}"))?;
                 let settings = RunSettings::from_table(merged, &format!("{origin}: run {name}"))?;
                 let resolved = settings.to_table()?;
                 let labels = columns

@@ -139,7 +139,14 @@ pub fn to_markdown(setting_columns: &[String], rows: &[ResultRow]) -> String {
     let rule: Vec<String> = header
         .iter()
         .enumerate()
-        .map(|(i, _)| if i <= setting_columns.len() { "---" } else { "---:" }.to_string())
+        .map(|(i, _)| {
+            if i <= setting_columns.len() {
+                "---"
+            } else {
+                "---:"
+            }
+            .to_string()
+        })
         .collect();
     out.push_str(&line(&rule));
     for r in rows {

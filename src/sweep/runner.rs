@@ -88,7 +88,10 @@ pub fn is_complete(dir: &Path, settings: &RunSettings, plan: &SweepPlan) -> bool
     let Ok(ev) = read_eval_file(&dir.join("eval.json")) else {
         return false;
     };
-    let same_config = match (std::fs::read_to_string(dir.join("config.toml")), settings.to_toml()) {
+    let same_config = match (
+        std::fs::read_to_string(dir.join("config.toml")),
+        settings.to_toml(),
+    ) {
         (Ok(have), Ok(want)) => have == want,
         _ => false,
     };

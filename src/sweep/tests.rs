@@ -74,7 +74,12 @@ fn cross_is_row_major_and_merge_replaces_tables_whole() {
     let pts = grid::cross(&axes);
     let flat: Vec<String> = pts
         .iter()
-        .map(|p| p.iter().map(|(_, v)| label(v)).collect::<Vec<_>>().join(","))
+        .map(|p| {
+            p.iter()
+                .map(|(_, v)| label(v))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
         .collect();
     assert_eq!(flat, ["1,true", "1,false", "2,true", "2,false"]);
     let base: toml::Table = toml::from_str("a = 0\n[m]\nc = 3\n[l]\nname = \"x\"\np = 1").unwrap();
@@ -82,12 +87,19 @@ fn cross_is_row_major_and_merge_replaces_tables_whole() {
     assert_eq!(t["a"].as_integer(), Some(1));
     assert_eq!(t["m"]["b"].as_bool(), Some(false));
     assert_eq!(t["m"]["c"].as_integer(), Some(3), "sub-table entries kept");
-    let l: toml::Value = toml::from_str::<toml::Table>("v = { name = \"y\" }").unwrap()["v"].clone();
+    let l: toml::Value =
+        toml::from_str::<toml::Table>("v = { name = \"y\" }").unwrap()["v"].clone();
     let t = grid::merge(&base, &vec![("l".into(), l)]).unwrap();
-    assert!(t["l"].get("p").is_none(), "a table value replaces the old table");
+    assert!(
+        t["l"].get("p").is_none(),
+        "a table value replaces the old table"
+    );
     let e = grid::merge(&base, &vec![("a.x".into(), 1.into())]).unwrap_err();
     assert!(e.contains("a.x") && e.contains("not a table"), "{e}");
-    assert_eq!(grid::get_path(&base, "m.c").and_then(|v| v.as_integer()), Some(3));
+    assert_eq!(
+        grid::get_path(&base, "m.c").and_then(|v| v.as_integer()),
+        Some(3)
+    );
     assert!(grid::get_path(&base, "m.zz").is_none());
 }
 
@@ -130,7 +142,12 @@ lab.prior_prob = [0.5]
     assert_eq!(p.runs.len(), 5);
     assert_eq!(
         p.columns,
-        ["cls_loss.gamma", "model.balanced_fpn", "cls_loss", "lab.prior_prob"]
+        [
+            "cls_loss.gamma",
+            "model.balanced_fpn",
+            "cls_loss",
+            "lab.prior_prob"
+        ]
     );
     let r = &p.runs[1];
     assert_eq!(r.name, "01-gamma0_balanced_fpn");
@@ -159,14 +176,23 @@ fn bad_grids_name_the_file_and_key() {
     let e = err("[grid]\nlr = []\n");
     assert!(e.starts_with("g.toml: [grid] lr: no values"), "{e}");
     let e = err("[grid]\ncls_loss = [{ name = \"focal\", gama = 2.0 }]\n");
-    assert!(e.starts_with("g.toml: [grid] cls_loss = focal gama=2:"), "{e}");
+    assert!(
+        e.starts_with("g.toml: [grid] cls_loss = focal gama=2:"),
+        "{e}"
+    );
     assert!(e.contains("gama"), "{e}");
     let e = err("[grid]\nlr = [0.01, -1.0]\n");
     assert!(e.starts_with("g.toml: [grid] lr = -1: lr must be"), "{e}");
     let e = err("[grid]\nlrr = [0.01]\n");
-    assert!(e.starts_with("g.toml: [grid] lrr = 0.01:") && e.contains("lrr"), "{e}");
+    assert!(
+        e.starts_with("g.toml: [grid] lrr = 0.01:") && e.contains("lrr"),
+        "{e}"
+    );
     let e = err("[grid]\ndataset = [\"synthetic:tiny\"]\n");
-    assert!(e.starts_with("g.toml: [grid] dataset: cannot be varied"), "{e}");
+    assert!(
+        e.starts_with("g.toml: [grid] dataset: cannot be varied"),
+        "{e}"
+    );
     let e = err("stepz = 3\n[grid]\nlr = [0.01]\n");
     assert!(e.starts_with("g.toml: ") && e.contains("stepz"), "{e}");
     let e = err("dataset = \"nope:x\"\n[grid]\nlr = [0.01]\n");
@@ -176,7 +202,10 @@ fn bad_grids_name_the_file_and_key() {
     let e = err("[grid\n");
     assert!(e.starts_with("g.toml: line 1"), "{e}");
     let e = err("[model]\nfpn_channels = \"x\"\n[grid]\nlr = [0.01]\n");
-    assert!(e.starts_with("g.toml: [model]:") && e.contains("fpn_channels"), "{e}");
+    assert!(
+        e.starts_with("g.toml: [model]:") && e.contains("fpn_channels"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -194,7 +223,13 @@ fn overrides_set_the_base_and_the_grid_wins() {
     let r: Vec<(u64, usize, u64)> = p
         .runs
         .iter()
-        .map(|r| (r.settings.train.steps, r.settings.train.batch, r.settings.train.seed))
+        .map(|r| {
+            (
+                r.settings.train.steps,
+                r.settings.train.batch,
+                r.settings.train.seed,
+            )
+        })
         .collect();
     assert_eq!(r, [(3, 2, 9), (3, 4, 9)]);
 }
@@ -229,20 +264,45 @@ fn presets_parse_into_their_runs() {
     assert_eq!(prior_bias(0.5), 0.0);
     assert!((prior_bias(0.01) + 4.59512).abs() < 1e-4);
     let samplers = count("sampler-ablation");
-    let kinds: Vec<&str> = samplers.iter().map(|r| r.settings.train.sampler.name()).collect();
+    let kinds: Vec<&str> = samplers
+        .iter()
+        .map(|r| r.settings.train.sampler.name())
+        .collect();
     assert_eq!(
         kinds,
-        ["None", "Random", "Hard negative mining", "OHEM", "IoU-balanced", "PISA"]
+        [
+            "None",
+            "Random",
+            "Hard negative mining",
+            "OHEM",
+            "IoU-balanced",
+            "PISA"
+        ]
     );
-    assert!(matches!(samplers[0].settings.train.cls_loss, ClsLoss::Focal { .. }));
-    assert!(samplers[1..].iter().all(|r| r.settings.train.cls_loss == ClsLoss::Ce));
+    assert!(matches!(
+        samplers[0].settings.train.cls_loss,
+        ClsLoss::Focal { .. }
+    ));
+    assert!(
+        samplers[1..]
+            .iter()
+            .all(|r| r.settings.train.cls_loss == ClsLoss::Ce)
+    );
     match &samplers[1].settings.train.sampler {
-        SamplerConfig::Random(s) => assert_eq!((s.num, s.pos_fraction, s.neg_pos_ub), (256, 0.25, 3.0)),
+        SamplerConfig::Random(s) => {
+            assert_eq!((s.num, s.pos_fraction, s.neg_pos_ub), (256, 0.25, 3.0))
+        }
         other => panic!("{other:?}"),
     }
     let reg = count("regression-ablation");
-    let names: Vec<&str> = reg.iter().map(|r| r.settings.train.reg_loss.name()).collect();
-    assert_eq!(names, ["smooth_l1", "l1", "balanced_l1", "giou", "diou", "ciou"]);
+    let names: Vec<&str> = reg
+        .iter()
+        .map(|r| r.settings.train.reg_loss.name())
+        .collect();
+    assert_eq!(
+        names,
+        ["smooth_l1", "l1", "balanced_l1", "giou", "diou", "ciou"]
+    );
     assert_eq!(
         reg[0].settings.train.reg_loss,
         RegLoss::SmoothL1 { beta: 1.0 / 9.0 }
@@ -273,7 +333,10 @@ fn results_table_formats_hand_made_values() {
         lines[0],
         "run,cls_loss,ap,ap50,ap75,aps,apm,apl,ar100,loss_cls,loss_reg,share_pos,steps,seconds"
     );
-    assert_eq!(lines[1], "00-ce,ce,0.1,0.5,0.25,-1,0.125,0.0625,0.75,0.03125,0.2,0.9,20,12.345");
+    assert_eq!(
+        lines[1],
+        "00-ce,ce,0.1,0.5,0.25,-1,0.125,0.0625,0.75,0.03125,0.2,0.9,20,12.345"
+    );
     assert_eq!(
         lines[2],
         "01-x,\"a, \"\"b\"\"\",0.4567,0.5,0.25,-1,0.125,0.0625,0.75,0.03125,0.2,0.9,20,12.345"
@@ -298,7 +361,10 @@ fn results_table_formats_hand_made_values() {
         ..row("02-y", "a|b", 0.0)
     };
     let md = to_markdown(&cols, &[nan]);
-    assert!(md.contains("| 02-y | a\\|b | 0.000 |") && md.contains("| - | 0.2000 |"), "{md}");
+    assert!(
+        md.contains("| 02-y | a\\|b | 0.000 |") && md.contains("| - | 0.2000 |"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -320,11 +386,25 @@ fn a_row_is_read_from_a_run_folder() {
     )
     .unwrap();
     let r = ResultRow::read(&dir, "00-x", vec!["v".into()]).unwrap();
-    assert_eq!(r.stats, [0.0, 1.0 / 16.0, 2.0 / 16.0, 3.0 / 16.0, 4.0 / 16.0, 5.0 / 16.0, 0.5]);
+    assert_eq!(
+        r.stats,
+        [
+            0.0,
+            1.0 / 16.0,
+            2.0 / 16.0,
+            3.0 / 16.0,
+            4.0 / 16.0,
+            5.0 / 16.0,
+            0.5
+        ]
+    );
     assert_eq!((r.loss_cls, r.loss_reg, r.share_pos), (0.625, 0.125, 0.5));
     assert_eq!((r.steps, r.seconds), (2, 1.5));
     std::fs::write(dir.join("eval.json"), "{\"stats\": [1]}").unwrap();
     let e = format!("{:#}", ResultRow::read(&dir, "00-x", vec![]).unwrap_err());
-    assert!(e.contains("eval.json") && e.contains("'stats' has 1 values"), "{e}");
+    assert!(
+        e.contains("eval.json") && e.contains("'stats' has 1 values"),
+        "{e}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

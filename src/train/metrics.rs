@@ -74,11 +74,7 @@ impl StepMetrics {
         let cols: Vec<&str> = row.trim_end().split(',').collect();
         let names: Vec<&str> = CSV_HEADER.split(',').collect();
         if cols.len() != names.len() {
-            return Err(format!(
-                "{} columns, expected {}",
-                cols.len(),
-                names.len()
-            ));
+            return Err(format!("{} columns, expected {}", cols.len(), names.len()));
         }
         let f = |i: usize| {
             cols[i]
@@ -109,15 +105,24 @@ impl StepMetrics {
     pub fn last_in_file(path: &Path) -> Result<Option<Self>, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
         match lines.next() {
             Some((_, h)) if h == CSV_HEADER => {}
-            _ => return Err(format!("{}: line 1: not a metrics.csv header", path.display())),
+            _ => {
+                return Err(format!(
+                    "{}: line 1: not a metrics.csv header",
+                    path.display()
+                ));
+            }
         }
         lines
             .last()
             .map(|(i, l)| {
-                Self::from_csv_row(l).map_err(|e| format!("{}: line {}: {e}", path.display(), i + 1))
+                Self::from_csv_row(l)
+                    .map_err(|e| format!("{}: line {}: {e}", path.display(), i + 1))
             })
             .transpose()
     }
@@ -248,7 +253,11 @@ mod tests {
         std::fs::write(&path, format!("{CSV_HEADER}\n")).unwrap();
         assert_eq!(StepMetrics::last_in_file(&path).unwrap(), None);
         std::fs::write(&path, "step,loss\n0,1\n").unwrap();
-        assert!(StepMetrics::last_in_file(&path).unwrap_err().contains("line 1"));
+        assert!(
+            StepMetrics::last_in_file(&path)
+                .unwrap_err()
+                .contains("line 1")
+        );
         std::fs::remove_file(path).unwrap();
         assert!(MetricsWriter::create(Path::new("/nonexistent-dir/metrics.csv")).is_err());
     }

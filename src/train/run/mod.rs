@@ -36,7 +36,11 @@ pub struct RunData {
 /// Opens the data of `spec` and sets `settings.train.num_classes` from it: a synthetic
 /// preset with `eval_images` held-out scenes, or a file dataset's train / validation split
 /// at the `[data]` input size.
-pub fn open_data(spec: &DatasetSpec, settings: &mut RunSettings, eval_images: usize) -> Result<RunData> {
+pub fn open_data(
+    spec: &DatasetSpec,
+    settings: &mut RunSettings,
+    eval_images: usize,
+) -> Result<RunData> {
     let cfg = &mut settings.train;
     match spec {
         DatasetSpec::Synthetic { preset, seed } => {
