@@ -193,7 +193,7 @@ impl RunObserver for SweepBar {
                 b.set_message(format!("loss {:.4}", m.loss_total));
                 b.inc(1);
             }
-            None if m.step % 50 == 0 => println!(
+            None if m.step.is_multiple_of(50) => println!(
                 "  {} step {} loss {:.4} (cls {:.4}, reg {:.4})",
                 self.current, m.step, m.loss_total, m.loss_cls, m.loss_reg
             ),

@@ -205,7 +205,7 @@ impl RunObserver for TrainBar {
                 b.set_message(line);
                 b.inc(1);
             }
-            None if m.step % 50 == 0 => println!("step {} {line}", m.step),
+            None if m.step.is_multiple_of(50) => println!("step {} {line}", m.step),
             None => {}
         }
     }

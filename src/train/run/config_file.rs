@@ -8,7 +8,7 @@ use crate::train::config::toml_text;
 use anyhow::{Result, anyhow};
 
 /// The three sections of a run's settings.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunSettings {
     /// Training settings (top level).
     pub train: TrainConfig,
@@ -16,16 +16,6 @@ pub struct RunSettings {
     pub model: ModelConfig,
     /// How a file dataset is read (`[data]`).
     pub data: DataConfig,
-}
-
-impl Default for RunSettings {
-    fn default() -> Self {
-        Self {
-            train: TrainConfig::default(),
-            model: ModelConfig::default(),
-            data: DataConfig::default(),
-        }
-    }
 }
 
 impl RunSettings {
