@@ -3,7 +3,7 @@
 //! Every formula of the product is written once in the library modules below and called by
 //! the app, the command line and the trainer. Layers import only downwards: `geometry`,
 //! `anchors`, `assign`, `sample`, `losses`, `data`, `config`, `inspect`, `backend`, `model`,
-//! `train`, `eval`, then `cli` and `app`.
+//! `train`, `eval`, `sweep`, `interop`, then `cli` and `app`.
 //!
 //! Features (both on by default): `gpu` adds the wgpu backend ([`backend::gpu`], GPU
 //! training); `app` (which implies `gpu`) adds the eframe desktop app (`app`) and its
@@ -25,7 +25,9 @@ pub mod data;
 pub mod eval;
 pub mod geometry;
 pub mod inspect;
+pub mod interop;
 pub mod losses;
 pub mod model;
 pub mod sample;
+pub mod sweep;
 pub mod train;

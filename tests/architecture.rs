@@ -498,7 +498,11 @@ fn only_app_and_cli_use_the_ui() {
         &["src/app/", "src/cli/"],
         &["crate::app", "egui", "eframe", "rfd::"],
     );
-    assert!(found.is_empty(), "UI outside app/ and cli/:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "UI outside app/ and cli/:\n{}",
+        found.join("\n")
+    );
 }
 
 /// The backend is the bottom of the training stack: it knows nothing of the model, training
@@ -509,9 +513,19 @@ fn backend_imports_no_layer_above() {
         sources(),
         &["src/backend/"],
         &[],
-        &["crate::model", "crate::train", "crate::app", "crate::inspect", "crate::eval"],
+        &[
+            "crate::model",
+            "crate::train",
+            "crate::app",
+            "crate::inspect",
+            "crate::eval",
+        ],
     );
-    assert!(found.is_empty(), "backend/ imports a layer above:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "backend/ imports a layer above:\n{}",
+        found.join("\n")
+    );
 }
 
 /// The scan itself: a planted upward import and a planted egui call are found (so the two
@@ -528,8 +542,16 @@ fn planted_upward_imports_are_caught() {
             lines: code_lines("fn f(ui: &mut egui::Ui) {}\n"),
         },
     ];
-    let up = imports(&planted, &["src/backend/"], &[], &["crate::model", "crate::train"]);
-    assert_eq!(up, ["src/backend/cpu/planted.rs:1: use crate::train::TrainConfig;"]);
+    let up = imports(
+        &planted,
+        &["src/backend/"],
+        &[],
+        &["crate::model", "crate::train"],
+    );
+    assert_eq!(
+        up,
+        ["src/backend/cpu/planted.rs:1: use crate::train::TrainConfig;"]
+    );
     let ui = imports(&planted, &["src/"], &["src/app/", "src/cli/"], &["egui"]);
     assert_eq!(ui, ["src/data/planted.rs:1: fn f(ui: &mut egui::Ui) {}"]);
 }

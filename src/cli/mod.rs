@@ -1,5 +1,5 @@
 //! The command line (clap): `gui` (the default), `loss`, `inspect`, `bench`, `bench-ui`,
-//! `train`, `eval`, `check`, `export`.
+//! `train`, `eval`, `check`, `export`, `sweep`, `export-config`.
 //!
 //! Every command returns an error on bad input; [`main`] prints it as one line on stderr
 //! (`anchorscope: error: ...`) and exits with status 2. Nothing the user owns is ever written.
@@ -15,8 +15,10 @@ mod bench_ui_training;
 mod check;
 mod eval;
 mod export;
+mod export_config;
 mod inspect;
 mod loss;
+mod sweep;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -56,6 +58,10 @@ enum Command {
     Check(check::CheckArgs),
     /// Write a dataset after the `[data]` remedies (tiling, merging, re-sampling) as new COCO files.
     Export(export::ExportArgs),
+    /// Train a grid of settings (a TOML file or a preset), one run a folder, one results table.
+    Sweep(sweep::SweepArgs),
+    /// A settings file as an MMDetection 3 or Detectron2 config (assigner, sampler, losses).
+    ExportConfig(export_config::ExportConfigArgs),
 }
 
 /// Without a command: the desktop app (or, built without the `app` feature, an error).
@@ -83,6 +89,8 @@ pub fn main() -> i32 {
         Some(Command::Eval(args)) => eval::run(&args),
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Sweep(args)) => sweep::run(&args),
+        Some(Command::ExportConfig(args)) => export_config::run(&args),
     };
     match result {
         Ok(()) => 0,

@@ -26,6 +26,8 @@ mod sample;
 mod spec;
 pub mod stats;
 pub mod synthetic;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod voc;
 pub mod yolo;
 

@@ -39,6 +39,15 @@ impl std::str::FromStr for BackendChoice {
 }
 
 impl BackendChoice {
+    /// `auto`, `cpu` or `gpu` (what [`std::str::FromStr`] reads).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Cpu => "cpu",
+            Self::Gpu => "gpu",
+        }
+    }
+
     /// Resolves the choice: `Some(device)` for the GPU, `None` for the CPU.
     #[cfg(feature = "gpu")]
     pub fn open(self) -> Result<Option<GpuDevice>, String> {

@@ -34,6 +34,15 @@ pub fn level_name(stride: u32) -> String {
     }
 }
 
+/// The stride a level name of [`level_name`] stands for (`P3`: 8, `s12`: 12).
+pub fn level_stride(name: &str) -> Option<u32> {
+    if let Some(k) = name.strip_prefix('P') {
+        k.parse::<u32>().ok().filter(|&k| k < 32).map(|k| 1 << k)
+    } else {
+        name.strip_prefix('s')?.parse().ok()
+    }
+}
+
 /// The per-level CSV columns for levels of strides `strides`, each prefixed with a comma:
 /// `,pos_P3,cls_P3,reg_P3,...`.
 pub fn level_columns(strides: &[u32]) -> String {
@@ -126,6 +135,83 @@ impl StepMetrics {
             self.lr,
             self.step_ms
         )
+    }
+
+    /// Parses one CSV row written by [`Self::csv_row`] under `header` (the file's first line,
+    /// [`csv_header`]); the error names the column. A level whose cells are empty is absent.
+    pub fn from_csv_row(header: &str, row: &str) -> Result<Self, String> {
+        let cols: Vec<&str> = row.trim_end().split(',').collect();
+        let names: Vec<&str> = header.trim_end().split(',').collect();
+        let base = CSV_HEADER.split(',').count();
+        if cols.len() != names.len() || names.len() < base || (names.len() - base) % 3 != 0 {
+            return Err(format!("{} columns, expected {}", cols.len(), names.len()));
+        }
+        let f = |i: usize| {
+            cols[i]
+                .parse::<f64>()
+                .map_err(|_| format!("{}: not a number: {}", names[i], cols[i]))
+        };
+        let u = |i: usize| {
+            cols[i]
+                .parse::<u64>()
+                .map_err(|_| format!("{}: not a count: {}", names[i], cols[i]))
+        };
+        let opt_f = |i: usize| (!cols[i].is_empty()).then(|| f(i)).transpose();
+        let mut levels = Vec::new();
+        for k in (base..names.len()).step_by(3) {
+            if cols[k].is_empty() {
+                continue;
+            }
+            let name = names[k].strip_prefix("pos_").unwrap_or(names[k]);
+            let stride =
+                level_stride(name).ok_or_else(|| format!("{}: not a level column", names[k]))?;
+            levels.push(LevelMetrics {
+                stride,
+                num_pos: u(k)? as usize,
+                loss_cls: opt_f(k + 1)?,
+                loss_reg: opt_f(k + 2)?,
+            });
+        }
+        Ok(Self {
+            step: u(0)?,
+            loss_total: f(1)?,
+            loss_cls: f(2)?,
+            loss_reg: f(3)?,
+            num_pos: u(4)? as usize,
+            num_neg: u(5)? as usize,
+            share_pos: f(6)?,
+            grad_norm: f(7)?,
+            lr: f(8)?,
+            step_ms: f(9)?,
+            levels,
+        })
+    }
+
+    /// The last row of a `metrics.csv` file (`None` when it has only its header); errors
+    /// name the file and the line.
+    pub fn last_in_file(path: &Path) -> Result<Option<Self>, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
+        let header = match lines.next() {
+            Some((_, h)) if h.starts_with(CSV_HEADER) => h,
+            _ => {
+                return Err(format!(
+                    "{}: line 1: not a metrics.csv header",
+                    path.display()
+                ));
+            }
+        };
+        lines
+            .last()
+            .map(|(i, l)| {
+                Self::from_csv_row(header, l)
+                    .map_err(|e| format!("{}: line {}: {e}", path.display(), i + 1))
+            })
+            .transpose()
     }
 
     /// The first non-finite component, by name, in the order `loss_cls`, `loss_reg`,
@@ -274,12 +360,26 @@ mod tests {
         );
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[2].split(',').count(), lines[0].split(',').count());
+        // read back: every field, the levels included
+        assert_eq!(StepMetrics::from_csv_row(lines[0], lines[1]).unwrap(), m(0));
+        assert_eq!(StepMetrics::last_in_file(&path).unwrap(), Some(m(1)));
         // appending needs the same levels
         drop(w);
         assert!(MetricsWriter::append(&path, &[8, 16]).is_err());
         let mut w = MetricsWriter::append(&path, &strides).unwrap();
         w.write(&m(2)).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
+        assert_eq!(StepMetrics::last_in_file(&path).unwrap(), Some(m(2)));
+        let e = StepMetrics::from_csv_row(CSV_HEADER, "0,1,x,0,1,1,0,0,0,0").unwrap_err();
+        assert!(e.starts_with("loss_cls: not a number"), "{e}");
+        std::fs::write(&path, format!("{CSV_HEADER}\n")).unwrap();
+        assert_eq!(StepMetrics::last_in_file(&path).unwrap(), None);
+        std::fs::write(&path, "step,loss\n0,1\n").unwrap();
+        assert!(
+            StepMetrics::last_in_file(&path)
+                .unwrap_err()
+                .contains("line 1")
+        );
         std::fs::remove_file(path).unwrap();
         assert!(MetricsWriter::create(Path::new("/nonexistent-dir/metrics.csv"), &[8]).is_err());
     }
@@ -290,6 +390,10 @@ mod tests {
         assert_eq!(level_name(128), "P7");
         assert_eq!(level_name(12), "s12");
         assert_eq!(level_columns(&[]), "");
+        for s in [8, 16, 32, 128, 12] {
+            assert_eq!(level_stride(&level_name(s)), Some(s));
+        }
+        assert_eq!(level_stride("Q3"), None);
     }
 
     #[test]

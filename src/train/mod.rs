@@ -14,6 +14,7 @@ pub mod input;
 pub mod metrics;
 pub mod model_snapshot;
 pub mod objective;
+pub mod run;
 pub mod thread;
 pub mod trainer;
 

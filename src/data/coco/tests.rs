@@ -61,46 +61,31 @@ fn not_an_object_is_file_malformed() {
 
 /// Mutations of a valid file: byte flips, cuts, insertions of JSON punctuation and tokens.
 fn mutated() -> impl Strategy<Value = String> {
-    let tokens = prop::sample::select(vec![
-        "{",
-        "}",
-        "[",
-        "]",
-        ",",
-        ":",
-        "\"",
-        "null",
-        "NaN",
-        "-Infinity",
-        "1e400",
-        "-1",
-        "0",
-        "\"id\"",
-        "\"bbox\"",
-        "[1,2]",
-        "3.5",
-        "true",
-        "\\u0000",
-        "\u{fffd}",
-        "\"iscrowd\":2",
-    ]);
-    (prop::collection::vec((0usize..VALID.len(), 0usize..4, tokens, any::<u8>()), 1..6)).prop_map(
-        |ops| {
-            let mut b = VALID.as_bytes().to_vec();
-            for (pos, kind, tok, byte) in ops {
-                let p = pos.min(b.len());
-                match kind {
-                    0 => b.splice(p..p, tok.bytes()).for_each(drop),
-                    1 => b.truncate(p),
-                    2 if p < b.len() => b[p] = byte,
-                    _ => {
-                        let e = (p + 8).min(b.len());
-                        b.drain(p..e);
-                    }
-                }
-            }
-            String::from_utf8_lossy(&b).into_owned()
-        },
+    crate::data::test_support::mutated(
+        VALID,
+        vec![
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            "\"",
+            "null",
+            "NaN",
+            "-Infinity",
+            "1e400",
+            "-1",
+            "0",
+            "\"id\"",
+            "\"bbox\"",
+            "[1,2]",
+            "3.5",
+            "true",
+            "\\u0000",
+            "\u{fffd}",
+            "\"iscrowd\":2",
+        ],
     )
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::DataError;
 
 /// Names accepted by [`SyntheticConfig::preset`] (and by the SPEC `synthetic:PRESET`).
-pub const PRESET_NAMES: &[&str] = &["shapes", "balanced", "tiny", "crowded", "longtail"];
+pub const PRESET_NAMES: &[&str] = &["shapes", "balanced", "tiny", "crowded", "longtail", "dense"];
 
 /// The drawn shape of a class. Shapes are filled, anti-aliased and clearly distinct.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -212,7 +212,8 @@ impl Default for SyntheticConfig {
 impl SyntheticConfig {
     /// A named preset (see [`PRESET_NAMES`]): `shapes` (default: 3 classes at 10:3:1, 8-96 px,
     /// Gaussian centres), `balanced` (equal classes, uniform centres), `tiny` (mostly < 16 px),
-    /// `crowded` (many overlapping objects), `longtail` (6 classes, steep frequency tail).
+    /// `crowded` (many overlapping objects), `longtail` (6 classes, steep frequency tail),
+    /// `dense` (512 x 512, 30-80 mostly small objects anywhere, 10-30 distractors).
     pub fn preset(name: &str) -> Option<Self> {
         let mut c = Self::default();
         match name {
@@ -239,6 +240,17 @@ impl SyntheticConfig {
                 for (k, w) in c.classes.iter_mut().zip([100.0, 40.0, 15.0, 6.0, 2.0, 1.0]) {
                     k.weight = w;
                 }
+            }
+            "dense" => {
+                c.width = 512;
+                c.height = 512;
+                c.size_range = [6.0, 48.0];
+                c.size_power = 2.5;
+                c.object_count = [30, 80];
+                c.location = Location::Uniform;
+                c.max_overlap = 0.3;
+                c.placement_attempts = 30;
+                c.distractor_count = [10, 30];
             }
             _ => return None,
         }

@@ -151,6 +151,19 @@ fn balanced_tiny_crowded_longtail_presets() {
         "crowded: overlaps in {overlapping} images"
     );
 
+    let cfg = SyntheticConfig::preset("dense").unwrap();
+    let samples = many(&cfg, 12);
+    check_invariants(&cfg, &samples);
+    assert_eq!((cfg.width, cfg.height), (512, 512));
+    let mean = samples.iter().map(Sample::len).sum::<usize>() as f64 / samples.len() as f64;
+    assert!(mean > 30.0, "dense: {mean} objects per image");
+    let sides: Vec<f32> = samples
+        .iter()
+        .flat_map(|s| s.boxes.iter().map(|b| (b[2] - b[0]).max(b[3] - b[1])))
+        .collect();
+    let small = sides.iter().filter(|&&s| s < 32.0).count() as f64 / sides.len() as f64;
+    assert!(small > 0.8, "dense: {small} under 32 px (COCO small)");
+
     let cfg = SyntheticConfig::preset("longtail").unwrap();
     let samples = many(&cfg, 150);
     check_invariants(&cfg, &samples);

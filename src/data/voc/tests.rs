@@ -66,48 +66,33 @@ fn bad_objects_are_reported_by_index() {
 }
 
 fn mutated() -> impl Strategy<Value = String> {
-    let tokens = prop::sample::select(vec![
-        "<",
-        ">",
-        "</",
-        "/>",
-        "&",
-        "&amp;",
-        "&#0;",
-        "&#x110000;",
-        "&foo;",
-        "<!DOCTYPE x>",
-        "<![CDATA[",
-        "]]>",
-        "<object>",
-        "</object>",
-        "<bndbox>",
-        "-1",
-        "nan",
-        "1e999",
-        "\"",
-        "<?pi?>",
-        "<!--",
-        "-->",
-        "\u{fffd}",
-    ]);
-    (prop::collection::vec((0usize..VALID.len(), 0usize..4, tokens, any::<u8>()), 1..6)).prop_map(
-        |ops| {
-            let mut b = VALID.as_bytes().to_vec();
-            for (pos, kind, tok, byte) in ops {
-                let p = pos.min(b.len());
-                match kind {
-                    0 => b.splice(p..p, tok.bytes()).for_each(drop),
-                    1 => b.truncate(p),
-                    2 if p < b.len() => b[p] = byte,
-                    _ => {
-                        let e = (p + 8).min(b.len());
-                        b.drain(p..e);
-                    }
-                }
-            }
-            String::from_utf8_lossy(&b).into_owned()
-        },
+    crate::data::test_support::mutated(
+        VALID,
+        vec![
+            "<",
+            ">",
+            "</",
+            "/>",
+            "&",
+            "&amp;",
+            "&#0;",
+            "&#x110000;",
+            "&foo;",
+            "<!DOCTYPE x>",
+            "<![CDATA[",
+            "]]>",
+            "<object>",
+            "</object>",
+            "<bndbox>",
+            "-1",
+            "nan",
+            "1e999",
+            "\"",
+            "<?pi?>",
+            "<!--",
+            "-->",
+            "\u{fffd}",
+        ],
     )
 }
 

@@ -76,28 +76,6 @@ fn data_yaml_names_as_list_or_map() {
     assert_eq!(r.problems[0].record, "nc");
 }
 
-fn mutated(valid: &'static str, tokens: Vec<&'static str>) -> impl Strategy<Value = String> {
-    let tokens = prop::sample::select(tokens);
-    (prop::collection::vec((0usize..valid.len(), 0usize..4, tokens, any::<u8>()), 1..6)).prop_map(
-        move |ops| {
-            let mut b = valid.as_bytes().to_vec();
-            for (pos, kind, tok, byte) in ops {
-                let p = pos.min(b.len());
-                match kind {
-                    0 => b.splice(p..p, tok.bytes()).for_each(drop),
-                    1 => b.truncate(p),
-                    2 if p < b.len() => b[p] = byte,
-                    _ => {
-                        let e = (p + 8).min(b.len());
-                        b.drain(p..e);
-                    }
-                }
-            }
-            String::from_utf8_lossy(&b).into_owned()
-        },
-    )
-}
-
 const ROWS: &str = "0 0.5 0.5 0.2 0.2\n1 0.1 0.2 0.4 0.2 0.3 0.6\n2 0.9 0.9 0.1 0.1\n";
 const YAML: &str = "path: .\ntrain: images/train\nval: images/val\nnc: 2\nnames:\n  0: a\n  1: b\n";
 
@@ -107,7 +85,7 @@ proptest! {
     /// Mutated label files: no panic; every bad row is a problem naming the file and its line;
     /// kept boxes are non-empty, finite and of a known class.
     #[test]
-    fn fuzz_mutated_rows(text in mutated(ROWS, vec![" ", "\n", "-", "nan", "inf", "1e9", "7", "0.", ".", "\t", "x", "\r\n", "3 0.5"])) {
+    fn fuzz_mutated_rows(text in crate::data::test_support::mutated(ROWS, vec![" ", "\n", "-", "nan", "inf", "1e9", "7", "0.", ".", "\t", "x", "\r\n", "3 0.5"])) {
         let (b, r) = rows(&text, 3);
         let nonblank = text.lines().filter(|l| !l.trim().is_empty()).count();
         if nonblank > 0 {
@@ -124,7 +102,7 @@ proptest! {
 
     /// Mutated `data.yaml`: no panic; a refused file says why; every problem names the file.
     #[test]
-    fn fuzz_mutated_data_yaml(text in mutated(YAML, vec![":", "- ", "[", "]", "{", "}", "&a ", "*a", "!!binary ", "\"", "'", "\n  ", "~", "nc: x\n", "? "])) {
+    fn fuzz_mutated_data_yaml(text in crate::data::test_support::mutated(YAML, vec![":", "- ", "[", "]", "{", "}", "&a ", "*a", "!!binary ", "\"", "'", "\n  ", "~", "nc: x\n", "? "])) {
         let (d, r) = yaml(&text);
         if d.is_err() {
             let c = r.problems.last().map(|p| p.code);
