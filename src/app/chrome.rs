@@ -256,3 +256,15 @@ pub fn selected_gt_ui(ctx: &egui::Context, ins: &Inspection, g: usize) {
                 });
         });
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn progress_text_shows_the_fraction() {
+        assert_eq!(
+            super::progress_text("Indexing dataset", 0.424),
+            "Indexing dataset 42%"
+        );
+        assert_eq!(super::progress_text("x", 1.5), "x 100%");
+    }
+}

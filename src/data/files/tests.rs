@@ -155,3 +155,26 @@ fn problems_of_coco_annotations_link_to_their_kept_image() {
     assert_eq!(image_of("annotation id 2"), Some(1));
     assert_eq!(image_of("annotation id 3"), None);
 }
+
+#[test]
+fn opening_reports_the_fraction_of_images_indexed() {
+    let d = tmp("progress");
+    let mut images = Vec::new();
+    for k in 0..5 {
+        image::RgbImage::new(16, 16)
+            .save(d.join(format!("{k}.png")))
+            .unwrap();
+        images.push(format!(r#"{{"id":{},"file_name":"{k}.png"}}"#, k + 1));
+    }
+    let spec = coco(&d, &images.join(","), "");
+    let heard = std::sync::Mutex::new(Vec::new());
+    let ds = FileDataset::open_with_progress(&spec, &OpenOptions::default(), &|f| {
+        heard.lock().unwrap().push(f)
+    })
+    .unwrap();
+    assert_eq!(ds.len(), 5);
+    let mut f = heard.into_inner().unwrap();
+    f.sort_by(f32::total_cmp);
+    // one call per image (5 < 100 images: every image is a 1% step), the last one 1.0
+    assert_eq!(f, vec![0.2, 0.4, 0.6, 0.8, 1.0]);
+}
