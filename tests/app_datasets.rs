@@ -35,6 +35,8 @@ fn harness(spec: &str) -> Option<Harness<'static, AnchorscopeApp>> {
 
 fn settle(h: &mut Harness<'static, AnchorscopeApp>) {
     let deadline = Instant::now() + Duration::from_secs(60);
+    // one frame handles a queued click (a settings change), the next schedules its jobs
+    h.step();
     loop {
         h.step();
         if h.state().is_idle() {
@@ -129,7 +131,8 @@ fn a_remedy_applied_in_the_panel_reopens_the_dataset_and_shows_before_and_after(
     h.run_steps(2);
     h.get_by_label("Apply remedies").click();
     settle(&mut h);
-    let info = h.state().dataset.clone().unwrap();
+    let info = (h.state().dataset.clone())
+        .unwrap_or_else(|| panic!("no dataset after Apply: {:?}", h.state().error));
     assert_eq!(h.state().state.dataset.remedies, remedies);
     assert_eq!(info.len, want_len);
     assert_eq!(info.remedies.len(), 1);

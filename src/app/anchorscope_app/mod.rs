@@ -203,10 +203,12 @@ impl AnchorscopeApp {
         }
     }
 
-    /// True when no job is outstanding and the image on screen is inspected.
+    /// True when no job is outstanding, the dataset is open (or failed to) and the image on
+    /// screen is inspected.
     pub fn is_idle(&self) -> bool {
         self.inspection.is_some()
             && self.progress.is_none()
+            && (self.dataset.is_some() || self.error.is_some())
             && self.shown_inspect.as_ref() == Some(&self.inspect_key())
             && (self.state.tab != Tab::Stats || self.stats.is_some())
             && (self.state.tab != Tab::Evaluation || !self.evaluation.busy)
