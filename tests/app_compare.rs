@@ -4,28 +4,12 @@
 use anchorscope::app::state::OverlayMode;
 use anchorscope::app::{AnchorscopeApp, AppOptions};
 use anchorscope::losses::classification::ClsLoss;
+mod app_support;
+
+use app_support::{app_harness, settle};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::time::{Duration, Instant};
-
-fn harness() -> Option<Harness<'static, AnchorscopeApp>> {
-    let instance =
-        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-    if pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
-        .is_err()
-    {
-        let required = std::env::var("ANCHORSCOPE_REQUIRE_GPU").is_ok_and(|v| v == "1");
-        assert!(!required, "ANCHORSCOPE_REQUIRE_GPU=1 but no wgpu adapter");
-        eprintln!("skipping: no wgpu adapter");
-        return None;
-    }
-    Some(
-        Harness::builder()
-            .with_size(egui::vec2(1280.0, 800.0))
-            .wgpu()
-            .build_eframe(|cc| AnchorscopeApp::new(cc, AppOptions::default(), None)),
-    )
-}
 
 /// Steps until `done` holds (at most a minute).
 fn wait(
@@ -60,8 +44,10 @@ const LOSSES: [(&str, &str); 8] = [
 
 #[test]
 fn the_overlay_offers_every_loss_and_each_changes_the_weights() {
-    let Some(mut h) = harness() else { return };
-    wait(&mut h, "settle", |a| a.is_idle());
+    let Some(mut h) = app_harness(AppOptions::default()) else {
+        return;
+    };
+    settle(&mut h);
     h.get_by_label(OverlayMode::LossWeight.label()).click();
     h.run_steps(3);
     let mut drawn = Vec::new();
@@ -103,8 +89,10 @@ fn the_overlay_offers_every_loss_and_each_changes_the_weights() {
 
 #[test]
 fn the_compare_view_shows_two_halves_with_their_own_settings() {
-    let Some(mut h) = harness() else { return };
-    wait(&mut h, "settle", |a| a.is_idle());
+    let Some(mut h) = app_harness(AppOptions::default()) else {
+        return;
+    };
+    settle(&mut h);
     h.key_press(egui::Key::C);
     h.run_steps(4);
     assert!(h.state().state.compare.on);
@@ -139,7 +127,9 @@ fn the_compare_view_shows_two_halves_with_their_own_settings() {
 
 #[test]
 fn the_pyramid_toggle_starts_a_run_with_the_balanced_pyramid() {
-    let Some(mut h) = harness() else { return };
+    let Some(mut h) = app_harness(AppOptions::default()) else {
+        return;
+    };
     {
         let s = &mut h.state_mut().state;
         s.dataset.synthetic.width = 64;
@@ -149,7 +139,7 @@ fn the_pyramid_toggle_starts_a_run_with_the_balanced_pyramid() {
         s.training.batch = 1;
         s.tab = anchorscope::app::state::Tab::Training;
     }
-    wait(&mut h, "settle", |a| a.is_idle());
+    settle(&mut h);
     h.get_by_label("Balanced feature pyramid").click();
     h.run_steps(2);
     assert!(h.state().state.training.balanced_fpn);
@@ -171,8 +161,10 @@ fn the_pyramid_toggle_starts_a_run_with_the_balanced_pyramid() {
 #[test]
 fn the_compare_halves_take_their_own_assigners() {
     use anchorscope::assign::AssignerConfig;
-    let Some(mut h) = harness() else { return };
-    wait(&mut h, "settle", |a| a.is_idle());
+    let Some(mut h) = app_harness(AppOptions::default()) else {
+        return;
+    };
+    settle(&mut h);
     h.key_press(egui::Key::C);
     h.run_steps(4);
     h.state_mut().state.compare.right.mode = OverlayMode::Assignment;

@@ -2,55 +2,15 @@
 //! the image list names their files, and the validation report shows in a window where a
 //! click on a problem shows its image. Driven headless by egui_kittest.
 
+mod app_support;
 mod support;
 
 use anchorscope::app::{AnchorscopeApp, AppOptions};
+use app_support::{app_harness, settle};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use std::time::{Duration, Instant};
+
 use support::{clean_datasets, problem_fixtures, tmp};
-
-fn harness(spec: &str) -> Option<Harness<'static, AnchorscopeApp>> {
-    let instance =
-        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-    if pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
-        .is_err()
-    {
-        let required = std::env::var("ANCHORSCOPE_REQUIRE_GPU").is_ok_and(|v| v == "1");
-        assert!(!required, "ANCHORSCOPE_REQUIRE_GPU=1 but no wgpu adapter");
-        eprintln!("skipping: no wgpu adapter");
-        return None;
-    }
-    let opts = AppOptions {
-        dataset: Some(spec.to_string()),
-        ..AppOptions::default()
-    };
-    Some(
-        Harness::builder()
-            .with_size(egui::vec2(1280.0, 800.0))
-            .wgpu()
-            .build_eframe(move |cc| AnchorscopeApp::new(cc, opts.clone(), None)),
-    )
-}
-
-fn settle(h: &mut Harness<'static, AnchorscopeApp>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    // one frame handles a queued click (a settings change), the next schedules its jobs
-    h.step();
-    loop {
-        h.step();
-        if h.state().is_idle() {
-            h.run_steps(2);
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the app did not settle: {:?}",
-            h.state().error
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
 
 #[test]
 fn each_small_dataset_opens_in_the_app() {
@@ -147,4 +107,12 @@ fn a_remedy_applied_in_the_panel_reopens_the_dataset_and_shows_before_and_after(
     settle(&mut h);
     h.get_by_label_contains(&format!("images 6 -> {want_len}, objects"));
     std::fs::remove_dir_all(&root).ok();
+}
+
+/// The app opened on dataset `spec`.
+fn harness(spec: &str) -> Option<Harness<'static, AnchorscopeApp>> {
+    app_harness(AppOptions {
+        dataset: Some(spec.to_string()),
+        ..AppOptions::default()
+    })
 }

@@ -4,31 +4,15 @@
 
 use anchorscope::app::state::{OverlayMode, Tab};
 use anchorscope::app::{AnchorscopeApp, AppOptions};
-use anchorscope::backend::gpu::skip_without_gpu;
 use anchorscope::inspect::weights::loss_weights;
 use anchorscope::losses::classification::ClsLoss;
 use anchorscope::train::ModelSource;
+mod app_support;
+
+use app_support::{app_harness, settle};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use std::time::{Duration, Instant};
-
-/// The app in a harness with the wgpu renderer, or None (skip) when there is no adapter and
-/// the GPU is not required.
-fn harness() -> Option<Harness<'static, AnchorscopeApp>> {
-    let instance =
-        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-    if pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
-        .is_err()
-    {
-        skip_without_gpu("no wgpu adapter");
-        return None;
-    }
-    let h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .wgpu()
-        .build_eframe(|cc| AnchorscopeApp::new(cc, AppOptions::default(), None));
-    Some(h)
-}
 
 /// Clicks the tab button titled `title` (the panels may use the same word as a label).
 fn click_tab(h: &Harness<'static, AnchorscopeApp>, title: &str) {
@@ -36,24 +20,6 @@ fn click_tab(h: &Harness<'static, AnchorscopeApp>, title: &str) {
         .find(|n| n.accesskit_node().role() != egui::accesskit::Role::Label)
         .unwrap_or_else(|| panic!("no tab button {title}"))
         .click();
-}
-
-/// Steps the harness until the app has no outstanding work.
-fn settle(h: &mut Harness<'static, AnchorscopeApp>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        h.step();
-        if h.state().is_idle() {
-            h.run_steps(2);
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the app did not settle: {:?}",
-            h.state().error
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// Moves the pointer to the centre of a drawn anchor (the hover read-out then shows).
@@ -73,7 +39,9 @@ fn hover_a_drawn_anchor(h: &mut Harness<'static, AnchorscopeApp>) {
 
 #[test]
 fn tabs_modes_images_and_shortcuts() {
-    let Some(mut h) = harness() else { return };
+    let Some(mut h) = app_harness(AppOptions::default()) else {
+        return;
+    };
     settle(&mut h);
     // the status bar shows the default dataset and its anchors
     h.get_by_label_contains("synthetic:shapes@0");
@@ -144,7 +112,9 @@ fn tabs_modes_images_and_shortcuts() {
 #[test]
 fn threshold_and_gamma_sliders_change_what_is_shown() {
     use egui::accesskit::Role;
-    let Some(mut h) = harness() else { return };
+    let Some(mut h) = app_harness(AppOptions::default()) else {
+        return;
+    };
     settle(&mut h);
     click_tab(&h, "Anchors");
     settle(&mut h);
@@ -190,7 +160,9 @@ fn threshold_and_gamma_sliders_change_what_is_shown() {
 
 #[test]
 fn training_tab_trains_live_pauses_and_reports_divergence() {
-    let Some(mut h) = harness() else { return };
+    let Some(mut h) = app_harness(AppOptions::default()) else {
+        return;
+    };
     {
         // tiny scenes so the steps are quick
         let s = &mut h.state_mut().state;
@@ -318,7 +290,9 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
 
 #[test]
 fn wide_tabs_keep_the_image_at_half_the_window() {
-    let Some(mut h) = harness() else { return };
+    let Some(mut h) = app_harness(AppOptions::default()) else {
+        return;
+    };
     settle(&mut h);
     for t in [Tab::Loss, Tab::Stats, Tab::Training, Tab::Anchors] {
         click_tab(&h, t.title());
