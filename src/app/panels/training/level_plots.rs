@@ -2,22 +2,12 @@
 //! each pyramid level (P3, P4, ...) of the current run, one line per level.
 
 use super::TrainingSettings;
+use super::plots::SERIES_COLOURS;
 use super::plots::{lines_plot, metric_series};
 use super::run::Run;
 use crate::app::plot_export::PlotExports;
 use crate::train::StepMetrics;
 use crate::train::metrics::{LevelMetrics, level_name};
-use egui::Color32;
-
-/// Colours of the levels, finest first.
-const LEVEL_COLOURS: [Color32; 6] = [
-    Color32::from_rgb(70, 140, 240),
-    Color32::from_rgb(240, 130, 40),
-    Color32::from_rgb(80, 190, 100),
-    Color32::from_rgb(210, 80, 200),
-    Color32::from_rgb(230, 200, 60),
-    Color32::from_rgb(90, 210, 220),
-];
 
 /// One per-level quantity (NaN where the step did not measure it).
 type LevelFn = fn(&LevelMetrics) -> f64;
@@ -88,7 +78,7 @@ pub fn level_plots_ui(
         let lines = level_series(&run.metrics, f, s.smoothing, log)
             .into_iter()
             .enumerate()
-            .map(|(k, series)| (series, LEVEL_COLOURS[k % LEVEL_COLOURS.len()]))
+            .map(|(k, series)| (series, SERIES_COLOURS[k % SERIES_COLOURS.len()]))
             .collect();
         lines_plot(ui, exports, id, y, log, lines);
     }

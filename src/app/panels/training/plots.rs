@@ -18,8 +18,9 @@ const MAX_DRAWN: usize = 1500;
 /// A metric of a step.
 type MetricFn = fn(&StepMetrics) -> f64;
 
-/// Colours of the runs (the current run's is full, older runs are drawn lighter).
-const RUN_COLOURS: [Color32; 6] = [
+/// Colours of the series of one plot (runs, the current run's full and older runs lighter;
+/// pyramid levels, finest first).
+pub(super) const SERIES_COLOURS: [Color32; 6] = [
     Color32::from_rgb(70, 140, 240),
     Color32::from_rgb(240, 130, 40),
     Color32::from_rgb(80, 190, 100),
@@ -162,7 +163,7 @@ pub fn metric_plot(
         .iter()
         .enumerate()
         .map(|(k, run)| {
-            let colour = RUN_COLOURS[k % RUN_COLOURS.len()];
+            let colour = SERIES_COLOURS[k % SERIES_COLOURS.len()];
             let c = if k == last {
                 colour
             } else {
