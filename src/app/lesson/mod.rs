@@ -13,16 +13,7 @@ pub fn to_toml(state: &AppState) -> Result<String, String> {
 /// Parses lesson TOML; missing keys take their defaults. Errors are one line naming `origin`
 /// and the line.
 pub fn from_toml(text: &str, origin: &str) -> Result<AppState, String> {
-    toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
-        let msg = e.message().trim().replace('\n', " ");
-        match line {
-            Some(l) => format!("{origin}: line {l}: {msg}"),
-            None => format!("{origin}: {msg}"),
-        }
-    })
+    crate::config::parse_toml(text, origin)
 }
 
 /// Reads a lesson file.

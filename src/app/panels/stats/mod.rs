@@ -101,33 +101,9 @@ fn classes_ui(ui: &mut egui::Ui, st: &DatasetStats, exports: &PlotExports) {
                 .fill(CLASS_FILL)
         })
         .collect();
-    let n = st.class_counts.len();
-    let names = &st.class_names;
-    let resp = Plot::new("stats_class_counts")
-        .height(plots::PLOT_HEIGHT)
-        .y_axis_label("objects")
-        .x_grid_spacer(move |_| {
-            (0..n)
-                .map(|i| GridMark {
-                    value: i as f64,
-                    step_size: 1.0,
-                })
-                .collect()
-        })
-        .x_axis_formatter(move |m, _| {
-            let i = m.value.round();
-            match (i - m.value).abs() < 1e-6 && i >= 0.0 {
-                true => names.get(i as usize).cloned().unwrap_or_default(),
-                false => String::new(),
-            }
-        })
-        .allow_drag(false)
-        .allow_scroll(false)
-        .allow_zoom(false)
-        .include_y(0.0)
-        .show(ui, |p| {
-            p.bar_chart(BarChart::new("objects", bars).color(Color32::from_rgb(90, 160, 220)))
-        });
+    let resp = plots::class_count_plot("stats_class_counts", &st.class_names).show(ui, |p| {
+        p.bar_chart(BarChart::new("objects", bars).color(Color32::from_rgb(90, 160, 220)))
+    });
     let series = || {
         let pts = st
             .class_counts

@@ -9,6 +9,34 @@ use egui_plot::{Bar, BarChart, GridInput, GridMark, Legend, Plot, VLine};
 /// Height of every plot on the tab.
 pub const PLOT_HEIGHT: f32 = 170.0;
 
+/// A fixed bar plot of object counts per class: one grid line per class, the class names
+/// under the bars (`names[i]` at `x = i`).
+pub fn class_count_plot<'a>(id: &str, names: &'a [String]) -> Plot<'a> {
+    let n = names.len();
+    Plot::new(id)
+        .height(PLOT_HEIGHT)
+        .y_axis_label("objects")
+        .x_grid_spacer(move |_| {
+            (0..n)
+                .map(|i| GridMark {
+                    value: i as f64,
+                    step_size: 1.0,
+                })
+                .collect()
+        })
+        .x_axis_formatter(move |m, _| {
+            let i = m.value.round();
+            match (i - m.value).abs() < 1e-6 && i >= 0.0 {
+                true => names.get(i as usize).cloned().unwrap_or_default(),
+                false => String::new(),
+            }
+        })
+        .allow_drag(false)
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .include_y(0.0)
+}
+
 /// Log-spaced histograms of the positive finite values of each set, sharing `bins` bins
 /// between the smallest and the largest value over all sets.
 pub fn log_histograms(sets: &[&[f32]], bins: usize) -> Vec<Histogram> {

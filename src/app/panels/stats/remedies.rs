@@ -5,7 +5,7 @@
 use crate::app::plot_export::{PlotExports, Series};
 use crate::data::remedies::{ClassHistogram, RemedyStep};
 use egui::Color32;
-use egui_plot::{Bar, BarChart, GridMark, Legend, Plot};
+use egui_plot::{Bar, BarChart, Legend};
 
 /// Fill of the "before" bars.
 const BEFORE: Color32 = Color32::from_rgb(120, 120, 120);
@@ -59,32 +59,9 @@ fn step_plot(ui: &mut egui::Ui, k: usize, s: &RemedyStep, exports: &PlotExports)
     };
     let before = bars(&s.before, -0.18, BEFORE);
     let after = bars(&s.after, 0.18, AFTER);
-    let n = names.len();
-    let labels = names.clone();
     let id = format!("stats_remedy_{k}");
-    let resp = Plot::new(&id)
-        .height(super::plots::PLOT_HEIGHT)
-        .y_axis_label("objects")
+    let resp = super::plots::class_count_plot(&id, &names)
         .legend(Legend::default())
-        .x_grid_spacer(move |_| {
-            (0..n)
-                .map(|i| GridMark {
-                    value: i as f64,
-                    step_size: 1.0,
-                })
-                .collect()
-        })
-        .x_axis_formatter(move |m, _| {
-            let i = m.value.round();
-            match (i - m.value).abs() < 1e-6 && i >= 0.0 {
-                true => labels.get(i as usize).cloned().unwrap_or_default(),
-                false => String::new(),
-            }
-        })
-        .allow_drag(false)
-        .allow_scroll(false)
-        .allow_zoom(false)
-        .include_y(0.0)
         .show(ui, |p| {
             p.bar_chart(BarChart::new("before", before).color(BEFORE));
             p.bar_chart(BarChart::new("after", after).color(AFTER));
