@@ -249,9 +249,12 @@ fn rules() -> Vec<Rule> {
                 "interpolated_ap",
             ],
             signature_mentions: &[],
-            // 101-point interpolation, or precision made monotone from the right
+            // 101-point interpolation, precision made monotone from the right, or AP read off
+            // the evaluator's accumulated precision array (what src/eval/ does on hotcoco)
             shape: |l| {
-                l.contains("/101.0") || (l.contains("precision[") && l.contains(".max(precision["))
+                l.contains("/101.0")
+                    || (l.contains("precision[") && l.contains(".max(precision["))
+                    || (l.contains("precision[") && l.contains("precision_idx("))
             },
             advice: "call the evaluation module (src/eval/)",
         },
@@ -403,6 +406,10 @@ fn planted_copies_are_caught() {
             "fn average_precision(scored: &[(f32, bool)], num_gt: usize) -> f64 {",
         ),
         ("AP", "    sum / 101.0"),
+        (
+            "AP",
+            "        .map(|r| acc.precision[acc.precision_idx(t, r, k, a, 2)])",
+        ),
     ];
     let rules = rules();
     for (formula, line) in planted {

@@ -27,7 +27,13 @@ pub mod held_out;
 pub mod records;
 pub mod summary;
 #[cfg(test)]
-mod tests;
+mod test_support;
+#[cfg(test)]
+mod tests_analysis;
+#[cfg(test)]
+mod tests_ap;
+#[cfg(test)]
+mod tests_files;
 
 pub use analysis::{
     ConfusionMatrix, ImageErrors, MarkedBox, MatchStatus, PrCurve, TideSummary, WorstBy,

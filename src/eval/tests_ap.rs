@@ -3,16 +3,16 @@
 //! computes precision as tp / (tp + fp + eps) with eps = np.spacing(1), so a perfect precision
 //! reads 1 - 2e-16: values are compared to 1e-12.
 
-use super::super::CocoEvaluation;
-use super::super::held_out::{EvalImage, HeldOutEval};
-use super::{det, gt_file};
+use super::CocoEvaluation;
+use super::held_out::{EvalImage, HeldOutEval};
+use super::test_support::{det, gt_file};
 use crate::train::detect::Detection;
 
 const A: [f64; 4] = [0.0, 0.0, 10.0, 10.0];
 const B: [f64; 4] = [20.0, 20.0, 10.0, 10.0];
 const FAR: [f64; 4] = [50.0, 50.0, 10.0, 10.0];
 
-fn ap50(objects: &[(u64, u64, [f64; 4], bool)], dets: &[super::super::ResultRecord]) -> f64 {
+fn ap50(objects: &[(u64, u64, [f64; 4], bool)], dets: &[super::ResultRecord]) -> f64 {
     let gt = gt_file(2, &["a", "b", "c"], objects);
     CocoEvaluation::new(&gt, dets).unwrap().stats()[1]
 }

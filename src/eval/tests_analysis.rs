@@ -1,7 +1,7 @@
 //! The confusion matrix cell by cell, TIDE with one error of each kind, per-image TP / FP / FN.
 
-use super::super::{CocoEvaluation, MatchStatus, WorstBy, worst_images};
-use super::{det, gt_file};
+use super::test_support::{det, gt_file};
+use super::{CocoEvaluation, MatchStatus, WorstBy, worst_images};
 
 const A: [f64; 4] = [0.0, 0.0, 20.0, 20.0];
 const B: [f64; 4] = [50.0, 0.0, 20.0, 20.0];

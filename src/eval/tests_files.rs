@@ -1,9 +1,9 @@
 //! Reading evaluation files: one-line errors naming the file and the record; warnings for
 //! what still evaluates.
 
-use super::super::CocoEvaluation;
-use super::super::files::{parse_gt, parse_results};
-use super::gt_file;
+use super::CocoEvaluation;
+use super::files::{parse_gt, parse_results};
+use super::test_support::gt_file;
 
 const GT: &str = r#"{"images": [{"id": 1, "width": 64, "height": 64}, {"id": 2}],
  "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}],

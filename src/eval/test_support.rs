@@ -1,10 +1,5 @@
-//! Hand-made cases with known answers: AP values worked out by hand from pycocotools' rules
-//! (101-point interpolation, greedy matching, crowd and area handling), a confusion matrix
-//! checked cell by cell, a TIDE case with one error of each kind, and the file checks.
-
-mod analysis;
-mod ap;
-mod files;
+//! Test support of the evaluation's hand-made cases (`tests_ap`, `tests_analysis`,
+//! `tests_files`): GT files and detections built from short tables.
 
 use super::records::{CategoryRecord, GtAnnotation, GtFile, GtImage, ResultRecord};
 
