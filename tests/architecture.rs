@@ -486,12 +486,10 @@ fn imports(
         .filter(|f| prefix_in.iter().any(|p| f.path.starts_with(p)))
         .filter(|f| !prefix_out.iter().any(|p| f.path.starts_with(p)))
         .flat_map(|f| {
-            f.lines.iter().filter_map(move |(n, l)| {
-                forbidden
-                    .iter()
-                    .any(|w| l.contains(w))
-                    .then(|| format!("{}:{n}: {}", f.path, l.trim()))
-            })
+            f.lines
+                .iter()
+                .filter(|(_, l)| forbidden.iter().any(|w| l.contains(w)))
+                .map(move |(n, l)| format!("{}:{n}: {}", f.path, l.trim()))
         })
         .collect()
 }
