@@ -132,10 +132,7 @@ fn the_pyramid_toggle_starts_a_run_with_the_balanced_pyramid() {
     };
     {
         let s = &mut h.state_mut().state;
-        s.dataset.synthetic.width = 64;
-        s.dataset.synthetic.height = 64;
-        s.dataset.synthetic.size_range = [12.0, 40.0];
-        s.dataset.len = 20;
+        app_support::tiny_scenes(s, 20);
         s.training.batch = 1;
         s.tab = anchorscope::app::state::Tab::Training;
     }

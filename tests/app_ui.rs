@@ -164,12 +164,8 @@ fn training_tab_trains_live_pauses_and_reports_divergence() {
         return;
     };
     {
-        // tiny scenes so the steps are quick
         let s = &mut h.state_mut().state;
-        s.dataset.synthetic.width = 64;
-        s.dataset.synthetic.height = 64;
-        s.dataset.synthetic.size_range = [12.0, 40.0];
-        s.dataset.len = 50;
+        app_support::tiny_scenes(s, 50);
         s.training.batch = 2;
         s.training.warmup_steps = 0;
     }

@@ -26,6 +26,15 @@ pub fn app_harness(opts: AppOptions) -> Option<Harness<'static, AnchorscopeApp>>
     )
 }
 
+/// Tiny scenes (64 x 64, objects of 12-40 px, `images` of them) so training steps are quick.
+#[allow(dead_code)] // app_datasets does not train
+pub fn tiny_scenes(s: &mut anchorscope::app::state::AppState, images: usize) {
+    s.dataset.synthetic.width = 64;
+    s.dataset.synthetic.height = 64;
+    s.dataset.synthetic.size_range = [12.0, 40.0];
+    s.dataset.len = images;
+}
+
 /// Steps the harness until the app has no outstanding work (at most a minute).
 pub fn settle(h: &mut Harness<'static, AnchorscopeApp>) {
     let deadline = Instant::now() + Duration::from_secs(60);
