@@ -64,10 +64,17 @@ pub enum Pixels {
 
 impl Pixels {
     /// Opens a [`Pixels::HeldOut`] (others are returned as they are); an error leaves none.
-    fn opened(self) -> Self {
+    /// `last` keeps the last split opened, so the evaluations of one run index its files once.
+    fn opened(self, last: &mut Option<(String, u64, Arc<dyn Dataset>)>) -> Self {
         let Pixels::HeldOut { spec, seed } = self else {
             return self;
         };
+        if let Some((s, k, ds)) = last.as_ref()
+            && *s == spec
+            && *k == seed
+        {
+            return Pixels::Dataset(ds.clone());
+        }
         let open = || -> Result<Arc<dyn Dataset>, String> {
             let spec = crate::data::DatasetSpec::parse(&spec).map_err(|e| e.to_string())?;
             let v = crate::data::DataConfig::default()
@@ -75,7 +82,13 @@ impl Pixels {
                 .map_err(|e| e.to_string())?;
             Ok(v.held_out)
         };
-        open().map_or(Pixels::None, Pixels::Dataset)
+        match open() {
+            Ok(ds) => {
+                *last = Some((spec, seed, ds.clone()));
+                Pixels::Dataset(ds)
+            }
+            Err(_) => Pixels::None,
+        }
     }
 
     /// The pixels of image `i`, or `None` when there are none to show.
@@ -218,6 +231,7 @@ pub fn spawn(wake: impl Fn() + Send + 'static) -> (Sender<Job>, Receiver<Answer>
         .name("anchorscope-eval".into())
         .spawn(move || {
             let mut images = Pixels::None;
+            let mut last_held_out = None;
             while let Ok(job) = job_rx.recv() {
                 let answer = match job {
                     Job::Records {
@@ -226,7 +240,7 @@ pub fn spawn(wake: impl Fn() + Send + 'static) -> (Sender<Job>, Receiver<Answer>
                         dets,
                         images: ds,
                     } => {
-                        images = ds.opened();
+                        images = ds.opened(&mut last_held_out);
                         analyze(&gt, &dets, source, Vec::new())
                     }
                     Job::Files { gt, dt, images_dir } => {
