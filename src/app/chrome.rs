@@ -1,7 +1,7 @@
 //! The app's chrome: status bar, overlay bar, help overlay (F1) and the selected-GT window.
 
 use crate::app::AnchorscopeApp;
-use crate::app::state::{AppState, OverlayMode, OverlaySettings, SamplerChoice};
+use crate::app::state::{AppState, OverlayMode, OverlaySettings, SamplerChoice, Tab};
 use crate::geometry::iou;
 use crate::inspect::Inspection;
 use crate::losses::classification::ClsLoss;
@@ -81,6 +81,12 @@ pub fn status_bar_ui(ui: &mut egui::Ui, app: &AnchorscopeApp) {
             }
             if app.state.tab == crate::app::state::Tab::Evaluation
                 && let Some(line) = app.evaluation.status_line()
+            {
+                ui.separator();
+                ui.label(line);
+            }
+            if matches!(app.state.tab, Tab::Sweep | Tab::Evaluation)
+                && let Some(line) = app.sweep.status_line()
             {
                 ui.separator();
                 ui.label(line);

@@ -28,7 +28,7 @@ pub struct GuiArgs {
     /// Render the window, write it as a PNG to this path and exit.
     #[arg(long)]
     pub screenshot: Option<PathBuf>,
-    /// Tab to show: anchors, sampler, loss, stats, training, evaluation.
+    /// Tab to show: anchors, sampler, loss, stats, training, evaluation, sweep.
     #[arg(long)]
     pub tab: Option<String>,
     /// Image index to show.
@@ -43,6 +43,10 @@ pub struct GuiArgs {
     /// Open the compare view (two halves, key C).
     #[arg(long)]
     pub compare: bool,
+    /// A folder `anchorscope sweep` wrote, opened in the Sweep tab (shown unless --tab says
+    /// otherwise).
+    #[arg(long, value_name = "DIR")]
+    pub sweep: Option<PathBuf>,
     /// A lesson file (TOML of the app's state: dataset, image, tab, overlay, losses,
     /// samplers) to open instead of the last session's settings.
     #[arg(long)]
@@ -87,7 +91,7 @@ impl AppOptions {
         }
         let tab = match &args.tab {
             Some(t) => Some(state::Tab::parse(t).ok_or_else(|| {
-                anyhow!("--tab {t}: unknown tab (known: anchors, sampler, loss, stats, training, evaluation)")
+                anyhow!("--tab {t}: unknown tab (known: anchors, sampler, loss, stats, training, evaluation, sweep)")
             })?),
             None => None,
         };
@@ -103,6 +107,7 @@ impl AppOptions {
             image: args.image,
             eval_files: args.eval_gt.clone().zip(args.eval_dt.clone()),
             compare: args.compare,
+            sweep: args.sweep.clone(),
         })
     }
 }

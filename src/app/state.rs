@@ -24,17 +24,20 @@ pub enum Tab {
     Training,
     /// COCO evaluation and error analysis.
     Evaluation,
+    /// A sweep's results table and curves (`anchorscope sweep`).
+    Sweep,
 }
 
 impl Tab {
     /// Every tab in display order.
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Anchors,
         Tab::Sampler,
         Tab::Loss,
         Tab::Stats,
         Tab::Training,
         Tab::Evaluation,
+        Tab::Sweep,
     ];
 
     /// Title shown on the tab button.
@@ -46,6 +49,7 @@ impl Tab {
             Tab::Stats => "Dataset stats",
             Tab::Training => "Training",
             Tab::Evaluation => "Evaluation",
+            Tab::Sweep => "Sweep",
         }
     }
 
@@ -58,6 +62,7 @@ impl Tab {
             Tab::Stats => "stats",
             Tab::Training => "training",
             Tab::Evaluation => "evaluation",
+            Tab::Sweep => "sweep",
         }
     }
 
@@ -299,6 +304,7 @@ mod tests {
         assert_eq!(Tab::parse("Anchors"), Some(Tab::Anchors));
         assert_eq!(Tab::parse("training"), Some(Tab::Training));
         assert_eq!(Tab::parse("evaluation"), Some(Tab::Evaluation));
+        assert_eq!(Tab::parse("sweep"), Some(Tab::Sweep));
         assert_eq!(Tab::parse("nope"), None);
         let s = AppState::default();
         let back: AppState = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 mod capture;
 mod frame_log;
 mod history;
+mod sweep_link;
 
 /// Start-up options (from the command line).
 #[derive(Clone, Debug, Default)]
@@ -35,6 +36,8 @@ pub struct AppOptions {
     pub compare: bool,
     /// A lesson's state to start from (instead of the last session's).
     pub lesson: Option<AppState>,
+    /// A sweep folder to open in the Sweep tab.
+    pub sweep: Option<PathBuf>,
 }
 
 /// Where `run` learns how a `--screenshot` run ended.
@@ -90,6 +93,8 @@ pub struct AnchorscopeApp {
     pub training: TrainingRuntime,
     /// The Evaluation tab's thread and what it shows.
     pub evaluation: crate::app::panels::evaluation::EvaluationTab,
+    /// The Sweep tab: the opened sweep folder and its helper threads.
+    pub sweep: crate::app::panels::sweep::SweepTab,
     /// The hover read-out shown in the last frame (None when no anchor is hovered).
     pub hover_read_out: Option<String>,
     exports: PlotExports,
@@ -127,7 +132,7 @@ impl AnchorscopeApp {
         if let Some(spec) = &opts.dataset {
             apply_spec(&mut state, spec);
         }
-        if let Some(t) = opts.tab {
+        if let Some(t) = opts.tab.or(opts.sweep.as_ref().map(|_| Tab::Sweep)) {
             state.tab = t;
         }
         if let Some(i) = opts.image {
@@ -143,6 +148,10 @@ impl AnchorscopeApp {
         if let Some((gt, dt)) = &opts.eval_files {
             let images_dir = crate::app::panels::evaluation::coco_images_dir(&state);
             evaluation.evaluate_files(gt.clone(), dt.clone(), images_dir);
+        }
+        let mut sweep = crate::app::panels::sweep::SweepTab::new(cc.egui_ctx.clone());
+        if let Some(dir) = &opts.sweep {
+            sweep.open(dir.clone());
         }
         let ctx = cc.egui_ctx.clone();
         let (jobs, events) = worker::spawn(move || ctx.request_repaint());
@@ -186,6 +195,7 @@ impl AnchorscopeApp {
             compare: Default::default(),
             training,
             evaluation,
+            sweep,
             hover_read_out: None,
             exports: PlotExports::new(export_dir),
             pending_png: Vec::new(),
@@ -212,6 +222,7 @@ impl AnchorscopeApp {
             && self.shown_inspect.as_ref() == Some(&self.inspect_key())
             && (self.state.tab != Tab::Stats || self.stats.is_some())
             && (self.state.tab != Tab::Evaluation || !self.evaluation.busy)
+            && !self.sweep.busy()
     }
 
     /// The inspection the current settings need.
@@ -336,7 +347,7 @@ impl AnchorscopeApp {
 }
 
 /// Applies a dataset SPEC to the settings (synthetic presets set the generator knobs).
-fn apply_spec(state: &mut AppState, spec: &str) {
+pub(super) fn apply_spec(state: &mut AppState, spec: &str) {
     match DatasetSpec::parse(spec) {
         Ok(DatasetSpec::Synthetic { preset, seed }) => {
             state.dataset.spec.clear();
@@ -372,6 +383,9 @@ impl eframe::App for AnchorscopeApp {
             self.training.sync(&self.state, nc);
         }
         self.evaluation.poll(&mut self.training, &self.state);
+        if let Some(r) = self.sweep.poll() {
+            self.reopen_sweep_run(r);
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -459,6 +473,9 @@ impl eframe::App for AnchorscopeApp {
                             &mut self.training,
                             &self.exports,
                         ),
+                        Tab::Sweep => {
+                            panels::sweep::sweep_ui(ui, &mut self.sweep, &self.exports)
+                        }
                     });
             });
         let central = crate::app::chrome::unfilled(egui::Frame::central_panel(&style));

@@ -10,6 +10,7 @@ pub mod remedies;
 pub mod report_window;
 pub mod sampler;
 pub mod stats;
+pub mod sweep;
 #[cfg(test)]
 pub mod test_support;
 pub mod training;

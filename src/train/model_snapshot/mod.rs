@@ -88,16 +88,20 @@ impl ModelOutputs {
         }
     }
 
-    /// A one-line description for captions and the status bar.
+    /// A one-line description for captions and the status bar (a checkpoint by its folder
+    /// and file name).
     pub fn caption(&self) -> String {
         match &self.source {
             ModelSource::Prior => "scores: untrained prior".into(),
             ModelSource::Live => format!("scores: live run, step {}", self.step),
             ModelSource::Checkpoint(p) => {
-                let name = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy())
-                    .unwrap_or_default();
+                // with its folder: every run of a sweep has a checkpoint.safetensors
+                let part = |p: Option<&std::ffi::OsStr>| p.map(|n| n.to_string_lossy().into_owned());
+                let dir = part(p.parent().and_then(|d| d.file_name()));
+                let name = match (dir, part(p.file_name())) {
+                    (Some(dir), Some(file)) => format!("{dir}/{file}"),
+                    (_, file) => file.unwrap_or_default(),
+                };
                 format!("scores: checkpoint {name}, step {}", self.step)
             }
         }

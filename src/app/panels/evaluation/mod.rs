@@ -136,7 +136,12 @@ impl EvaluationTab {
             self.files = None;
             if let Some((gt, dt)) = answer {
                 let images_dir = coco_images_dir(state);
-                self.send(Job::Files { gt, dt, images_dir });
+                self.send(Job::Files {
+                    gt,
+                    dt,
+                    images_dir,
+                    source: None,
+                });
             }
         }
     }
@@ -160,7 +165,23 @@ impl EvaluationTab {
     /// Evaluates a GT file and a results file on the tab's thread; the GT's images are
     /// looked up beside it, in its `images/` folder, then in `images_dir`.
     pub fn evaluate_files(&mut self, gt: PathBuf, dt: PathBuf, images_dir: Option<PathBuf>) {
-        self.send(Job::Files { gt, dt, images_dir });
+        self.send(Job::Files {
+            gt,
+            dt,
+            images_dir,
+            source: None,
+        });
+    }
+
+    /// Like [`Self::evaluate_files`] (images beside the GT only), shown as coming from
+    /// `source` (e.g. a sweep's run) before the file names.
+    pub fn evaluate_labelled_files(&mut self, gt: PathBuf, dt: PathBuf, source: String) {
+        self.send(Job::Files {
+            gt,
+            dt,
+            images_dir: None,
+            source: Some(source),
+        });
     }
 
     /// Opens the GT + results dialogs on a helper thread.

@@ -39,6 +39,8 @@ pub enum Job {
         /// Where the images of the dataset on screen are (a COCO SPEC's images folder), also
         /// searched for the GT's `file_name`s.
         images_dir: Option<PathBuf>,
+        /// Where the results come from, shown before the file names (e.g. a sweep's run).
+        source: Option<String>,
     },
     /// Load image `index` of the current evaluation's dataset.
     Image(usize),
@@ -243,8 +245,14 @@ pub fn spawn(wake: impl Fn() + Send + 'static) -> (Sender<Job>, Receiver<Answer>
                         images = ds.opened(&mut last_held_out);
                         analyze(&gt, &dets, source, Vec::new())
                     }
-                    Job::Files { gt, dt, images_dir } => {
-                        let (answer, files) = evaluate_files(&gt, &dt, images_dir.as_deref());
+                    Job::Files {
+                        gt,
+                        dt,
+                        images_dir,
+                        source,
+                    } => {
+                        let (answer, files) =
+                            evaluate_files(&gt, &dt, images_dir.as_deref(), source);
                         images = Pixels::Files(files);
                         answer
                     }
@@ -275,6 +283,7 @@ fn evaluate_files(
     gt: &std::path::Path,
     dt: &std::path::Path,
     images_dir: Option<&std::path::Path>,
+    source: Option<String>,
 ) -> (Answer, Vec<Option<PathBuf>>) {
     let r = files::read_gt(gt).and_then(|(g, mut w)| {
         let (d, w2) = files::read_results(dt, &g, gt)?;
@@ -288,7 +297,9 @@ fn evaluate_files(
                     .map_or(String::new(), |n| n.to_string_lossy().into_owned())
             };
             let image_files = gt_image_files(&g, gt, images_dir);
-            let answer = analyze(&g, &d, format!("{} over {}", name(dt), name(gt)), w);
+            let files = format!("{} over {}", name(dt), name(gt));
+            let source = source.map_or(files.clone(), |s| format!("{s}: {files}"));
+            let answer = analyze(&g, &d, source, w);
             (answer, image_files)
         }
         Err(e) => (Answer::Error(e.0), Vec::new()),

@@ -37,6 +37,9 @@ pub struct TrainingRuntime {
     pub preview: Option<LivePreview>,
     /// The live model's latest parameters (what the views score anchors with).
     pub snapshot: Option<Arc<ModelSnapshot>>,
+    /// A checkpoint opened outside a run (a sweep's run): the views score with it instead of
+    /// the live model until a run starts or steps.
+    pub opened: Option<Arc<ModelSnapshot>>,
     /// Latest evaluation: step, the 12 stats and per-class AP, and the records evaluated.
     pub eval: Option<(u64, Arc<crate::eval::HeldOutEval>)>,
     /// Divergence: step and message naming the component and the loss.
@@ -79,6 +82,7 @@ impl TrainingRuntime {
             histograms: None,
             preview: None,
             snapshot: None,
+            opened: None,
             eval: None,
             diverged: None,
             error: None,
@@ -110,6 +114,7 @@ impl TrainingRuntime {
     pub fn start(&mut self, state: &AppState, num_classes: usize) {
         self.ensure_thread(state, num_classes);
         self.diverged = None;
+        self.opened = None;
         self.command(TrainerCommand::Start);
     }
 
@@ -121,6 +126,7 @@ impl TrainingRuntime {
     /// Runs `n` steps (a new trainer thread first if there is none).
     pub fn step(&mut self, state: &AppState, num_classes: usize, n: u64) {
         self.ensure_thread(state, num_classes);
+        self.opened = None;
         self.command(TrainerCommand::Step(n));
     }
 
@@ -193,8 +199,15 @@ impl TrainingRuntime {
     /// is none).
     pub fn load_checkpoint(&mut self, state: &AppState, num_classes: usize, path: PathBuf) {
         self.ensure_thread(state, num_classes);
+        self.opened = None;
         self.checkpoint_status = Some(format!("Loading {}...", path.display()));
         self.command(TrainerCommand::Load(path));
+    }
+
+    /// Scores the views with `snapshot` (a checkpoint read off the UI thread) until a run
+    /// starts, steps or loads a checkpoint.
+    pub fn show_checkpoint(&mut self, snapshot: Arc<ModelSnapshot>) {
+        self.opened = Some(snapshot);
     }
 
     /// The configuration last sent to the trainer (at the start or by `SetConfig`).
@@ -318,14 +331,16 @@ impl TrainingRuntime {
     }
 
     /// What the views score anchors with: the losses the hard samplers rank by (the live
-    /// run's settings) and the live model's latest snapshot, if a run has sent one.
+    /// run's settings) and an opened checkpoint, else the live model's latest snapshot if a
+    /// run has sent one.
     pub fn view_model(
         &self,
         state: &AppState,
         num_classes: usize,
     ) -> (RankingLoss, Option<Arc<ModelSnapshot>>) {
         let cfg = state.training.train_config(&state.lab, num_classes);
-        (ranking_loss(&cfg), self.snapshot.clone())
+        let model = self.opened.clone().or_else(|| self.snapshot.clone());
+        (ranking_loss(&cfg), model)
     }
 
     /// The live model's class probabilities for image `index` when they fit `len` values
