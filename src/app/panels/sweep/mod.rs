@@ -269,10 +269,7 @@ pub fn sweep_ui(ui: &mut egui::Ui, tab: &mut SweepTab, exports: &PlotExports) {
         data.eval_images
     ));
     egui::ScrollArea::vertical().show(ui, |ui| {
-        // the table scrolls sideways on its own, so the plot below keeps the panel's width
-        egui::ScrollArea::horizontal()
-            .id_salt("sweep-table-h")
-            .show(ui, |ui| table::table_ui(ui, tab, &data));
+        table::table_ui(ui, tab, &data);
         for r in &data.runs {
             if let Some(p) = &r.problem {
                 ui.colored_label(ui.visuals().warn_fg_color, format!("{}: {p}", r.name));
