@@ -214,7 +214,12 @@ fn bad_grids_are_one_line_errors_naming_file_and_key() {
 #[test]
 fn presets_are_listed_and_plan_their_runs() {
     let help = ok(&run(&["sweep", "--help"]));
-    for p in ["focal-ablation", "sampler-ablation", "regression-ablation"] {
+    for p in [
+        "focal-ablation",
+        "sampler-ablation",
+        "regression-ablation",
+        "hard-positives",
+    ] {
         assert!(help.contains(p), "{help}");
     }
     let o = ok(&run(&[

@@ -257,3 +257,70 @@ fn gpu_backend_trains_and_says_so() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn hard_positives_come_from_the_config_file() {
+    let dir = std::env::temp_dir().join(format!("anchorscope-hardpos-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("hard.toml");
+    std::fs::write(
+        &cfg,
+        "[hard_positives]\nocclude = true\npatch = 0.25\nrotate_deg = 10.0\n",
+    )
+    .unwrap();
+    let run = |name: &str, config: Option<&std::path::Path>| {
+        let out = dir.join(name);
+        let mut args = vec![
+            "--dataset",
+            "synthetic:tiny",
+            "--steps",
+            "2",
+            "--batch",
+            "2",
+            "--eval-images",
+            "2",
+            "--backend",
+            "cpu",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if let Some(c) = config {
+            args.extend(["--config", c.to_str().unwrap()]);
+        }
+        let o = train(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+        let first: String = csv.lines().nth(1).unwrap().split(',').take(3).collect();
+        (
+            std::fs::read_to_string(out.join("config.toml")).unwrap(),
+            first,
+        )
+    };
+    let (written, on) = run("on", Some(&cfg));
+    assert!(
+        written.contains("[hard_positives]")
+            && written.contains("occlude = true")
+            && written.contains("patch = 0.25")
+            && written.contains("rotate_deg = 10"),
+        "{written}"
+    );
+    let (written, off) = run("off", None);
+    assert!(written.contains("occlude = false"), "{written}");
+    assert_ne!(on, off, "the first step's losses differ");
+    std::fs::write(&cfg, "[hard_positives]\npatch = 0.0\n").unwrap();
+    let o = train(&[
+        "--steps",
+        "1",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        dir.join("bad").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("hard.toml") && err.contains("hard_positives.patch must be in (0, 1]"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -172,6 +172,7 @@ pub fn detectron2_config(settings: &RunSettings, origin: &str) -> String {
         "hflip probability {} (the data mapper's RandomFlip)",
         t.hflip
     ));
+    notes.extend(super::hard_positives_note(&t.hard_positives));
     notes.push(format!(
         "backbone: anchorscope's stride-2 3x3 convolutions {:?}; pick a Detectron2 backbone",
         m.backbone_channels

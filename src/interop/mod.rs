@@ -12,6 +12,7 @@ pub mod py;
 pub use detectron2::detectron2_config;
 pub use mmdet::mmdet_config;
 
+use crate::train::hard_positives::HardPositives;
 use crate::train::run::RunSettings;
 
 /// A target framework.
@@ -41,6 +42,29 @@ pub fn export(settings: &RunSettings, format: Format, origin: &str) -> String {
         Format::Mmdet => mmdet_config(settings, origin),
         Format::Detectron2 => detectron2_config(settings, origin),
     }
+}
+
+/// The comment line for the hard-positive augmentation when it is on (neither framework
+/// ships it: A-Fast-RCNN's ASDN / ASTN are networks trained beside the detector).
+fn hard_positives_note(hp: &HardPositives) -> Option<String> {
+    if !hp.enabled() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if hp.occlude {
+        parts.push(format!(
+            "occlusion of the loss-raising patch ({} of the box side)",
+            hp.patch
+        ));
+    }
+    if hp.rotate_deg > 0.0 {
+        parts.push(format!("rotation up to {} degrees", hp.rotate_deg));
+    }
+    Some(format!(
+        "hard_positives: {} of each positive box, every {} step(s) (anchorscope's ASDN / ASTN-style augmentation; no equivalent)",
+        parts.join(" and "),
+        hp.every
+    ))
 }
 
 #[cfg(test)]

@@ -143,3 +143,25 @@ fn detectron2_keys() {
         "--format x: expected mmdet or detectron2"
     );
 }
+
+#[test]
+fn hard_positives_are_listed_as_not_exported() {
+    let mut st = RunSettings::default();
+    for format in [Format::Mmdet, Format::Detectron2] {
+        assert!(!export(&st, format, "c.toml").contains("hard_positives"));
+    }
+    st.train.hard_positives.occlude = true;
+    st.train.hard_positives.rotate_deg = 10.0;
+    for format in [Format::Mmdet, Format::Detectron2] {
+        let t = export(&st, format, "c.toml");
+        let line = t
+            .lines()
+            .find(|l| l.starts_with("#   - hard_positives: "))
+            .unwrap_or_else(|| panic!("{format:?}: no hard_positives note in\n{t}"));
+        assert!(
+            line.contains("occlusion") && line.contains("rotation up to 10 degrees"),
+            "{line}"
+        );
+        assert!(line.contains("no equivalent"), "{line}");
+    }
+}

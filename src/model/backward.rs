@@ -7,6 +7,7 @@ use super::net::{Acts, Model, Scratch};
 use super::param::Conv;
 use crate::backend::Backend;
 use crate::backend::cpu::Cpu;
+use crate::backend::tensor::Tensor;
 
 /// Resizes `t` to `shape` and zeroes it.
 fn zeroed<'a, B: Backend>(be: &mut B, t: &'a mut B::Buf, shape: [usize; 4]) -> &'a mut B::Buf {
@@ -51,6 +52,12 @@ impl Model {
     pub fn backward(&mut self, d: &HeadOutputs) {
         self.backward_on(&mut Cpu, d);
     }
+
+    /// [`Model::backward`], also computing the gradient of the loss with respect to the
+    /// input batch of the last forward (same shape), which it returns.
+    pub fn backward_with_input(&mut self, d: &HeadOutputs) -> &Tensor {
+        self.backward_with_input_on(&mut Cpu, d)
+    }
 }
 
 impl<T, I> Model<T, I> {
@@ -66,6 +73,29 @@ impl<T, I> Model<T, I> {
         be: &mut B,
         d: &HeadOutputs<T>,
         mark: &mut dyn FnMut(&'static str),
+    ) {
+        self.backward_impl(be, d, mark, false);
+    }
+
+    /// [`Model::backward_with_input`] on backend `be`: the input gradient is written (not
+    /// accumulated) into a scratch buffer of the model, returned until the next backward.
+    pub fn backward_with_input_on<B: Backend<Buf = T, Idx = I>>(
+        &mut self,
+        be: &mut B,
+        d: &HeadOutputs<T>,
+    ) -> &T {
+        self.backward_impl(be, d, &mut |_| {}, true);
+        &self.scratch.dinput
+    }
+
+    /// The backward pass; `want_input`: the first backbone conv also writes the input's
+    /// gradient into `scratch.dinput` (otherwise it is skipped, as nothing reads it).
+    fn backward_impl<B: Backend<Buf = T, Idx = I>>(
+        &mut self,
+        be: &mut B,
+        d: &HeadOutputs<T>,
+        mark: &mut dyn FnMut(&'static str),
+        want_input: bool,
     ) {
         let a = &self.acts;
         assert!(a.ready, "model: backward before forward");
@@ -141,7 +171,11 @@ impl<T, I> Model<T, I> {
             let (lo, hi) = s.dstage.split_at_mut(i);
             be.relu_mask(&a.stages[i], &mut hi[0]);
             let x = if i == 0 { &a.input } else { &a.stages[i - 1] };
-            self.backbone[i].backward_on(be, x, &hi[0], lo.last_mut());
+            let dx = match lo.last_mut() {
+                None if want_input => Some(zeroed(be, &mut s.dinput, B::shape(x))),
+                other => other,
+            };
+            self.backbone[i].backward_on(be, x, &hi[0], dx);
         }
         mark("backbone");
     }

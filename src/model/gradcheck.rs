@@ -1,4 +1,6 @@
-//! Whole-model gradient check against finite differences (tiny configs, BFP off and on).
+//! Whole-model gradient check against finite differences (tiny configs, BFP off and on):
+//! every parameter's gradient, and the gradient with respect to the input image
+//! ([`Model::backward_with_input`], what hard-positive occlusion reads).
 //!
 //! Scalar loss `L = sum(outputs * dout)` with random `dout`, accumulated in f64 from the
 //! f32 outputs. Parameters are redrawn so every layer carries an O(1) signal (weights
@@ -58,10 +60,12 @@ fn loss(model: &mut Model, x: &Tensor, d: &HeadOutputs) -> (f64, f64, Vec<u32>) 
     (l, s, pattern(model))
 }
 
-fn check(balanced: bool, seed: u64) {
+/// A tiny model with parameters redrawn (see the module doc), an input batch and random
+/// output gradients `dout`, and the generator for the values to check.
+fn setup(balanced: bool, seed: u64) -> (Model, Tensor, HeadOutputs, ChaCha8Rng) {
     let cfg = tiny(balanced);
     let mut model = Model::new(&cfg, seed).unwrap();
-    let rng = &mut ChaCha8Rng::seed_from_u64(seed + 100);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed + 100);
     for p in model.params_mut() {
         let std = if p.shape.len() == 4 {
             (2.0 / p.shape[1..].iter().product::<usize>() as f32).sqrt()
@@ -69,14 +73,50 @@ fn check(balanced: bool, seed: u64) {
             0.2
         };
         let d = Normal::new(0.0f32, std).unwrap();
-        p.value.data.iter_mut().for_each(|v| *v = d.sample(rng));
+        p.value
+            .data
+            .iter_mut()
+            .for_each(|v| *v = d.sample(&mut rng));
     }
-    let x = Tensor::randn([2, 3, 64, 64], 1.0, rng);
+    let x = Tensor::randn([2, 3, 64, 64], 1.0, &mut rng);
     let out = model.forward(&x);
     let mut d = out.zeros_like();
     for t in d.cls.iter_mut().chain(&mut d.reg) {
-        *t = Tensor::randn(t.shape, 1.0, rng);
+        *t = Tensor::randn(t.shape, 1.0, &mut rng);
     }
+    (model, x, d, rng)
+}
+
+/// A difference quotient of `L` when one value moves by `+-h` (`set` puts the value),
+/// central where the activation pattern holds on both sides, else one-sided on the side
+/// where it holds, trying h = 3e-3 .. 1e-4 (see the module doc); `None` when every step
+/// flips the pattern on both sides. Returns (quotient, h).
+fn quotient(
+    l0: f64,
+    p0: &[u32],
+    v0: f32,
+    mut at: impl FnMut(f32) -> (f64, f64, Vec<u32>),
+) -> Option<(f64, f64)> {
+    for h in [3e-3f32, 1e-3, 3e-4, 1e-4] {
+        let (lp, _, pp) = at(v0 + h);
+        let (lm, _, pm) = at(v0 - h);
+        let hd = h as f64;
+        let found = match (pp == p0, pm == p0) {
+            (true, true) => Some(((lp - lm) / (2.0 * hd), hd)),
+            (true, false) => Some(((lp - l0) / hd, hd)),
+            (false, true) => Some(((l0 - lm) / hd, hd)),
+            (false, false) => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+fn check(balanced: bool, seed: u64) {
+    let (mut model, x, d, mut rng) = setup(balanced, seed);
+    let rng = &mut rng;
     model.zero_grad();
     model.backward(&d);
     let (l0, s0, p0) = loss(&mut model, &x, &d);
@@ -97,24 +137,11 @@ fn check(balanced: bool, seed: u64) {
             let set = |m: &mut Model, v: f32| m.params_mut().nth(pi).unwrap().value.data[i] = v;
             let v0 = model.params().nth(pi).unwrap().value.data[i];
             let ana = grad[i] as f64;
-            let mut found = None;
-            for h in [3e-3f32, 1e-3, 3e-4, 1e-4] {
-                set(&mut model, v0 + h);
-                let (lp, _, pp) = loss(&mut model, &x, &d);
-                set(&mut model, v0 - h);
-                let (lm, _, pm) = loss(&mut model, &x, &d);
-                set(&mut model, v0);
-                let hd = h as f64;
-                found = match (pp == p0, pm == p0) {
-                    (true, true) => Some(((lp - lm) / (2.0 * hd), hd)),
-                    (true, false) => Some(((lp - l0) / hd, hd)),
-                    (false, true) => Some(((l0 - lm) / hd, hd)),
-                    (false, false) => None,
-                };
-                if found.is_some() {
-                    break;
-                }
-            }
+            let found = quotient(l0, &p0, v0, |v| {
+                set(&mut model, v);
+                loss(&mut model, &x, &d)
+            });
+            set(&mut model, v0);
             let Some((num, h)) = found else {
                 skipped += 1;
                 continue;
@@ -145,4 +172,77 @@ fn gradients_match_finite_differences() {
 fn gradients_match_finite_differences_balanced_fpn() {
     check(true, 3);
     check(true, 4);
+}
+
+/// The gradient with respect to the input image (what hard-positive occlusion reads) at the
+/// largest-gradient pixel and 15 random ones of each image, same rule and tolerance as the
+/// parameters'.
+fn check_input(balanced: bool, seed: u64) {
+    let (mut model, mut x, d, mut rng) = setup(balanced, seed);
+    model.zero_grad();
+    let dx = model.backward_with_input(&d).clone();
+    assert_eq!(dx.shape, x.shape, "input gradient shape");
+    let (l0, s0, p0) = loss(&mut model, &x, &d);
+    let scale = dx.data.iter().fold(0.0f32, |m, g| m.max(g.abs())) as f64;
+    assert!(scale > 0.0, "the input gradient is all zero");
+    let per_image = dx.data.len() / x.shape[0];
+    let mut idx = vec![
+        (0..dx.data.len())
+            .max_by(|&a, &b| dx.data[a].abs().total_cmp(&dx.data[b].abs()))
+            .unwrap(),
+    ];
+    for n in 0..x.shape[0] {
+        idx.extend((0..15).map(|_| n * per_image + rng.random_range(0..per_image)));
+    }
+    let (mut checked, mut skipped, mut worst) = (0, 0, 0.0f64);
+    for i in idx {
+        let v0 = x.data[i];
+        let found = quotient(l0, &p0, v0, |v| {
+            x.data[i] = v;
+            loss(&mut model, &x, &d)
+        });
+        x.data[i] = v0;
+        let Some((num, h)) = found else {
+            skipped += 1;
+            continue;
+        };
+        let ana = dx.data[i] as f64;
+        let tol = 1e-3 * ana.abs() + 1e-4 * scale + 2e-7 * s0 / h;
+        let err = (num - ana).abs();
+        worst = worst.max(err / tol);
+        assert!(
+            err <= tol,
+            "balanced={balanced} input[{i}]: finite difference {num} (h {h}) vs analytic {ana}"
+        );
+        checked += 1;
+    }
+    println!(
+        "input gradient, balanced_fpn={balanced}: {checked} checked, {skipped} skipped, worst error/tolerance {worst:.3}"
+    );
+    assert!(skipped * 10 <= checked + skipped, "too many values skipped");
+}
+
+#[test]
+fn input_gradient_matches_finite_differences() {
+    check_input(false, 5);
+    check_input(true, 6);
+}
+
+#[test]
+fn plain_backward_leaves_the_input_gradient_alone() {
+    // backward without the input gradient must not touch (or need) it
+    let (mut model, x, d, _) = setup(false, 7);
+    model.zero_grad();
+    let with: Vec<Vec<f32>> = {
+        model.backward_with_input(&d);
+        model.params().map(|p| p.grad.data.clone()).collect()
+    };
+    model.forward(&x);
+    model.zero_grad();
+    model.backward(&d);
+    let without: Vec<Vec<f32>> = model.params().map(|p| p.grad.data.clone()).collect();
+    assert_eq!(
+        with, without,
+        "the parameter gradients do not depend on the input gradient"
+    );
 }

@@ -74,6 +74,8 @@ pub(super) struct Scratch<T> {
     pub dbsf: T,
     /// See `dbsf`.
     pub drefined: T,
+    /// Gradient of the input batch (filled only by [`Model::backward_with_input_on`]).
+    pub dinput: T,
 }
 
 impl<T> Scratch<T> {
@@ -86,6 +88,7 @@ impl<T> Scratch<T> {
             dstage: Vec::new(),
             dbsf: be.zeros([0; 4]),
             drefined: be.zeros([0; 4]),
+            dinput: be.zeros([0; 4]),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The shipped sweeps (`sweep --preset NAME`), TOML files under `assets/sweeps/`.
 
 /// `(name, one-line description, TOML text)` of each preset.
-pub const PRESETS: [(&str, &str, &str); 3] = [
+pub const PRESETS: [(&str, &str, &str); 4] = [
     (
         "focal-ablation",
         "focal loss gamma 0-5 x alpha 0.25-0.75, CE with and without the prior (17 runs)",
@@ -16,6 +16,11 @@ pub const PRESETS: [(&str, &str, &str); 3] = [
         "regression-ablation",
         "smooth L1, L1, balanced L1, GIoU, DIoU, CIoU (6 runs)",
         include_str!("../../assets/sweeps/regression-ablation.toml"),
+    ),
+    (
+        "hard-positives",
+        "focal loss with hard-positive occlusion off / on x rotation 0 / 10 degrees (4 runs)",
+        include_str!("../../assets/sweeps/hard-positives.toml"),
     ),
 ];
 

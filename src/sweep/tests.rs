@@ -241,7 +241,7 @@ fn presets_parse_into_their_runs() {
             .unwrap()
             .runs
     };
-    assert_eq!(PRESETS.len(), 3);
+    assert_eq!(PRESETS.len(), 4);
     let focal = count("focal-ablation");
     assert_eq!(focal.len(), 17);
     let gammas: Vec<(f64, f64)> = focal[..15]
@@ -307,6 +307,20 @@ fn presets_parse_into_their_runs() {
         reg[0].settings.train.reg_loss,
         RegLoss::SmoothL1 { beta: 1.0 / 9.0 }
     );
+    let hard = count("hard-positives");
+    let hp: Vec<(bool, f32)> = hard
+        .iter()
+        .map(|r| {
+            let h = &r.settings.train.hard_positives;
+            (h.occlude, h.rotate_deg)
+        })
+        .collect();
+    assert_eq!(hp, [(false, 0.0), (false, 10.0), (true, 0.0), (true, 10.0)]);
+    assert!(hard.iter().all(
+        |r| matches!(r.settings.train.cls_loss, ClsLoss::Focal { .. })
+            && r.settings.train.steps == 1000
+            && r.settings.train.batch == 8
+    ));
     assert!(preset("nope").is_none());
 }
 
@@ -407,4 +421,39 @@ fn a_row_is_read_from_a_run_folder() {
         "{e}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn hard_positive_settings_are_grid_axes() {
+    let p = plan(
+        "[grid]\nhard_positives.occlude = [false, true]\nhard_positives.rotate_deg = [0.0, 10.0]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        p.columns,
+        ["hard_positives.occlude", "hard_positives.rotate_deg"]
+    );
+    let got: Vec<(bool, f32)> = p
+        .runs
+        .iter()
+        .map(|r| {
+            let h = &r.settings.train.hard_positives;
+            (h.occlude, h.rotate_deg)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [(false, 0.0), (false, 10.0), (true, 0.0), (true, 10.0)]
+    );
+    assert_eq!(p.runs[3].name, "03-occlude_rotate_deg10");
+    assert!(
+        p.runs
+            .iter()
+            .all(|r| r.settings.train.hard_positives.patch == 1.0 / 3.0)
+    );
+    let e = err("[grid]\nhard_positives.patch = [0.5, 2.0]\n");
+    assert!(
+        e.starts_with("g.toml: [grid] hard_positives.patch = 2: hard_positives.patch must be"),
+        "{e}"
+    );
 }

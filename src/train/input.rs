@@ -9,6 +9,15 @@ const MEAN: f32 = 0.5;
 /// See [`MEAN`].
 const STD: f32 = 0.25;
 
+/// The model's input value of pixel value `v` (any channel): `(v / 255 - MEAN) / STD`.
+pub fn normalise(v: u8) -> f32 {
+    (v as f32 / 255.0 - MEAN) / STD
+}
+
+/// The pixel value closest to the normalised input 0 (the mean grey), what hard-positive
+/// occlusion fills with.
+pub const GREY: u8 = 128;
+
 /// Converts RGB images of one size to a normalised `[N, 3, H, W]` tensor.
 pub fn images_to_tensor(images: &[&image::RgbImage]) -> Tensor {
     let (w, h) = images[0].dimensions();
@@ -20,7 +29,7 @@ pub fn images_to_tensor(images: &[&image::RgbImage]) -> Tensor {
         .for_each(|(dst, img)| {
             for (i, p) in img.pixels().enumerate() {
                 for c in 0..3 {
-                    dst[c * h * w + i] = (p.0[c] as f32 / 255.0 - MEAN) / STD;
+                    dst[c * h * w + i] = normalise(p.0[c]);
                 }
             }
         });

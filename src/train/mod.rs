@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod detect;
 pub mod engine;
+pub mod hard_positives;
 pub mod input;
 pub mod metrics;
 pub mod model_snapshot;

@@ -225,6 +225,7 @@ pub fn mmdet_config(settings: &RunSettings, origin: &str) -> String {
         "hflip probability {} (a RandomFlip step of the data pipeline)",
         t.hflip
     ));
+    notes.extend(super::hard_positives_note(&t.hard_positives));
     notes.push(format!(
         "backbone: anchorscope's {} stride-2 3x3 convolutions {:?}; inherit an MMDetection one, e.g. _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py', and set the FPN's in_channels to it",
         m.backbone_channels.len(),

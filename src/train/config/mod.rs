@@ -9,6 +9,7 @@ use crate::losses::classification::ClsLoss;
 use crate::losses::regression::RegLoss;
 use crate::losses::weighting::{Normalizer, ObjectiveWeighting};
 use crate::sample::SamplerConfig;
+use crate::train::hard_positives::HardPositives;
 use serde::{Deserialize, Serialize};
 
 /// The optimizer (its state lives with the backend).
@@ -55,7 +56,8 @@ impl Default for LrSchedule {
 }
 
 /// Settings of a training run. TOML: top-level keys plus tables `[lab]`, `[sampler]`,
-/// `[cls_loss]`, `[reg_loss]`, `[coder]`, `[weighting]`, `[normalizer]`, `[schedule]`.
+/// `[cls_loss]`, `[reg_loss]`, `[coder]`, `[weighting]`, `[normalizer]`, `[schedule]`,
+/// `[hard_positives]`.
 ///
 /// Default regression loss: smooth L1 with `beta = 1/9` on the deltas (Detectron's
 /// RetinaNet). Near zero it is quadratic, so the box gradient fades as a box converges instead
@@ -109,6 +111,8 @@ pub struct TrainConfig {
     pub hflip: f64,
     /// Number of foreground classes (the classification head's width).
     pub num_classes: usize,
+    /// Hard-positive generation (occlusion and rotation of positives; off by default).
+    pub hard_positives: HardPositives,
 }
 
 impl Default for TrainConfig {
@@ -136,6 +140,7 @@ impl Default for TrainConfig {
             seed: 0,
             hflip: 0.5,
             num_classes: 3,
+            hard_positives: HardPositives::default(),
         }
     }
 }
@@ -157,6 +162,7 @@ impl TrainConfig {
     /// Checks value ranges; the error names the field.
     pub fn validate(&self) -> Result<(), String> {
         self.lab.validate()?;
+        self.hard_positives.validate()?;
         self.cls_loss
             .validate()
             .map_err(|e| format!("cls_loss: {e}"))?;

@@ -63,6 +63,10 @@ pub trait StepEngine {
     /// Backward from host gradients of the head outputs of the last [`StepEngine::forward`],
     /// then gradient clipping (`clip` <= 0: none). Returns the norm before clipping.
     fn backward_clip(&mut self, d: &HeadOutputs, clip: f64) -> f64;
+    /// Backward from host gradients of the head outputs of the last [`StepEngine::forward`]
+    /// down to the input: returns the gradient with respect to the input batch (the
+    /// parameter gradients are overwritten too; the next step zeroes them).
+    fn input_grad(&mut self, d: &HeadOutputs) -> Tensor;
     /// A step up to the optimizer with the backend's loss kernels: uploads `x` and `targets`,
     /// runs forward, the loss kernels of `spec` (gradients scaled by `scale`), backward and
     /// clipping, and reads back the sums (one small readback).
@@ -221,6 +225,14 @@ impl<B: Backend> StepEngine for Engine<B> {
         upload_all(&mut self.be, &d.cls, &mut self.grads.cls);
         upload_all(&mut self.be, &d.reg, &mut self.grads.reg);
         self.backward_from_grads(clip)
+    }
+
+    fn input_grad(&mut self, d: &HeadOutputs) -> Tensor {
+        upload_all(&mut self.be, &d.cls, &mut self.grads.cls);
+        upload_all(&mut self.be, &d.reg, &mut self.grads.reg);
+        self.model.zero_grad_on(&mut self.be);
+        let dx = self.model.backward_with_input_on(&mut self.be, &self.grads);
+        self.be.download(dx)
     }
 
     fn loss_kernel_step(

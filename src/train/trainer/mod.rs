@@ -1,4 +1,5 @@
-//! One training run: batches of (optionally flipped) images, forward, objective, backward,
+//! One training run: batches of (optionally flipped, optionally hard-positive augmented:
+//! [`crate::train::hard_positives`]) images, forward, objective, backward,
 //! gradient clipping, optimizer step, through the [`StepEngine`] of the run's backend (the
 //! one step of [`crate::train::engine`]); evaluation on a held-out split ([`infer`]);
 //! checkpoints ([`persist`]). The trainer thread and `anchorscope train` drive it step by
@@ -22,6 +23,7 @@ use crate::model::{HeadOutputs, Model, ModelConfig, flatten_outputs, unflatten_o
 use crate::train::config::{OptimizerKind, TrainConfig};
 pub use crate::train::engine::OptimState;
 use crate::train::engine::{BoxedEngine, Engine};
+use crate::train::hard_positives::{self, PrePass};
 use crate::train::input::{hflip, images_to_tensor};
 use crate::train::metrics::StepMetrics;
 use crate::train::objective::{ImageGt, ObjectiveOutput, ObjectiveState, batch_objective};
@@ -216,11 +218,20 @@ impl Trainer {
     pub fn train_step(&mut self) -> Result<StepReport, String> {
         let t0 = Instant::now();
         self.sync_engine();
-        let batch = self.batch()?;
+        let mut batch = self.batch()?;
+        let seed = self.cfg.seed ^ self.step.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        if self.cfg.hard_positives.active(self.step) {
+            let pre = PrePass {
+                engine: &mut *self.engine,
+                anchors: &self.anchors,
+                cfg: &self.cfg,
+                obj: &self.obj,
+            };
+            hard_positives::augment(&mut batch, pre, seed)?;
+        }
         let imgs: Vec<&image::RgbImage> = batch.iter().map(|s| &s.image).collect();
         let x = images_to_tensor(&imgs);
         let gts: Vec<ImageGt> = batch.iter().map(ImageGt::of).collect();
-        let seed = self.cfg.seed ^ self.step.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         if let Some(spec) = self.fused_spec() {
             return self.fused_step(t0, &x, &gts, seed, &spec);
         }

@@ -114,11 +114,38 @@ pub fn settings_ui(ui: &mut egui::Ui, s: &mut TrainingSettings) {
             ui.label("Seed (new runs)");
             ui.add(egui::DragValue::new(&mut s.seed));
             ui.end_row();
+            hard_positives_ui(ui, s);
         });
     ui.weak(
         "Changes apply from the next step of a running model; anchor settings and the seed \
          apply to a new run. A constant rate follows the warm-up.",
     );
+}
+
+/// The "Hard positives" rows: occlusion (with its patch size) and rotation of positives.
+fn hard_positives_ui(ui: &mut egui::Ui, s: &mut TrainingSettings) {
+    let hp = &mut s.hard_positives;
+    ui.label("Hard positives");
+    ui.checkbox(&mut hp.occlude, "occlude the loss-raising patch")
+        .on_hover_text(
+            "A-Fast-RCNN's ASDN idea: before each step, inside every positive box, the patch \
+             whose grey fill most raises the classification loss (from the gradient with \
+             respect to the image) is filled. Costs an extra forward and backward a step.",
+        );
+    ui.end_row();
+    ui.label("patch side");
+    ui.add_enabled(
+        hp.occlude,
+        egui::Slider::new(&mut hp.patch, 0.1..=1.0).text("of the box"),
+    );
+    ui.end_row();
+    ui.label("rotate positives");
+    ui.add(egui::Slider::new(&mut hp.rotate_deg, 0.0..=30.0).suffix(" deg"))
+        .on_hover_text(
+            "ASTN's idea: the pixels of each positive box turn by a random angle up to this \
+             about the box centre (0: off).",
+        );
+    ui.end_row();
 }
 
 /// Compute backend choice (a grid row).

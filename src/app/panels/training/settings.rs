@@ -7,6 +7,7 @@ use crate::losses::regression::RegLoss;
 use crate::losses::weighting::ObjectiveWeighting;
 use crate::model::ModelConfig;
 use crate::sample::SamplerConfig;
+use crate::train::hard_positives::HardPositives;
 use crate::train::{BackendChoice, DetectConfig, LrSchedule, OptimizerKind, TrainConfig};
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +71,8 @@ pub struct TrainingSettings {
     pub show_detections: bool,
     /// Compute backend of the run (auto: the GPU on a hardware adapter, else the CPU).
     pub backend: BackendChoice,
+    /// Hard-positive generation (occlusion, rotation of positives).
+    pub hard_positives: HardPositives,
 }
 
 impl Default for TrainingSettings {
@@ -94,6 +97,7 @@ impl Default for TrainingSettings {
             show_detections: true,
             balanced_fpn: false,
             backend: BackendChoice::Auto,
+            hard_positives: HardPositives::default(),
         }
     }
 }
@@ -132,6 +136,7 @@ impl TrainingSettings {
             steps: 1_000_000_000,
             seed: self.seed,
             num_classes: num_classes.max(1),
+            hard_positives: self.hard_positives.clone(),
             ..TrainConfig::default()
         }
     }

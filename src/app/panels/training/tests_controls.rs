@@ -282,3 +282,18 @@ fn backend_choice_reaches_the_trainer_and_comes_back() {
     let m = m.expect("the GPU step's metrics");
     assert!(m.loss_total.is_finite() && m.loss_total > 0.0, "{m:?}");
 }
+
+#[test]
+fn hard_positive_occlusion_reaches_the_trainer() {
+    let state = AppState::default();
+    let (ins, exports) = (inspection(&state), PlotExports::new("/nonexistent".into()));
+    let mut h = tab_harness(&ins, &exports, no_picker());
+    h.run_steps(2);
+    h.get_by_label("Step").click();
+    step_until(&mut h, "a run", |t| t.rt.sent_config().is_some());
+    assert!(!h.state().rt.sent_config().unwrap().hard_positives.occlude);
+    h.get_by_label("occlude the loss-raising patch").click();
+    h.run_steps(3);
+    assert!(h.state().state.training.hard_positives.occlude);
+    assert!(h.state().rt.sent_config().unwrap().hard_positives.occlude);
+}
