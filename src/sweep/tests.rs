@@ -318,7 +318,7 @@ fn presets_parse_into_their_runs() {
     assert_eq!(hp, [(false, 0.0), (false, 10.0), (true, 0.0), (true, 10.0)]);
     assert!(hard.iter().all(
         |r| matches!(r.settings.train.cls_loss, ClsLoss::Focal { .. })
-            && r.settings.train.steps == 1000
+            && r.settings.train.steps == 600
             && r.settings.train.batch == 8
     ));
     assert!(preset("nope").is_none());
