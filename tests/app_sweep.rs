@@ -102,7 +102,8 @@ fn rows_top_down(h: &Harness<'static, AnchorscopeApp>, names: &[String]) -> Vec<
 
 #[test]
 fn sweep_tab_sorts_overlays_and_reopens_a_run() {
-    let not_a_sweep = std::env::temp_dir().join(format!("anchorscope-no-sweep-{}", std::process::id()));
+    let not_a_sweep =
+        std::env::temp_dir().join(format!("anchorscope-no-sweep-{}", std::process::id()));
     std::fs::create_dir_all(&not_a_sweep).unwrap();
     let Some(mut h) = app_harness(AppOptions {
         sweep: Some(not_a_sweep.clone()),
@@ -111,25 +112,43 @@ fn sweep_tab_sorts_overlays_and_reopens_a_run() {
         return;
     };
     settle(&mut h);
-    assert_eq!(h.state().state.tab, Tab::Sweep, "--sweep shows the Sweep tab");
-    let e = h.state().sweep.error.clone().expect("an error for a folder without sweep.toml");
+    assert_eq!(
+        h.state().state.tab,
+        Tab::Sweep,
+        "--sweep shows the Sweep tab"
+    );
+    let e = h
+        .state()
+        .sweep
+        .error
+        .clone()
+        .expect("an error for a folder without sweep.toml");
     assert!(e.contains("sweep.toml") && !e.contains('\n'), "{e}");
     // in the panel and in the status bar
-    let shown = h.query_all_by_label_contains("sweep.toml: cannot read").count();
+    let shown = h
+        .query_all_by_label_contains("sweep.toml: cannot read")
+        .count();
     assert_eq!(shown, 2, "the error in the panel and the status bar");
 
     let (dir, names) = tiny_sweep();
     assert_eq!(names.len(), 2);
     h.state_mut().sweep.open(dir.clone());
     settle(&mut h);
-    assert!(h.state().sweep.error.is_none(), "{:?}", h.state().sweep.error);
+    assert!(
+        h.state().sweep.error.is_none(),
+        "{:?}",
+        h.state().sweep.error
+    );
     h.get_by_label_contains("2 of 2 runs finished");
     assert_eq!(rows_top_down(&h, &names), names, "plan order first");
 
     // the varied setting sorts as a number: 0.2 before 0.5, then the other way
     h.get_by_label("lab.prior_prob").click();
     h.run_steps(2);
-    assert_eq!(rows_top_down(&h, &names), [names[1].clone(), names[0].clone()]);
+    assert_eq!(
+        rows_top_down(&h, &names),
+        [names[1].clone(), names[0].clone()]
+    );
     h.get_by_label("lab.prior_prob ^").click();
     h.run_steps(2);
     assert_eq!(rows_top_down(&h, &names), names);
@@ -141,7 +160,10 @@ fn sweep_tab_sorts_overlays_and_reopens_a_run() {
         .collect();
     assert_eq!(drawn, [(names[0].clone(), 3), (names[1].clone(), 3)]);
     for n in &names {
-        assert!(h.query_all_by_label(n).count() >= 2, "{n}: not in the legend");
+        assert!(
+            h.query_all_by_label(n).count() >= 2,
+            "{n}: not in the legend"
+        );
     }
 
     // reopen the run with prior 0.2 (the second row)
@@ -152,13 +174,19 @@ fn sweep_tab_sorts_overlays_and_reopens_a_run() {
     h.get_by_label("Reopen").click();
     let ckpt = format!("scores: checkpoint {run}/checkpoint.safetensors, step 3");
     wait(&mut h, "the run's checkpoint scores the views", |a| {
-        a.inspection.as_ref().is_some_and(|i| i.model.caption() == ckpt)
+        a.inspection
+            .as_ref()
+            .is_some_and(|i| i.model.caption() == ckpt)
             && a.evaluation.view.is_some()
             && !a.evaluation.busy
     });
     settle(&mut h);
     assert_eq!(h.state().state.tab, Tab::Evaluation);
-    assert_eq!(h.state().state.lab.prior_prob, 0.2, "the run's lab settings");
+    assert_eq!(
+        h.state().state.lab.prior_prob,
+        0.2,
+        "the run's lab settings"
+    );
     h.get_by_label(&ckpt);
     h.get_by_label_contains(&format!("sweep: reopened {run} (checkpoint step 3"));
     let view = h.state().evaluation.view.clone().unwrap();
@@ -168,7 +196,11 @@ fn sweep_tab_sorts_overlays_and_reopens_a_run() {
     );
     h.get_by_label(&format!("Showing: {}", view.source));
     let want = eval_stats(&dir.join(&run));
-    assert_eq!(view.stats.to_vec(), want, "the Evaluation tab shows the run's eval.json");
+    assert_eq!(
+        view.stats.to_vec(),
+        want,
+        "the Evaluation tab shows the run's eval.json"
+    );
     let other = eval_stats(&dir.join(&names[0]));
     assert!(
         want != other || want[0] > 0.0 || want[8] > 0.0,

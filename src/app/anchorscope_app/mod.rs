@@ -473,9 +473,7 @@ impl eframe::App for AnchorscopeApp {
                             &mut self.training,
                             &self.exports,
                         ),
-                        Tab::Sweep => {
-                            panels::sweep::sweep_ui(ui, &mut self.sweep, &self.exports)
-                        }
+                        Tab::Sweep => panels::sweep::sweep_ui(ui, &mut self.sweep, &self.exports),
                     });
             });
         let central = crate::app::chrome::unfilled(egui::Frame::central_panel(&style));

@@ -96,7 +96,8 @@ impl ModelOutputs {
             ModelSource::Live => format!("scores: live run, step {}", self.step),
             ModelSource::Checkpoint(p) => {
                 // with its folder: every run of a sweep has a checkpoint.safetensors
-                let part = |p: Option<&std::ffi::OsStr>| p.map(|n| n.to_string_lossy().into_owned());
+                let part =
+                    |p: Option<&std::ffi::OsStr>| p.map(|n| n.to_string_lossy().into_owned());
                 let dir = part(p.parent().and_then(|d| d.file_name()));
                 let name = match (dir, part(p.file_name())) {
                     (Some(dir), Some(file)) => format!("{dir}/{file}"),

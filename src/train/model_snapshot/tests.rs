@@ -45,9 +45,17 @@ fn a_checkpoint_scores_like_the_model_it_came_from() {
     // 64 x 64: (8x8 + 4x4 + 2x2) locations x 9 anchors x 3 classes
     assert_eq!(out.logits.len(), 84 * 9 * 3);
     // the caption names the checkpoint with its folder (every sweep run's file has one name)
-    let dir = path.parent().and_then(|d| d.file_name()).unwrap().to_string_lossy();
+    let dir = path
+        .parent()
+        .and_then(|d| d.file_name())
+        .unwrap()
+        .to_string_lossy();
     let want = format!("checkpoint {dir}/c.safetensors, step 42");
-    assert!(out.caption().contains(&want), "{} lacks {want}", out.caption());
+    assert!(
+        out.caption().contains(&want),
+        "{} lacks {want}",
+        out.caption()
+    );
 }
 
 #[test]

@@ -33,7 +33,10 @@ pub fn reopen_run(run: &SweepRun, dataset: &str) -> Result<Reopened, String> {
     let detections = run.dir.join("detections.json");
     for f in [&gt, &detections] {
         if !f.is_file() {
-            return Err(format!("{}: missing (the run has not finished)", f.display()));
+            return Err(format!(
+                "{}: missing (the run has not finished)",
+                f.display()
+            ));
         }
     }
     let snapshot = ModelSnapshot::from_checkpoint(&checkpoint_path(run))?;

@@ -95,9 +95,9 @@ pub fn cell(data: &SweepData, run: &SweepRun, col: usize) -> Cell {
 
 /// Decimals a setting's label is written with (`0.25`: 2), so it is shown as written.
 fn decimals_of(label: &str) -> usize {
-    label
-        .split_once('.')
-        .map_or(0, |(_, f)| f.chars().take_while(char::is_ascii_digit).count())
+    label.split_once('.').map_or(0, |(_, f)| {
+        f.chars().take_while(char::is_ascii_digit).count()
+    })
 }
 
 /// The runs in display order: plan order, or sorted by `sort` (stable; missing cells last).
@@ -162,7 +162,9 @@ pub fn table_ui(ui: &mut egui::Ui, tab: &mut SweepTab, data: &SweepData) {
                 if tab.selected == Some(i) && run.finished() {
                     if ui
                         .small_button("Reopen")
-                        .on_hover_text("its checkpoint behind the views, its evaluation in the Evaluation tab")
+                        .on_hover_text(
+                            "its checkpoint behind the views, its evaluation in the Evaluation tab",
+                        )
                         .clicked()
                     {
                         tab.reopen(i);
