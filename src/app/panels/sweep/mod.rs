@@ -268,7 +268,8 @@ pub fn sweep_ui(ui: &mut egui::Ui, tab: &mut SweepTab, exports: &PlotExports) {
         data.dataset,
         data.eval_images
     ));
-    egui::ScrollArea::vertical().show(ui, |ui| {
+    // Both ways: a sweep with many varied settings is wider than the panel.
+    egui::ScrollArea::both().show(ui, |ui| {
         table::table_ui(ui, tab, &data);
         for r in &data.runs {
             if let Some(p) = &r.problem {
