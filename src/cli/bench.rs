@@ -28,6 +28,10 @@ pub struct BenchArgs {
     /// On a hardware adapter it is always timed.
     #[arg(long)]
     pub gpu_step: bool,
+    /// Only the CPU training step figures: the forward + backward, the step beside
+    /// PyTorch's, its stages and the app trainer's rate (for measuring a CPU change).
+    #[arg(long)]
+    pub cpu_step: bool,
 }
 
 /// One benchmark figure and its reference.
@@ -135,6 +139,10 @@ pub fn train_step_ms_on(
 /// Runs the benchmarks and prints the figures.
 pub fn run(args: &BenchArgs) -> Result<()> {
     let mut figures = Vec::new();
+    if args.cpu_step {
+        push_cpu_step_figures(args, &mut figures);
+        return print_figures(args, &figures);
+    }
     let threads = rayon::current_num_threads();
 
     let anchors = random_boxes(100_000, 1);
@@ -186,8 +194,33 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         "scenes/s",
     ));
 
-    // The CPU training step (batch 8 at 256 x 256, default model): beside PyTorch's step
-    // measured in this run, stage by stage, and the app trainer's rate (bench_cpu_step.rs).
+    push_cpu_step_figures(args, &mut figures);
+    #[cfg(feature = "gpu")]
+    gpu_step_figure(args, &mut figures);
+    #[cfg(feature = "app")]
+    super::bench_ui::push_app_figures(args.quick, &mut figures);
+    super::bench_eval::push_figures(&mut figures, args.quick);
+    print_figures(args, &figures)
+}
+
+/// Prints the figures, one line each or as JSON (`--json`).
+fn print_figures(args: &BenchArgs, figures: &[Figure]) -> Result<()> {
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "figures": figures }))?
+        );
+    } else {
+        for f in figures {
+            println!("{}", f.line());
+        }
+    }
+    Ok(())
+}
+
+/// The CPU training step (batch 8 at 256 x 256, default model): beside PyTorch's step
+/// measured in this run, stage by stage, and the app trainer's rate (bench_cpu_step.rs).
+fn push_cpu_step_figures(args: &BenchArgs, figures: &mut Vec<Figure>) {
     let t = crate::model::bench_step(
         &crate::model::ModelConfig::default(),
         8,
@@ -212,23 +245,6 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         Ok(f) => figures.push(f),
         Err(e) => eprintln!("bench: app trainer: {e}"),
     }
-    #[cfg(feature = "gpu")]
-    gpu_step_figure(args, &mut figures);
-    #[cfg(feature = "app")]
-    super::bench_ui::push_app_figures(args.quick, &mut figures);
-    super::bench_eval::push_figures(&mut figures, args.quick);
-
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "figures": figures }))?
-        );
-    } else {
-        for f in &figures {
-            println!("{}", f.line());
-        }
-    }
-    Ok(())
 }
 
 /// The GPU full training step (always on a hardware adapter; with `--gpu-step` also on a

@@ -153,13 +153,45 @@ impl SweepPlan {
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             origin: origin.to_string(),
-            text: text.to_string(),
+            text: with_overrides(text, origin, ov)?,
             dataset,
             eval_images,
             columns,
             runs,
         })
     }
+}
+
+/// The sweep file as it ran: `text` itself without command-line overrides; with them, the
+/// settings as they took effect (so the folder's `sweep.toml` reads back as the sweep that
+/// ran, e.g. in the app), followed by the original text as comments.
+fn with_overrides(text: &str, origin: &str, ov: &Overrides) -> Result<String> {
+    let int = |x: u64| Value::Integer(x.min(i64::MAX as u64) as i64);
+    let given: Vec<(&str, Value)> = [
+        ("steps", ov.steps.map(int)),
+        ("batch", ov.batch.map(|b| int(b as u64))),
+        ("seed", ov.seed.map(int)),
+        ("dataset", ov.dataset.clone().map(Value::String)),
+        ("eval_images", ov.eval_images.map(|n| int(n as u64))),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect();
+    if given.is_empty() {
+        return Ok(text.to_string());
+    }
+    let mut table: Table = crate::config::parse_toml(text, origin).map_err(|e| anyhow!(e))?;
+    let mut list = Vec::new();
+    for (k, v) in given {
+        list.push(format!("{k} = {v}"));
+        table.insert(k.to_string(), v);
+    }
+    let effective = toml::to_string(&table)?;
+    let original: String = text.lines().map(|l| format!("# {l}\n")).collect();
+    Ok(format!(
+        "# {origin} with the command-line overrides {}.\n{effective}\n# The original:\n{original}",
+        list.join(", ")
+    ))
 }
 
 /// Checks each value of an axis alone on the base, so an error names the key and value.

@@ -232,6 +232,19 @@ fn overrides_set_the_base_and_the_grid_wins() {
         })
         .collect();
     assert_eq!(r, [(3, 2, 9), (3, 4, 9)]);
+    // The folder's sweep.toml (the plan's text) reads back as the sweep that ran.
+    assert!(p.text.contains("overrides steps = 3") && p.text.contains("# steps = 50"));
+    let again = SweepPlan::parse(&p.text, "sweep.toml", &Overrides::default()).unwrap();
+    assert_eq!(again.dataset.to_string(), "synthetic:tiny@4");
+    assert_eq!(again.eval_images, 5);
+    let steps: Vec<u64> = again.runs.iter().map(|r| r.settings.train.steps).collect();
+    assert_eq!(steps, [3, 3]);
+    let plain = SweepPlan::parse(
+        "steps = 50\n[grid]\nbatch = [2]\n",
+        "g.toml",
+        &Overrides::default(),
+    );
+    assert_eq!(plain.unwrap().text, "steps = 50\n[grid]\nbatch = [2]\n");
 }
 
 #[test]

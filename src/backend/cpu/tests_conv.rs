@@ -219,6 +219,34 @@ fn multi_band_matches_naive() {
     }
 }
 
+/// The stride-1 input gradient taken as a convolution with the flipped kernel (fewer output
+/// than input channels, `conv.rs::dx_as_conv`) equals the direct sum and accumulates.
+#[test]
+fn input_gradient_as_convolution_matches_naive() {
+    for &(k, p, n) in &[(3usize, 1usize, 2usize), (5, 2, 1), (3, 1, 3)] {
+        let g = ConvGeom::new(1, p);
+        let x = rand_tensor([n, 6, 9, 7], 80 + k as u64);
+        let w = rand_tensor([2, 6, k, k], 90 + n as u64);
+        let dy = rand_tensor([n, 2, 9, 7], 100);
+        let mut dx = Tensor::from_vec(x.shape, vec![0.5; x.len()]);
+        let mut dw = Tensor::zeros(w.shape);
+        conv2d_backward(&x, &w, &dy, g, Some(&mut dx), &mut dw, None);
+        let (ex, ew, _) = naive_backward(&x, &w, &dy, g);
+        for (a, e) in dx.data.iter().zip(&ex) {
+            assert!(
+                (*a as f64 - 0.5 - e).abs() < 1e-4,
+                "k {k} dx: {a} vs 0.5 + {e}"
+            );
+        }
+        for (a, e) in dw.data.iter().zip(&ew) {
+            assert!(
+                (*a as f64 - e).abs() < 1e-4 * (1.0 + e.abs()),
+                "k {k} dw: {a} vs {e}"
+            );
+        }
+    }
+}
+
 #[test]
 fn same_bits_for_any_thread_count() {
     let g = ConvGeom::new(1, 1);
@@ -250,5 +278,71 @@ fn same_bits_for_any_thread_count() {
                 "batch {n}: {t} threads differ from 1 thread"
             );
         }
+    }
+}
+
+/// Per-layer timing of the default model's convolutions (batch 8 at 256 x 256): forward,
+/// backward with dx and without, GFLOP/s. For tuning: `cargo test --release --lib
+/// conv_layer_times -- --ignored --nocapture` (run it alone).
+#[test]
+#[ignore]
+fn conv_layer_times() {
+    use std::time::Instant;
+    // (name, cin, cout, k, stride, pad, input size, needs dx)
+    let layers: &[(&str, usize, usize, usize, usize, usize, usize, bool)] = &[
+        ("backbone 1", 3, 16, 3, 2, 1, 256, false),
+        ("backbone 2", 16, 32, 3, 2, 1, 128, true),
+        ("backbone 3", 32, 64, 3, 2, 1, 64, true),
+        ("backbone 4", 64, 128, 3, 2, 1, 32, true),
+        ("backbone 5", 128, 128, 3, 2, 1, 16, true),
+        ("lateral P3", 64, 64, 1, 1, 0, 32, true),
+        ("3x3 64-64 P3", 64, 64, 3, 1, 1, 32, true),
+        ("3x3 64-64 P4", 64, 64, 3, 1, 1, 16, true),
+        ("3x3 64-64 P5", 64, 64, 3, 1, 1, 8, true),
+        ("3x3 64-27 P3", 64, 27, 3, 1, 1, 32, true),
+        ("3x3 64-36 P3", 64, 36, 3, 1, 1, 32, true),
+        ("3x3 64-128 P3", 64, 128, 3, 1, 1, 32, true),
+    ];
+    let best = |f: &mut dyn FnMut()| {
+        f();
+        (0..15)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    use super::winograd::{WinogradTile, set_winograd_tile};
+    set_winograd_tile(match std::env::var("WG_MODE").as_deref() {
+        Ok("f2") => WinogradTile::F2,
+        Ok("f4") => WinogradTile::F4,
+        _ => WinogradTile::Off,
+    });
+    for &(name, cin, cout, k, s, p, hw, need_dx) in layers {
+        let g = ConvGeom::new(s, p);
+        let x = rand_tensor([8, cin, hw, hw], 1);
+        let w = rand_tensor([cout, cin, k, k], 2);
+        let y = conv2d_forward(&x, &w, None, g);
+        let dy = rand_tensor(y.shape, 3);
+        let mut dw = Tensor::zeros(w.shape);
+        let mut dx = Tensor::zeros(x.shape);
+        let f = best(&mut || {
+            std::hint::black_box(conv2d_forward(&x, &w, None, g));
+        });
+        let b = best(&mut || {
+            conv2d_backward(&x, &w, &dy, g, need_dx.then_some(&mut dx), &mut dw, None);
+        });
+
+        let bw = best(&mut || {
+            conv2d_backward(&x, &w, &dy, g, None, &mut dw, None);
+        });
+        let gf = 2.0 * (cin * k * k * cout * y.shape[2] * y.shape[3] * 8) as f64 / 1e9;
+        let nb = if need_dx { 2.0 } else { 1.0 };
+        println!(
+            "{name:14} fwd {f:6.2} ms ({:5.0} GFLOP/s)  bwd {b:6.2} ms ({:5.0} GFLOP/s), dW alone {bw:6.2} ms",
+            gf / f * 1e3,
+            nb * gf / b * 1e3
+        );
     }
 }

@@ -13,6 +13,19 @@ pub fn sigmoid(x: f64) -> f64 {
     }
 }
 
+/// `(sigmoid(z), sigmoid(-z), softplus(-z))` from one exponential: the same values, bit for
+/// bit, as the three separate calls (tested), at a third of their cost. The focal loss calls
+/// it on every element of every anchor of a training step.
+pub fn logistic(z: f64) -> (f64, f64, f64) {
+    let e = (-z.abs()).exp();
+    let (p, q) = if z >= 0.0 {
+        (1.0 / (1.0 + e), e / (1.0 + e))
+    } else {
+        (e / (1.0 + e), 1.0 / (1.0 + e))
+    };
+    (p, q, (-z).max(0.0) + e.ln_1p())
+}
+
 /// `ln(1 + e^x)`, computed as `max(x, 0) + ln(1 + e^-|x|)` (never overflows).
 pub fn softplus(x: f64) -> f64 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
@@ -38,6 +51,19 @@ pub fn bce(x: f64, y: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logistic_is_the_three_separate_calls_bit_for_bit() {
+        let xs = [
+            -800.0, -40.0, -4.6, -1.0, -1e-9, -0.0, 0.0, 1e-9, 0.3, 2.0, 37.0, 800.0,
+        ];
+        for z in xs {
+            let (p, q, nl) = logistic(z);
+            assert_eq!(p.to_bits(), sigmoid(z).to_bits(), "sigmoid({z})");
+            assert_eq!(q.to_bits(), sigmoid(-z).to_bits(), "sigmoid(-{z})");
+            assert_eq!(nl.to_bits(), softplus(-z).to_bits(), "softplus(-{z})");
+        }
+    }
 
     #[test]
     fn sigmoid_is_finite_and_symmetric_at_extremes() {

@@ -158,7 +158,9 @@ pub(super) fn prepare(
             };
             prep.p_t_pos.push(sigmoid(x[k] as f64) as f32);
         } else {
-            let max_p = x.iter().map(|&v| sigmoid(v as f64)).fold(0.0, f64::max);
+            // sigmoid is monotone: the largest probability is that of the largest logit.
+            let max_x = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let max_p = if c == 0 { 0.0 } else { sigmoid(max_x as f64) };
             prep.p_t_neg.push((1.0 - max_p) as f32);
         }
         prep.row_w.push(t.cls_weights[a] as f64);

@@ -128,13 +128,15 @@ pub fn curve_lines(
         .collect()
 }
 
-/// The metric menu, the log toggle and the overlaid curves; returns the lines drawn.
+/// The metric menu, the log toggle and the overlaid curves, `width` points wide (the panel's
+/// width, not the table's); returns the lines drawn.
 pub fn curves_ui(
     ui: &mut egui::Ui,
     data: &SweepData,
     (metric, log): (&mut CurveMetric, &mut bool),
     emphasis: Option<usize>,
     exports: &PlotExports,
+    width: f32,
 ) -> Vec<CurveLine> {
     ui.horizontal(|ui| {
         ui.label("Curve");
@@ -155,6 +157,7 @@ pub fn curves_ui(
     let mut plot = Plot::new("sweep_curves")
         .show_background(false) // see chrome::unfilled: fill rate on lavapipe
         .height(220.0)
+        .width(width)
         .legend(Legend::default())
         .x_axis_label("step")
         .y_axis_label(metric.column())

@@ -268,7 +268,9 @@ pub fn sweep_ui(ui: &mut egui::Ui, tab: &mut SweepTab, exports: &PlotExports) {
         data.dataset,
         data.eval_images
     ));
-    // Both ways: a sweep with many varied settings is wider than the panel.
+    // Both ways: a sweep with many varied settings is wider than the panel; the curves keep
+    // the panel's width.
+    let panel_width = ui.available_width();
     egui::ScrollArea::both().show(ui, |ui| {
         table::table_ui(ui, tab, &data);
         for r in &data.runs {
@@ -280,6 +282,6 @@ pub fn sweep_ui(ui: &mut egui::Ui, tab: &mut SweepTab, exports: &PlotExports) {
         ui.separator();
         let emphasis = tab.hovered.or(tab.selected);
         let (metric, log) = (&mut tab.metric, &mut tab.log_scale);
-        tab.drawn = curves::curves_ui(ui, &data, (metric, log), emphasis, exports);
+        tab.drawn = curves::curves_ui(ui, &data, (metric, log), emphasis, exports, panel_width);
     });
 }
