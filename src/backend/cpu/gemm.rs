@@ -160,3 +160,46 @@ mod tests {
         assert_eq!(d[8], 45.0);
     }
 }
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    /// Single-thread GFLOP/s of small products: `cargo test --release --lib gemm_small_times
+    /// -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn gemm_small_times() {
+        for &(m, k, n, bt) in &[
+            (28, 64, 64, false),
+            (28, 64, 64, true),
+            (64, 64, 28, false),
+            (64, 64, 64, false),
+            (64, 64, 64, true),
+            (128, 64, 64, false),
+            (64, 64, 256, false),
+            (64, 64, 512, false),
+            (64, 576, 224, false),
+        ] {
+            let a = vec![0.5f32; m * k];
+            let b = vec![0.25f32; k * n];
+            let mut c = vec![0.0f32; m * n];
+            let am = Mat::row_major(&a, m, k);
+            let bm = if bt {
+                Mat::row_major(&b, n, k).t()
+            } else {
+                Mat::row_major(&b, k, n)
+            };
+            let reps = (200_000_000 / (2 * m * n * k)).max(10);
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                matmul(&mut c, n, false, am, bm, Parallelism::None);
+            }
+            let s = t.elapsed().as_secs_f64();
+            println!(
+                "{m}x{k}x{n} (b transposed {bt}): {:.0} GFLOP/s, {:.2} us a call",
+                2.0 * (m * n * k * reps) as f64 / s / 1e9,
+                s / reps as f64 * 1e6
+            );
+        }
+    }
+}
