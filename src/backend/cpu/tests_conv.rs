@@ -247,6 +247,45 @@ fn input_gradient_as_convolution_matches_naive() {
     }
 }
 
+/// Stride 2 (even / odd column split in im2col and col2im) on odd and even widths, every
+/// padding the taps can have, against the direct f64 sums.
+#[test]
+fn stride2_matches_naive_on_odd_widths() {
+    for &(k, p, wd) in &[
+        (3usize, 1usize, 7usize),
+        (3, 0, 9),
+        (1, 0, 5),
+        (5, 2, 11),
+        (3, 1, 8),
+        (4, 1, 7),
+    ] {
+        let g = ConvGeom::new(2, p);
+        let x = rand_tensor([2, 3, 6, wd], 110 + k as u64);
+        let w = rand_tensor([4, 3, k, k], 120 + p as u64);
+        let b = vec![0.1; 4];
+        let y = conv2d_forward(&x, &w, Some(&b), g);
+        let dy = rand_tensor(y.shape, 130);
+        let mut dx = Tensor::zeros(x.shape);
+        let mut dw = Tensor::zeros(w.shape);
+        conv2d_backward(&x, &w, &dy, g, Some(&mut dx), &mut dw, None);
+        let (ex, ew, _) = naive_backward(&x, &w, &dy, g);
+        let pairs: [(&[f32], Vec<f64>, &str); 3] = [
+            (&y.data, naive(&x, &w, &b, g), "y"),
+            (&dx.data, ex, "dx"),
+            (&dw.data, ew, "dw"),
+        ];
+        for (a, e, what) in pairs {
+            assert_eq!(a.len(), e.len());
+            for (a, e) in a.iter().zip(&e) {
+                assert!(
+                    (*a as f64 - e).abs() < 1e-4 * (1.0 + e.abs()),
+                    "k {k} p {p} w {wd} {what}: {a} vs {e}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn same_bits_for_any_thread_count() {
     let g = ConvGeom::new(1, 1);
@@ -344,5 +383,42 @@ fn conv_layer_times() {
             gf / f * 1e3,
             nb * gf / b * 1e3
         );
+    }
+}
+
+/// Share of im2col in the stride-2 backbone layers' forward (one thread, one image, all
+/// bands): `cargo test --release --lib im2col_share -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn im2col_share() {
+    use crate::backend::cpu::im2col::{Dims, im2col};
+    use std::time::Instant;
+    for &(cin, cout, hw) in &[(3usize, 16usize, 256usize), (16, 32, 128), (32, 64, 64)] {
+        let g = ConvGeom::new(2, 1);
+        let x = rand_tensor([1, cin, hw, hw], 1);
+        let w = rand_tensor([cout, cin, 3, 3], 2);
+        let d = Dims::new(&x, &w, g);
+        let mut col = vec![0.0f32; d.k() * d.band_rows() * d.wo];
+        let reps = 200;
+        let t = Instant::now();
+        for _ in 0..reps {
+            for rows in d.bands() {
+                im2col(x.image(0), &d, rows, &mut col);
+            }
+            std::hint::black_box(&col);
+        }
+        let i2c = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let t = Instant::now();
+        pool.install(|| {
+            for _ in 0..reps {
+                std::hint::black_box(conv2d_forward(&x, &w, None, g));
+            }
+        });
+        let all = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
+        println!("{cin}->{cout} at {hw}: forward {all:.3} ms an image, im2col {i2c:.3} ms");
     }
 }
