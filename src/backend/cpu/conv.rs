@@ -113,6 +113,14 @@ fn dx_as_conv(d: &Dims) -> bool {
 /// transpose of a correlation is the correlation with the flipped kernel). Its GEMM's
 /// inner dimension is `Cout kh kw` rather than `Cout`, and nothing is scattered.
 fn input_grad_as_conv(w: &Tensor, dy: &Tensor, d: &Dims, dx: &mut Tensor) {
+    let wt = flipped_transpose(w);
+    let dt = Dims::new(dy, &wt, d.g);
+    conv_gemm(dy, &wt, &dt, None, dx);
+}
+
+/// `w'[ci][co] = flip(w[co][ci])` (both spatial axes reversed): the kernel whose stride-1
+/// forward convolution is the input gradient of a stride-1 "same" convolution with `w`.
+pub(super) fn flipped_transpose(w: &Tensor) -> Tensor {
     let [cout, cin, kh, kw] = w.shape;
     let mut wt = Tensor::zeros([cin, cout, kh, kw]);
     for co in 0..cout {
@@ -124,8 +132,7 @@ fn input_grad_as_conv(w: &Tensor, dy: &Tensor, d: &Dims, dx: &mut Tensor) {
             }
         }
     }
-    let dt = Dims::new(dy, &wt, d.g);
-    conv_gemm(dy, &wt, &dt, None, dx);
+    wt
 }
 
 /// Backward of [`conv2d_forward`]: ACCUMULATES (`+=`) into `dx` (when given), `dw` and `db`

@@ -22,6 +22,7 @@
 mod tests;
 mod transform;
 
+use super::conv::flipped_transpose;
 use super::gemm::{Mat, Parallelism, matmul, with_scratch};
 use super::im2col::Dims;
 use crate::backend::cpu::ConvGeom;
@@ -237,23 +238,6 @@ impl SyncPtr {
 }
 unsafe impl Send for SyncPtr {}
 unsafe impl Sync for SyncPtr {}
-
-/// `w'[ci][co] = flip(w[co][ci])`: the kernel whose forward convolution is the input
-/// gradient of a stride-1 "same" convolution.
-fn flipped_transpose(w: &Tensor) -> Tensor {
-    let [cout, cin, kh, kw] = w.shape;
-    let mut wt = Tensor::zeros([cin, cout, kh, kw]);
-    for co in 0..cout {
-        for ci in 0..cin {
-            let src = &w.data[(co * cin + ci) * kh * kw..][..kh * kw];
-            let dst = &mut wt.data[(ci * cout + co) * kh * kw..][..kh * kw];
-            for (o, v) in dst.iter_mut().zip(src.iter().rev()) {
-                *o = *v;
-            }
-        }
-    }
-    wt
-}
 
 /// Output tiles `ot` (`[tiles][M][M][cout]`) of the convolution of the padded channels-last
 /// input `xl` (`cin` channels) with the kernel frequencies `u`.
