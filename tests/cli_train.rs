@@ -167,22 +167,27 @@ fn diverging_run_names_the_component_and_exits_2() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-#[test]
-fn bad_config_is_one_line() {
-    let dir = std::env::temp_dir().join(format!("anchorscope-badtrain-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cfg = dir.join("typo.toml");
-    std::fs::write(&cfg, "learning_rate = 0.1\n").unwrap();
+/// `train --steps 1 --config CFG --out OUT`, which must exit 2; its stderr.
+fn one_step_fails(cfg: &std::path::Path, out: &std::path::Path) -> String {
     let o = train(&[
         "--steps",
         "1",
         "--config",
         cfg.to_str().unwrap(),
         "--out",
-        dir.join("r").to_str().unwrap(),
+        out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn bad_config_is_one_line() {
+    let dir = std::env::temp_dir().join(format!("anchorscope-badtrain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("typo.toml");
+    std::fs::write(&cfg, "learning_rate = 0.1\n").unwrap();
+    let err = one_step_fails(&cfg, &dir.join("r"));
     assert!(
         err.contains("typo.toml") && err.contains("learning_rate"),
         "{err}"
@@ -308,16 +313,7 @@ fn hard_positives_come_from_the_config_file() {
     assert!(written.contains("occlude = false"), "{written}");
     assert_ne!(on, off, "the first step's losses differ");
     std::fs::write(&cfg, "[hard_positives]\npatch = 0.0\n").unwrap();
-    let o = train(&[
-        "--steps",
-        "1",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        dir.join("bad").to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = one_step_fails(&cfg, &dir.join("bad"));
     assert!(
         err.contains("hard.toml") && err.contains("hard_positives.patch must be in (0, 1]"),
         "{err}"
