@@ -118,6 +118,7 @@ impl Mat<'_> {
 thread_local! {
     pub(crate) static SCRATCH_A: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     pub(crate) static SCRATCH_B: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    pub(crate) static SCRATCH_C: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Runs `f` on a per-thread buffer of at least `len` floats (contents unspecified).
@@ -179,6 +180,14 @@ mod timing {
             (64, 64, 256, false),
             (64, 64, 512, false),
             (64, 576, 224, false),
+            (16, 27, 4736, false),
+            (32, 144, 896, false),
+            (4736, 27, 16, false),
+            (896, 144, 32, false),
+            (27, 4736, 16, true),
+            (16, 4736, 27, true),
+            (27, 16384, 16, true),
+            (144, 896, 32, true),
         ] {
             let a = vec![0.5f32; m * k];
             let b = vec![0.25f32; k * n];

@@ -96,30 +96,80 @@ impl Dims {
     }
 }
 
-/// Unfolds output rows `rows` of one image `[Cin, H, W]` into `col`
-/// `[Cin*kh*kw, rows.len()*Wo]` (row-major).
-pub(crate) fn im2col(x: &[f32], d: &Dims, rows: Range<usize>, col: &mut [f32]) {
+/// One image as [`im2col`] reads it: the `[Cin, H, W]` planes themselves, or for stride 2
+/// each row split once into its even and odd columns (`[Cin][H][2][ceil(W/2)]`), so that
+/// every tap of the unfolding is a contiguous copy rather than a strided gather (the gathers
+/// made im2col about half of the first backbone layers' forward).
+pub(crate) struct Unfoldable<'a>(&'a [f32]);
+
+/// Floats of scratch [`unfoldable`] needs for one image.
+pub(crate) fn unfoldable_len(d: &Dims) -> usize {
+    if d.g.stride == 2 {
+        d.cin * d.h * 2 * d.w.div_ceil(2)
+    } else {
+        0
+    }
+}
+
+/// Prepares image `x` (`[Cin, H, W]`) for [`im2col`], splitting it into `buf` (at least
+/// [`unfoldable_len`] floats) for stride 2.
+pub(crate) fn unfoldable<'a>(x: &'a [f32], d: &Dims, buf: &'a mut [f32]) -> Unfoldable<'a> {
+    if d.g.stride != 2 {
+        return Unfoldable(x);
+    }
+    let (w, half) = (d.w, d.w.div_ceil(2));
+    let buf = &mut buf[..unfoldable_len(d)];
+    for (xr, dst) in x.chunks_exact(w).zip(buf.chunks_exact_mut(2 * half)) {
+        let (ev, od) = dst.split_at_mut(half);
+        for ((pair, e), o) in xr.chunks_exact(2).zip(ev.iter_mut()).zip(od.iter_mut()) {
+            *e = pair[0];
+            *o = pair[1];
+        }
+        if w % 2 == 1 {
+            ev[half - 1] = xr[w - 1];
+            od[half - 1] = 0.0;
+        }
+    }
+    Unfoldable(buf)
+}
+
+/// Where output column `ox` of tap `kx` reads in a row split into even and odd columns:
+/// lane `parity`, index `ox + shift`, with `2 (ox + shift) + parity = 2 ox + kx - pad`.
+fn stride2_lane(kx: usize, pad: usize) -> (usize, isize) {
+    let q = kx as isize - pad as isize;
+    (q.rem_euclid(2) as usize, q.div_euclid(2))
+}
+
+/// Unfolds output rows `rows` of one image into `col` `[Cin*kh*kw, rows.len()*Wo]`
+/// (row-major).
+pub(crate) fn im2col(x: &Unfoldable<'_>, d: &Dims, rows: Range<usize>, col: &mut [f32]) {
     let (s, p, np) = (d.g.stride, d.g.pad, rows.len() * d.wo);
+    let half = d.w.div_ceil(2);
     for ci in 0..d.cin {
-        let xc = &x[ci * d.h * d.w..(ci + 1) * d.h * d.w];
         for ky in 0..d.kh {
             for kx in 0..d.kw {
                 let r = (ci * d.kh + ky) * d.kw + kx;
                 let row = &mut col[r * np..(r + 1) * np];
                 let (lo, hi) = valid_range(kx, d.w, d.wo, s, p);
+                let (parity, shift) = stride2_lane(kx, p);
                 for (oy, out) in rows.clone().zip(row.chunks_exact_mut(d.wo)) {
                     let iy = (oy * s + ky).wrapping_sub(p);
                     if iy >= d.h {
                         out.fill(0.0);
                         continue;
                     }
-                    let xr = &xc[iy * d.w..(iy + 1) * d.w];
                     out[..lo].fill(0.0);
                     out[hi..].fill(0.0);
                     if s == 1 {
+                        let xr = &x.0[(ci * d.h + iy) * d.w..][..d.w];
                         let ix0 = lo + kx - p;
                         out[lo..hi].copy_from_slice(&xr[ix0..ix0 + hi - lo]);
+                    } else if s == 2 {
+                        let lane = &x.0[((ci * d.h + iy) * 2 + parity) * half..][..half];
+                        let i0 = (lo as isize + shift) as usize;
+                        out[lo..hi].copy_from_slice(&lane[i0..i0 + hi - lo]);
                     } else {
+                        let xr = &x.0[(ci * d.h + iy) * d.w..][..d.w];
                         for (ox, o) in out[lo..hi].iter_mut().enumerate() {
                             *o = xr[(ox + lo) * s + kx - p];
                         }
@@ -158,6 +208,50 @@ pub(crate) fn col2im(col: &[f32], d: &Dims, rows: Range<usize>, dx: &mut [f32]) 
                     }
                 }
             }
+        }
+    }
+}
+
+/// [`col2im`] for stride 2 into a split buffer (`[Cin][H][2][ceil(W/2)]`, the layout of
+/// [`unfoldable`]): every tap is a contiguous add; [`merge_split`] then adds the buffer onto
+/// the image once.
+pub(crate) fn col2im_split(col: &[f32], d: &Dims, rows: Range<usize>, split: &mut [f32]) {
+    assert_eq!(d.g.stride, 2, "col2im_split: stride 2 only");
+    let (p, np, half) = (d.g.pad, rows.len() * d.wo, d.w.div_ceil(2));
+    for ci in 0..d.cin {
+        for ky in 0..d.kh {
+            for kx in 0..d.kw {
+                let r = (ci * d.kh + ky) * d.kw + kx;
+                let row = &col[r * np..(r + 1) * np];
+                let (lo, hi) = valid_range(kx, d.w, d.wo, 2, p);
+                let (parity, shift) = stride2_lane(kx, p);
+                for (oy, inp) in rows.clone().zip(row.chunks_exact(d.wo)) {
+                    let iy = (oy * 2 + ky).wrapping_sub(p);
+                    if iy >= d.h {
+                        continue;
+                    }
+                    let lane = &mut split[((ci * d.h + iy) * 2 + parity) * half..][..half];
+                    let i0 = (lo as isize + shift) as usize;
+                    for (o, &v) in lane[i0..i0 + hi - lo].iter_mut().zip(&inp[lo..hi]) {
+                        *o += v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `dx += split`, interleaving the even and odd columns back (the inverse of [`unfoldable`]).
+pub(crate) fn merge_split(split: &[f32], d: &Dims, dx: &mut [f32]) {
+    let (w, half) = (d.w, d.w.div_ceil(2));
+    for (xr, src) in dx.chunks_exact_mut(w).zip(split.chunks_exact(2 * half)) {
+        let (ev, od) = src.split_at(half);
+        for ((pair, e), o) in xr.chunks_exact_mut(2).zip(ev).zip(od) {
+            pair[0] += e;
+            pair[1] += o;
+        }
+        if w % 2 == 1 {
+            xr[w - 1] += ev[half - 1];
         }
     }
 }
