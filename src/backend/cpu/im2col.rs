@@ -143,6 +143,9 @@ fn stride2_lane(kx: usize, pad: usize) -> (usize, isize) {
 /// Unfolds output rows `rows` of one image into `col` `[Cin*kh*kw, rows.len()*Wo]`
 /// (row-major).
 pub(crate) fn im2col(x: &Unfoldable<'_>, d: &Dims, rows: Range<usize>, col: &mut [f32]) {
+    if d.g.stride == 1 && d.wo == d.w {
+        return im2col_same(x.0, d, rows, col);
+    }
     let (s, p, np) = (d.g.stride, d.g.pad, rows.len() * d.wo);
     let half = d.w.div_ceil(2);
     for ci in 0..d.cin {
@@ -174,6 +177,50 @@ pub(crate) fn im2col(x: &Unfoldable<'_>, d: &Dims, rows: Range<usize>, col: &mut
                             *o = xr[(ox + lo) * s + kx - p];
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// [`im2col`] for stride 1 with the output as wide as the input (the FPN outputs and the
+/// heads): the rows of one tap over a band are consecutive input rows shifted by
+/// `kx - pad`, so each tap is one copy of the whole band, then the few columns that fall in
+/// the padding are zeroed (at 8 to 32 columns, one copy per output row cost more than the
+/// copying itself).
+fn im2col_same(x: &[f32], d: &Dims, rows: Range<usize>, col: &mut [f32]) {
+    let (p, w, np) = (d.g.pad, d.w, rows.len() * d.wo);
+    let plane = d.h * w;
+    for ci in 0..d.cin {
+        let xc = &x[ci * plane..][..plane];
+        for ky in 0..d.kh {
+            // Output rows whose input row iy = oy + ky - p lies inside the plane.
+            let a = rows.start.max(p.saturating_sub(ky));
+            let b = rows.end.min((d.h + p).saturating_sub(ky)).max(a);
+            for kx in 0..d.kw {
+                let r = (ci * d.kh + ky) * d.kw + kx;
+                let row = &mut col[r * np..(r + 1) * np];
+                let (j0, j1) = ((a - rows.start) * w, (b - rows.start) * w);
+                row[..j0].fill(0.0);
+                row[j1..].fill(0.0);
+                if a == b {
+                    continue;
+                }
+                // dst[j] = xc[src0 + j] for j in j0..j1, clipped to the plane.
+                let src0 = ((a + ky - p) * w) as isize + kx as isize - p as isize - j0 as isize;
+                let lo = j0.max((-src0).max(0) as usize);
+                let hi = j1.min((plane as isize - src0).max(0) as usize);
+                if lo < hi {
+                    let s0 = (src0 + lo as isize) as usize;
+                    row[lo..hi].copy_from_slice(&xc[s0..s0 + hi - lo]);
+                }
+                row[j0..lo].fill(0.0);
+                row[hi..j1].fill(0.0);
+                // The columns of each row that read the padding.
+                let (vlo, vhi) = valid_range(kx, w, d.wo, 1, p);
+                for out in row[j0..j1].chunks_exact_mut(w) {
+                    out[..vlo].fill(0.0);
+                    out[vhi..].fill(0.0);
                 }
             }
         }

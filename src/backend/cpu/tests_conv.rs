@@ -386,15 +386,22 @@ fn conv_layer_times() {
     }
 }
 
-/// Share of im2col in the stride-2 backbone layers' forward (one thread, one image, all
+/// Share of im2col in the forward of the backbone's and the heads' shapes (one thread, one image, all
 /// bands): `cargo test --release --lib im2col_share -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn im2col_share() {
     use crate::backend::cpu::im2col::{Dims, im2col, unfoldable, unfoldable_len};
     use std::time::Instant;
-    for &(cin, cout, hw) in &[(3usize, 16usize, 256usize), (16, 32, 128), (32, 64, 64)] {
-        let g = ConvGeom::new(2, 1);
+    for &(cin, cout, hw, s) in &[
+        (3usize, 16usize, 256usize, 2usize),
+        (16, 32, 128, 2),
+        (32, 64, 64, 2),
+        (64, 64, 32, 1),
+        (64, 64, 16, 1),
+        (64, 64, 8, 1),
+    ] {
+        let g = ConvGeom::new(s, 1);
         let x = rand_tensor([1, cin, hw, hw], 1);
         let w = rand_tensor([cout, cin, 3, 3], 2);
         let d = Dims::new(&x, &w, g);
@@ -421,6 +428,8 @@ fn im2col_share() {
             }
         });
         let all = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
-        println!("{cin}->{cout} at {hw}: forward {all:.3} ms an image, im2col {i2c:.3} ms");
+        println!(
+            "{cin}->{cout} at {hw}, stride {s}: forward {all:.3} ms an image, im2col {i2c:.3} ms"
+        );
     }
 }
