@@ -35,6 +35,23 @@ pub struct Overrides {
     pub eval_images: Option<usize>,
 }
 
+impl Overrides {
+    /// The settings given, as the TOML keys and values they stand for.
+    fn entries(&self) -> Vec<(&'static str, Value)> {
+        let int = |x: u64| Value::Integer(x.min(i64::MAX as u64) as i64);
+        [
+            ("steps", self.steps.map(int)),
+            ("batch", self.batch.map(|b| int(b as u64))),
+            ("seed", self.seed.map(int)),
+            ("dataset", self.dataset.clone().map(Value::String)),
+            ("eval_images", self.eval_images.map(|n| int(n as u64))),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+    }
+}
+
 /// One run of a sweep.
 #[derive(Clone, Debug)]
 pub struct PlannedRun {
@@ -102,13 +119,8 @@ impl SweepPlan {
             }
             (None, None) => DEFAULT_EVAL_IMAGES,
         };
-        let int = |x: u64| Value::Integer(x.min(i64::MAX as u64) as i64);
-        for (k, v) in [
-            ("steps", ov.steps.map(int)),
-            ("batch", ov.batch.map(|b| int(b as u64))),
-            ("seed", ov.seed.map(int)),
-        ] {
-            if let Some(v) = v {
+        for (k, v) in ov.entries() {
+            if !SWEEP_KEYS.contains(&k) {
                 base.insert(k.into(), v);
             }
         }
@@ -166,17 +178,7 @@ impl SweepPlan {
 /// settings as they took effect (so the folder's `sweep.toml` reads back as the sweep that
 /// ran, e.g. in the app), followed by the original text as comments.
 fn with_overrides(text: &str, origin: &str, ov: &Overrides) -> Result<String> {
-    let int = |x: u64| Value::Integer(x.min(i64::MAX as u64) as i64);
-    let given: Vec<(&str, Value)> = [
-        ("steps", ov.steps.map(int)),
-        ("batch", ov.batch.map(|b| int(b as u64))),
-        ("seed", ov.seed.map(int)),
-        ("dataset", ov.dataset.clone().map(Value::String)),
-        ("eval_images", ov.eval_images.map(|n| int(n as u64))),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.map(|v| (k, v)))
-    .collect();
+    let given = ov.entries();
     if given.is_empty() {
         return Ok(text.to_string());
     }

@@ -239,6 +239,26 @@ impl SyncPtr {
 unsafe impl Send for SyncPtr {}
 unsafe impl Sync for SyncPtr {}
 
+/// `v[xi][j][..cin] = (B^T d B)[xi]` for tiles `tiles` (the `j`-th of them) of the padded
+/// channels-last input `xl`; `tb` tiles per frequency row of `v`. `tmp` is scratch.
+fn input_tiles<T: Tile>(
+    xl: &[f32],
+    g: &Grid,
+    cin: usize,
+    tiles: std::ops::Range<usize>,
+    tb: usize,
+    v: &mut [f32],
+    tmp: &mut Vec<f32>,
+) {
+    let plane = g.hp * g.wp * cin;
+    for (j, t) in tiles.enumerate() {
+        let (i, r0, c0) = g.tile(t, T::M);
+        let base = &xl[i * plane..][..plane];
+        let patch = |a: usize, b: usize| &base[((r0 + a) * g.wp + c0 + b) * cin..][..cin];
+        analysis::<T>(patch, T::BT, T::A, cin, &mut v[j * cin..], tb * cin, tmp);
+    }
+}
+
 /// Output tiles `ot` (`[tiles][M][M][cout]`) of the convolution of the padded channels-last
 /// input `xl` (`cin` channels) with the kernel frequencies `u`.
 fn tiles_forward<T: Tile>(
@@ -252,7 +272,6 @@ fn tiles_forward<T: Tile>(
     let (a_n, m) = (T::A, T::M);
     let (a2, mm) = (a_n * a_n, m * m);
     let tb = block_tiles(a2, cin.max(cout));
-    let plane = g.hp * g.wp * cin;
     ot[..g.tiles() * mm * cout]
         .par_chunks_mut(tb * mm * cout)
         .enumerate()
@@ -262,14 +281,7 @@ fn tiles_forward<T: Tile>(
                 with_scratch(&WG_M, a2 * tb * cout, |mbuf| {
                     WG_T.with(|t| {
                         let tmp = &mut t.borrow_mut();
-                        for j in 0..nb {
-                            let (i, r0, c0) = g.tile(t0 + j, m);
-                            let base = &xl[i * plane..][..plane];
-                            let patch = |a: usize, b: usize| {
-                                &base[((r0 + a) * g.wp + c0 + b) * cin..][..cin]
-                            };
-                            analysis::<T>(patch, T::BT, a_n, cin, &mut v[j * cin..], tb * cin, tmp);
-                        }
+                        input_tiles::<T>(xl, g, cin, t0..t0 + nb, tb, v, tmp);
                         for xi in 0..a2 {
                             let ux =
                                 Mat::row_major(&u[xi * cout * cin..][..cout * cin], cout, cin).t();
@@ -434,21 +446,9 @@ fn weight_grad<T: Tile>(x: &Tensor, dy: &Tensor, d: &Dims, dw: &mut Tensor) {
                                 for bi in first..(first + per_group).min(blocks) {
                                     let t0 = bi * tb;
                                     let nb = tb.min(g.tiles() - t0);
+                                    input_tiles::<T>(xl, &g, cin, t0..t0 + nb, tb, v, tmp);
                                     for j in 0..nb {
                                         let (i, r0, c0) = g.tile(t0 + j, m);
-                                        let xb = &xl[i * xplane..][..xplane];
-                                        let patch = |a: usize, b: usize| {
-                                            &xb[((r0 + a) * g.wp + c0 + b) * cin..][..cin]
-                                        };
-                                        analysis::<T>(
-                                            patch,
-                                            T::BT,
-                                            a_n,
-                                            cin,
-                                            &mut v[j * cin..],
-                                            tb * cin,
-                                            tmp,
-                                        );
                                         let db = &dl[i * dplane..][..dplane];
                                         let dpatch = |a: usize, b: usize| {
                                             &db[((r0 + 1 + a) * g.wp + c0 + 1 + b) * cout..][..cout]
