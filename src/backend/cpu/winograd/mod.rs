@@ -1,37 +1,40 @@
 //! Winograd convolution for the stride-1, pad-1 3x3 layers (the FPN outputs and both heads:
 //! most of a training step's FLOPs), forward and both backward passes.
 //!
-//! With `U[xi] = (G g G^T)[xi]` (`[cout, cin]` per frequency `xi`), `V[xi] = (B^T d B)[xi]`
-//! (`[tiles, cin]`) and `M[xi] = V[xi] U[xi]^T`, the output tiles are `A^T M A`
+//! With `U[xi] = (G g G^T)[xi]` (`[cin, cout]` per frequency `xi`), `V[xi] = (B^T d B)[xi]`
+//! (`[tiles, cin]`) and `M[xi] = V[xi] U[xi]`, the output tiles are `A^T M A`
 //! (`transform.rs`). The input gradient of a stride-1 "same" convolution is the forward
 //! convolution of `dY` with the flipped, transposed kernel, so it runs the same code; the
 //! weight gradient is `dU[xi] = dM[xi]^T V[xi]` with `dM = A dY A^T`, then `dW += G^T dU G`.
 //!
-//! Layout: the input (and `dY`) is copied once into a zero-padded channels-last buffer, so a
-//! tile's values are vectors over channels and the transforms are contiguous multiply-adds
-//! whatever the plane size. Tiles of the whole batch are cut into blocks small enough that a
-//! block's `V` and `M` (`alpha^2 x tiles x channels`) stay in L2; a block is one rayon task
-//! doing its transforms and its `alpha^2` single-threaded GEMMs. Forward tasks own their
-//! output tiles; the weight gradient is summed per fixed group of blocks and the groups are
-//! added in order, so results are the same bits for any thread count.
+//! Layout: the input (and `dY`) is copied once into a zero-padded channels-last buffer
+//! (channels padded to whole 16-lane vectors), so a tile's values are vectors over channels
+//! and every transform step is one vector operation whatever the plane size. The outputs
+//! are written channels-last too and copied back to NCHW once. Tile rows of the whole batch
+//! are cut into blocks whose `V` and `M` (`alpha^2 x tiles x channels`) stay in L2; a block
+//! is one rayon task doing its transforms and its `alpha^2` products (`product.rs`).
+//! Forward tasks own their output rows; the weight gradient is summed per fixed group of
+//! blocks and the groups are added in order, so results are the same bits for any thread
+//! count.
 //!
 //! Error: the transforms scale values by up to 5 (F(4x4)), so the rounding error is a few
 //! times the direct convolution's; `tests.rs` bounds it against a direct f64 convolution.
 
+mod product;
 #[cfg(test)]
 mod tests;
 mod transform;
 
 use super::conv::flipped_transpose;
-use super::gemm::{Mat, Parallelism, matmul, with_scratch};
+use super::gemm::with_scratch;
 use super::im2col::Dims;
 use crate::backend::cpu::ConvGeom;
 use crate::backend::tensor::Tensor;
+use product::{Product, Simd};
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU8, Ordering};
-use transform::{F2, F4};
-use transform::{Tile, analysis, synthesis, weight_freqs_backward};
+use transform::{F2, F4, Place, Tile, load, weight_freqs_backward_lanes, weight_freqs_lanes};
 
 /// Fewest input and output channels for which the Winograd path is taken: below that the
 /// transforms cost more than the products save (and the direct path stays the reference
@@ -43,16 +46,7 @@ pub(crate) const MIN_CHANNELS: usize = 16;
 type Chosen = transform::F4;
 
 /// Which algorithm the eligible 3x3 convolutions use (a switch for A/B measurements in one
-/// process). The default is [`WinogradTile::Off`]. Measured on the 2-core machine
-/// (2026-12-03, `conv_layer_times` in `../tests_conv.rs`, best of 15, batch 8): this
-/// channels-last, L2-blocked F(4x4) takes 2.09 ms forward / 5.48 ms backward on a 64->64
-/// layer at 32 x 32 (the plane-vectorised version before it: 3.38 / 6.51; at 8 x 8 0.30 /
-/// 0.73 against 1.84 / 3.10), but im2col + GEMM takes 1.67 / 3.73, at about 350 GFLOP/s,
-/// near the two cores' peak. What is left: the copies into and out of channels-last (about a
-/// third of the forward at 32 x 32) and the small per-block GEMMs (M = 28 tiles, K = 64 at
-/// 130-200 GFLOP/s). Keeping the heads channels-last from one layer to the next, so the
-/// copies vanish, is the next step; until then the whole model's forward + backward is
-/// slower with it (`winograd_ab`: 72.8 ms off, 100.8 ms F(4x4), 95.3 ms F(2x2)).
+/// process). The default is [`WinogradTile::Off`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WinogradTile {
     /// im2col + GEMM, like every other convolution.
@@ -63,7 +57,10 @@ pub enum WinogradTile {
     F4 = 2,
 }
 
-static TILE: AtomicU8 = AtomicU8::new(WinogradTile::Off as u8);
+/// Not set yet: [`tile`] then takes `ANCHORSCOPE_WINOGRAD` (`off`, `f2`, `f4`) or the default.
+const UNSET: u8 = u8::MAX;
+
+static TILE: AtomicU8 = AtomicU8::new(UNSET);
 
 /// Sets the algorithm of the eligible convolutions (for benchmarks; results differ by
 /// rounding only).
@@ -75,16 +72,31 @@ fn tile() -> WinogradTile {
     match TILE.load(Ordering::Relaxed) {
         0 => WinogradTile::Off,
         1 => WinogradTile::F2,
-        _ => WinogradTile::F4,
+        2 => WinogradTile::F4,
+        _ => {
+            let t = match std::env::var("ANCHORSCOPE_WINOGRAD").as_deref() {
+                Ok("off") => WinogradTile::Off,
+                Ok("f2") => WinogradTile::F2,
+                Ok("f4") => WinogradTile::F4,
+                _ => default_tile(),
+            };
+            set_winograd_tile(t);
+            t
+        }
     }
+}
+
+/// The algorithm when nothing chose one.
+fn default_tile() -> WinogradTile {
+    WinogradTile::Off
 }
 
 thread_local! {
     static WG_IN: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    static WG_DY: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     static WG_OUT: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     static WG_V: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     static WG_M: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-    static WG_T: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Whether [`forward`] / [`backward`] handle this convolution: it is [`eligible`] and the
@@ -127,15 +139,22 @@ pub(crate) fn backward(
     }
 }
 
-/// The tiling of a batch of `h x w` planes and the padded channels-last copy of its input:
-/// `[n][hp][wp][c]` with the data at row and column 1.
+/// `c` rounded up to whole 16-lane vectors.
+fn padded(c: usize) -> usize {
+    c.div_ceil(16) * 16
+}
+
+/// The tiling of a batch of `h x w` planes: `nty x ntx` tiles of `m x m` outputs per image;
+/// the padded channels-last input is `[n][hp][wp][c]` with the data at row and column 1, the
+/// channels-last output `[n][nty m][ntx m][c]`.
 #[derive(Clone, Copy)]
 struct Grid {
     n: usize,
     h: usize,
     w: usize,
+    m: usize,
+    nty: usize,
     ntx: usize,
-    tpi: usize,
     hp: usize,
     wp: usize,
 }
@@ -147,34 +166,42 @@ impl Grid {
             n: d.n,
             h: d.h,
             w: d.w,
+            m: T::M,
+            nty,
             ntx,
-            tpi: nty * ntx,
             hp: nty * T::M + 2,
             wp: ntx * T::M + 2,
         }
     }
-    fn tiles(&self) -> usize {
-        self.n * self.tpi
+    /// Tile rows of the whole batch.
+    fn rows(&self) -> usize {
+        self.n * self.nty
     }
-    /// Image, first padded row and first padded column of tile `t`.
-    fn tile(&self, t: usize, m: usize) -> (usize, usize, usize) {
-        let (i, r) = (t / self.tpi, t % self.tpi);
-        (i, (r / self.ntx) * m, (r % self.ntx) * m)
+    /// Tile rows per block: about `BLOCK_TILES` tiles, at least 8 blocks where there are
+    /// enough tiles. Depends on the shape only (the weight gradient's sums follow the blocks).
+    fn rows_per_block(&self) -> usize {
+        let target = (self.rows() * self.ntx / 8).clamp(8, block_tiles());
+        (target / self.ntx).max(1)
+    }
+    /// Floats of the channels-last output.
+    fn out_len(&self, c: usize) -> usize {
+        self.rows() * self.m * self.ntx * self.m * c
     }
 }
 
-/// Floats of one block's `V` (or `M`): with `M` beside it, about half of a 1 MiB L2.
-const BLOCK_FLOATS: usize = 1 << 17;
-
-/// Tiles per block for `a2` frequencies and up to `c` channels.
-fn block_tiles(a2: usize, c: usize) -> usize {
-    (BLOCK_FLOATS / (a2 * c.max(1))).clamp(4, 256)
+/// Tiles per block (`WG_BLOCK` overrides, for tuning).
+fn block_tiles() -> usize {
+    std::env::var("WG_BLOCK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16)
 }
 
-/// Copies NCHW `src` (`c` channels) into the zeroed padded channels-last buffer `dst`.
-fn to_channels_last(src: &[f32], c: usize, g: &Grid, dst: &mut [f32]) {
+/// Copies NCHW `src` (`c` channels) into the zeroed padded channels-last buffer `dst`
+/// (`cp` channels, the extra ones zero).
+fn to_channels_last(src: &[f32], c: usize, cp: usize, g: &Grid, dst: &mut [f32]) {
     const B: usize = 16;
-    let (h, w, plane) = (g.h, g.w, g.hp * g.wp * c);
+    let (h, w, plane) = (g.h, g.w, g.hp * g.wp * cp);
     dst[..g.n * plane]
         .par_chunks_mut(plane)
         .enumerate()
@@ -182,7 +209,7 @@ fn to_channels_last(src: &[f32], c: usize, g: &Grid, dst: &mut [f32]) {
             d.fill(0.0);
             let s = &src[i * c * h * w..][..c * h * w];
             for y in 0..h {
-                let row = &mut d[((y + 1) * g.wp + 1) * c..][..w * c];
+                let row = &mut d[((y + 1) * g.wp + 1) * cp..][..w * cp];
                 // 16 x 16 blocks: 16 short reads, 16 short writes, all in L1.
                 for c0 in (0..c).step_by(B) {
                     let c1 = (c0 + B).min(c);
@@ -191,7 +218,7 @@ fn to_channels_last(src: &[f32], c: usize, g: &Grid, dst: &mut [f32]) {
                         for ch in c0..c1 {
                             let sr = &s[(ch * h + y) * w..][x0..x1];
                             for (x, v) in (x0..x1).zip(sr) {
-                                row[x * c + ch] = *v;
+                                row[x * cp + ch] = *v;
                             }
                         }
                     }
@@ -200,154 +227,40 @@ fn to_channels_last(src: &[f32], c: usize, g: &Grid, dst: &mut [f32]) {
         });
 }
 
-/// The frequencies of every kernel, frequency-major: `u[xi][co][ci]` for `w`
-/// `[cout, cin, 3, 3]` (each frequency's `[cout, cin]` matrix contiguous, as the GEMMs read
-/// it). Sixteen kernels at a time, one per vector lane.
-fn kernel_freqs<T: Tile>(w: &[f32], u: &mut [f32]) {
-    const L: usize = 16;
-    let a2 = T::A * T::A;
-    let kernels = w.len() / 9;
-    let u = SyncPtr(u.as_mut_ptr());
-    (0..kernels.div_ceil(L)).into_par_iter().for_each(|c| {
-        let (k0, nk) = (c * L, L.min(kernels - c * L));
-        let mut g = [[0.0f32; L]; 9];
-        for (l, kern) in w[k0 * 9..(k0 + nk) * 9].chunks_exact(9).enumerate() {
-            for (r, v) in kern.iter().enumerate() {
-                g[r][l] = *v;
-            }
-        }
-        let mut f = [[0.0f32; L]; 64];
-        transform::weight_freqs_lanes::<T, L>(&g, &mut f);
-        for (xi, fx) in f.iter().take(a2).enumerate() {
-            // SAFETY: chunk `c` alone writes kernels k0..k0 + nk of each frequency's row.
-            unsafe {
-                let dst = std::slice::from_raw_parts_mut(u.get().add(xi * kernels + k0), nk);
-                dst.copy_from_slice(&fx[..nk]);
-            }
-        }
-    });
-}
-
-/// A raw pointer the parallel writers of disjoint ranges share.
-#[derive(Clone, Copy)]
-struct SyncPtr(*mut f32);
-impl SyncPtr {
-    fn get(self) -> *mut f32 {
-        self.0
-    }
-}
-unsafe impl Send for SyncPtr {}
-unsafe impl Sync for SyncPtr {}
-
-/// `v[xi][j][..cin] = (B^T d B)[xi]` for tiles `tiles` (the `j`-th of them) of the padded
-/// channels-last input `xl`; `tb` tiles per frequency row of `v`. `tmp` is scratch.
-fn input_tiles<T: Tile>(
-    xl: &[f32],
+/// Writes the channels-last output `yl` (`cp` channels) into NCHW `y` (`c` channels):
+/// `y = yl + bias` (`bias = Some(b)`), or `y += yl` (`bias = None`).
+fn from_channels_last(
+    yl: &[f32],
+    c: usize,
+    cp: usize,
     g: &Grid,
-    cin: usize,
-    tiles: std::ops::Range<usize>,
-    tb: usize,
-    v: &mut [f32],
-    tmp: &mut Vec<f32>,
-) {
-    let plane = g.hp * g.wp * cin;
-    for (j, t) in tiles.enumerate() {
-        let (i, r0, c0) = g.tile(t, T::M);
-        let base = &xl[i * plane..][..plane];
-        let patch = |a: usize, b: usize| &base[((r0 + a) * g.wp + c0 + b) * cin..][..cin];
-        analysis::<T>(patch, T::BT, T::A, cin, &mut v[j * cin..], tb * cin, tmp);
-    }
-}
-
-/// Output tiles `ot` (`[tiles][M][M][cout]`) of the convolution of the padded channels-last
-/// input `xl` (`cin` channels) with the kernel frequencies `u`.
-fn tiles_forward<T: Tile>(
-    xl: &[f32],
-    g: &Grid,
-    cin: usize,
-    cout: usize,
-    u: &[f32],
-    ot: &mut [f32],
-) {
-    let (a_n, m) = (T::A, T::M);
-    let (a2, mm) = (a_n * a_n, m * m);
-    let tb = block_tiles(a2, cin.max(cout));
-    ot[..g.tiles() * mm * cout]
-        .par_chunks_mut(tb * mm * cout)
-        .enumerate()
-        .for_each(|(bi, out)| {
-            let (t0, nb) = (bi * tb, out.len() / (mm * cout));
-            with_scratch(&WG_V, a2 * tb * cin, |v| {
-                with_scratch(&WG_M, a2 * tb * cout, |mbuf| {
-                    WG_T.with(|t| {
-                        let tmp = &mut t.borrow_mut();
-                        input_tiles::<T>(xl, g, cin, t0..t0 + nb, tb, v, tmp);
-                        for xi in 0..a2 {
-                            let ux =
-                                Mat::row_major(&u[xi * cout * cin..][..cout * cin], cout, cin).t();
-                            let vx = Mat::row_major(&v[xi * tb * cin..][..nb * cin], nb, cin);
-                            matmul(
-                                &mut mbuf[xi * tb * cout..],
-                                cout,
-                                false,
-                                vx,
-                                ux,
-                                Parallelism::None,
-                            );
-                        }
-
-                        for (j, o) in out.chunks_exact_mut(mm * cout).enumerate() {
-                            synthesis::<T>(
-                                &mbuf[j * cout..],
-                                tb * cout,
-                                T::AM,
-                                m,
-                                cout,
-                                tmp,
-                                |r, c, z| o[(r * m + c) * cout..][..cout].copy_from_slice(z),
-                            );
-                        }
-                    })
-                })
-            })
-        });
-}
-
-/// Writes the output tiles `ot` into NCHW `y` (`y = tile + bias`, or `y += tile` when
-/// `bias` is `None`).
-fn store_tiles<T: Tile>(
-    ot: &[f32],
-    g: &Grid,
-    cout: usize,
     bias: Option<Option<&[f32]>>,
     y: &mut [f32],
 ) {
     const B: usize = 16;
-    let (m, hw) = (T::M, g.h * g.w);
-    y.par_chunks_mut(cout * hw).enumerate().for_each(|(i, yi)| {
-        for yy in 0..g.h {
-            let (ty, r) = (yy / m, yy % m);
-            // The row's pixels as [x][cout] slices of their tiles.
-            let px = |x: usize| {
-                let t = i * g.tpi + ty * g.ntx + x / m;
-                &ot[((t * m + r) * m + x % m) * cout..][..cout]
-            };
-            for c0 in (0..cout).step_by(B) {
-                let c1 = (c0 + B).min(cout);
-                for x0 in (0..g.w).step_by(B) {
-                    let x1 = (x0 + B).min(g.w);
+    let (h, w, hw) = (g.h, g.w, g.h * g.w);
+    let (wq, plane) = (g.ntx * g.m, g.nty * g.m * g.ntx * g.m * cp);
+    y.par_chunks_mut(c * hw).enumerate().for_each(|(i, yi)| {
+        let src = &yl[i * plane..][..plane];
+        for yy in 0..h {
+            let row = &src[yy * wq * cp..][..wq * cp];
+            for c0 in (0..c).step_by(B) {
+                let c1 = (c0 + B).min(c);
+                for x0 in (0..w).step_by(B) {
+                    let x1 = (x0 + B).min(w);
                     for co in c0..c1 {
-                        let dst = &mut yi[co * hw + yy * g.w..][x0..x1];
+                        let dst = &mut yi[co * hw + yy * w..][x0..x1];
+                        let px = (x0..x1).map(|x| row[x * cp + co]);
                         match bias {
                             Some(b) => {
                                 let bv = b.map_or(0.0, |b| b[co]);
-                                for (x, o) in (x0..x1).zip(dst) {
-                                    *o = px(x)[co] + bv;
+                                for (o, v) in dst.iter_mut().zip(px) {
+                                    *o = v + bv;
                                 }
                             }
                             None => {
-                                for (x, o) in (x0..x1).zip(dst) {
-                                    *o += px(x)[co];
+                                for (o, v) in dst.iter_mut().zip(px) {
+                                    *o += v;
                                 }
                             }
                         }
@@ -358,29 +271,204 @@ fn store_tiles<T: Tile>(
     });
 }
 
-/// `y = conv(x, w) + b` (`bias = Some(b)`) or `y += conv(x, w)` (`bias = None`).
-fn conv_into<T: Tile>(
-    x: &Tensor,
+/// The frequencies of every kernel of `w` (`[cout, cin, 3, 3]`), frequency-major:
+/// `u[xi][ci][co]`, each frequency's `[cin, coutp]` matrix contiguous (the products' `B`),
+/// the padding columns zero. Sixteen output channels at a time, one per lane.
+#[inline(always)]
+fn kernel_freqs_body<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) {
+    let [cout, cin, _, _] = w.shape;
+    let a2 = T::A * T::A;
+    let mut f = [[0.0f32; 16]; 64];
+    for ci in 0..cin {
+        for co0 in (0..cout).step_by(16) {
+            let mut g = [[0.0f32; 16]; 9];
+            for (l, co) in (co0..(co0 + 16).min(cout)).enumerate() {
+                for (r, v) in w.data[(co * cin + ci) * 9..][..9].iter().enumerate() {
+                    g[r][l] = *v;
+                }
+            }
+            weight_freqs_lanes::<T, 16>(&g, &mut f);
+            for (xi, fx) in f.iter().take(a2).enumerate() {
+                u[(xi * cin + ci) * coutp + co0..][..16].copy_from_slice(fx);
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn kernel_freqs_avx512<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) {
+    kernel_freqs_body::<T>(w, coutp, u)
+}
+
+/// [`kernel_freqs_body`] into a new buffer, with the best instructions this CPU has.
+fn kernel_freqs<T: Tile>(w: &Tensor, coutp: usize) -> Vec<f32> {
+    let mut u = vec![0.0f32; T::A * T::A * w.shape[1] * coutp];
+    match Simd::detect() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Simd::Avx512` means the CPU has AVX-512F.
+        Simd::Avx512 => unsafe { kernel_freqs_avx512::<T>(w, coutp, &mut u) },
+        _ => kernel_freqs_body::<T>(w, coutp, &mut u),
+    }
+    u
+}
+
+/// `v[xi][j][..cp] = (B^T d B)[xi]` for the `j`-th tile of tile rows `rows` of the padded
+/// channels-last `xl` (`cp` channels); `tb` tiles per frequency row of `v`.
+#[inline(always)]
+fn input_tiles<T: Tile>(
+    xl: &[f32],
+    g: &Grid,
+    cp: usize,
+    rows: std::ops::Range<usize>,
+    tb: usize,
+    v: &mut [f32],
+) {
+    let plane = g.hp * g.wp * cp;
+    let mut j = 0;
+    for tr in rows {
+        let (i, r0) = (tr / g.nty, (tr % g.nty) * T::M);
+        let base = &xl[i * plane..][..plane];
+        for tx in 0..g.ntx {
+            let c0 = tx * T::M;
+            for q in (0..cp).step_by(16) {
+                let p = Place {
+                    at: (r0 * g.wp + c0) * cp + q,
+                    rs: g.wp * cp,
+                    cs: cp,
+                };
+                T::input(base, p, v, j * cp + q, tb * cp);
+            }
+            j += 1;
+        }
+    }
+}
+
+/// The shapes and buffers of one convolution's tile products.
+struct Conv<'a> {
+    simd: Simd,
+    g: Grid,
+    cin: usize,
+    cinp: usize,
+    coutp: usize,
+    /// Kernel frequencies `[xi][cin][coutp]`.
+    u: &'a [f32],
+}
+
+/// One forward block: output tile rows `rows` (`out` is their channels-last output); `v`
+/// and `mbuf` are scratch for the block's input and output frequencies.
+#[inline(always)]
+fn forward_block<T: Tile>(
+    c: &Conv,
+    xl: &[f32],
+    rows: std::ops::Range<usize>,
+    out: &mut [f32],
+    v: &mut [f32],
+    mbuf: &mut [f32],
+) {
+    let (a2, g, cp, cop) = (T::A * T::A, &c.g, c.cinp, c.coutp);
+    let tb = rows.len() * g.ntx;
+    let wq = g.ntx * T::M;
+    input_tiles::<T>(xl, g, cp, rows, tb, v);
+    let p = Product {
+        m: tb,
+        n: cop,
+        k: c.cin,
+        a_rs: cp,
+        a_cs: 1,
+        b_rs: cop,
+        c_rs: cop,
+        accumulate: false,
+    };
+    for xi in 0..a2 {
+        p.run(
+            c.simd,
+            &v[xi * tb * cp..][..tb * cp],
+            &c.u[xi * c.cin * cop..][..c.cin * cop],
+            &mut mbuf[xi * tb * cop..][..tb * cop],
+        );
+    }
+    for j in 0..tb {
+        let (rr, tx) = (j / g.ntx, j % g.ntx);
+        for q in (0..cop).step_by(16) {
+            let p = Place {
+                at: (rr * T::M * wq + tx * T::M) * cop + q,
+                rs: wq * cop,
+                cs: cop,
+            };
+            T::output(mbuf, j * cop + q, tb * cop, out, p);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn forward_block_avx512<T: Tile>(
+    c: &Conv,
+    xl: &[f32],
+    rows: std::ops::Range<usize>,
+    out: &mut [f32],
+    v: &mut [f32],
+    mbuf: &mut [f32],
+) {
+    forward_block::<T>(c, xl, rows, out, v, mbuf)
+}
+
+/// The channels-last output `yl` of the convolution of the padded channels-last `xl`.
+fn tiles_forward<T: Tile>(c: &Conv, xl: &[f32], yl: &mut [f32]) {
+    let g = &c.g;
+    let rpb = g.rows_per_block();
+    let row_len = T::M * g.ntx * T::M * c.coutp;
+    yl[..g.out_len(c.coutp)]
+        .par_chunks_mut(rpb * row_len)
+        .enumerate()
+        .for_each(|(bi, out)| {
+            let rows = bi * rpb..bi * rpb + out.len() / row_len;
+            let (a2, tb) = (T::A * T::A, rows.len() * g.ntx);
+            with_scratch(&WG_V, a2 * tb * c.cinp, |v| {
+                with_scratch(&WG_M, a2 * tb * c.coutp, |m| match c.simd {
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: `Simd::Avx512` means the CPU has AVX-512F.
+                    Simd::Avx512 => unsafe { forward_block_avx512::<T>(c, xl, rows, out, v, m) },
+                    _ => forward_block::<T>(c, xl, rows, out, v, m),
+                })
+            });
+        });
+}
+
+/// `y = conv(x, w) + b` (`bias = Some(b)`) or `y += conv(x, w)` (`bias = None`), from the
+/// padded channels-last input `xl` (`d.cin` channels padded).
+fn conv_from_channels_last<T: Tile>(
+    xl: &[f32],
     w: &Tensor,
     d: &Dims,
     bias: Option<Option<&[f32]>>,
     y: &mut Tensor,
 ) {
     let g = Grid::new::<T>(d);
-    let (a2, mm, cin, cout) = (T::A * T::A, T::M * T::M, d.cin, d.cout);
-    with_scratch(&WG_IN, g.n * g.hp * g.wp * cin, |xl| {
-        to_channels_last(&x.data, cin, &g, xl);
-        with_scratch(&WG_OUT, g.tiles() * mm * cout + a2 * cout * cin, |buf| {
-            let (ot, u) = buf.split_at_mut(g.tiles() * mm * cout);
-            kernel_freqs::<T>(&w.data, u);
-            tiles_forward::<T>(xl, &g, cin, cout, u, ot);
-            store_tiles::<T>(ot, &g, cout, bias, &mut y.data);
-        });
+    let coutp = padded(d.cout);
+    let u = kernel_freqs::<T>(w, coutp);
+    let c = Conv {
+        simd: Simd::detect(),
+        g,
+        cin: d.cin,
+        cinp: padded(d.cin),
+        coutp,
+        u: &u,
+    };
+    with_scratch(&WG_OUT, g.out_len(coutp), |yl| {
+        tiles_forward::<T>(&c, xl, yl);
+        from_channels_last(yl, d.cout, coutp, &g, bias, &mut y.data);
     });
 }
 
 fn forward_t<T: Tile>(x: &Tensor, w: &Tensor, b: Option<&[f32]>, d: &Dims, y: &mut Tensor) {
-    conv_into::<T>(x, w, d, Some(b), y);
+    let g = Grid::new::<T>(d);
+    let cp = padded(d.cin);
+    with_scratch(&WG_IN, g.n * g.hp * g.wp * cp, |xl| {
+        to_channels_last(&x.data, d.cin, cp, &g, xl);
+        conv_from_channels_last::<T>(xl, w, d, Some(b), y);
+    });
 }
 
 /// Groups of blocks whose weight gradients are summed separately (then in order): fixed, so
@@ -411,97 +499,164 @@ fn backward_t<T: Tile>(
             }
         }
     }
-    weight_grad::<T>(x, dy, d, dw);
-    if let Some(dx) = dx {
-        let wt = flipped_transpose(w);
-        let dt = Dims::new(dy, &wt, d.g);
-        conv_into::<T>(dy, &wt, &dt, None, dx);
+    let g = Grid::new::<T>(d);
+    let coutp = padded(cout);
+    with_scratch(&WG_DY, g.n * g.hp * g.wp * coutp, |dyl| {
+        to_channels_last(&dy.data, cout, coutp, &g, dyl);
+        weight_grad::<T>(x, dyl, d, dw);
+        if let Some(dx) = dx {
+            let wt = flipped_transpose(w);
+            let dt = Dims::new(dy, &wt, d.g);
+            conv_from_channels_last::<T>(dyl, &wt, &dt, None, dx);
+        }
+    });
+}
+
+/// One weight-gradient block: `dug[xi] (+)= dM[xi]^T V[xi]` over tile rows `rows`; `v`
+/// and `dm` are scratch for the block's frequencies.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn weight_block<T: Tile>(
+    c: &Conv,
+    cout: usize,
+    xl: &[f32],
+    dyl: &[f32],
+    rows: std::ops::Range<usize>,
+    accumulate: bool,
+    dug: &mut [f32],
+    v: &mut [f32],
+    dm: &mut [f32],
+) {
+    let (a2, g, cp, cop) = (T::A * T::A, &c.g, c.cinp, c.coutp);
+    let tb = rows.len() * g.ntx;
+    let dplane = g.hp * g.wp * cop;
+    input_tiles::<T>(xl, g, cp, rows.clone(), tb, v);
+    let mut j = 0;
+    for tr in rows {
+        let (i, r0) = (tr / g.nty, (tr % g.nty) * T::M);
+        let base = &dyl[i * dplane..][..dplane];
+        for tx in 0..g.ntx {
+            let c0 = tx * T::M;
+            for q in (0..cop).step_by(16) {
+                let p = Place {
+                    at: ((r0 + 1) * g.wp + c0 + 1) * cop + q,
+                    rs: g.wp * cop,
+                    cs: cop,
+                };
+                T::grad(base, p, dm, j * cop + q, tb * cop);
+            }
+            j += 1;
+        }
+    }
+    let p = Product {
+        m: cout,
+        n: cp,
+        k: tb,
+        a_rs: 1,
+        a_cs: cop,
+        b_rs: cp,
+        c_rs: cp,
+        accumulate,
+    };
+    for xi in 0..a2 {
+        p.run(
+            c.simd,
+            &dm[xi * tb * cop..][..tb * cop],
+            &v[xi * tb * cp..][..tb * cp],
+            &mut dug[xi * cout * cp..][..cout * cp],
+        );
     }
 }
 
-/// `dw += dL/dw` from `dU[xi] = sum over tiles of dM[xi]^T V[xi]`.
-fn weight_grad<T: Tile>(x: &Tensor, dy: &Tensor, d: &Dims, dw: &mut Tensor) {
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn weight_block_avx512<T: Tile>(
+    c: &Conv,
+    cout: usize,
+    xl: &[f32],
+    dyl: &[f32],
+    rows: std::ops::Range<usize>,
+    accumulate: bool,
+    dug: &mut [f32],
+    v: &mut [f32],
+    dm: &mut [f32],
+) {
+    weight_block::<T>(c, cout, xl, dyl, rows, accumulate, dug, v, dm)
+}
+
+/// `dw += dL/dw` from `dU[xi] = sum over tiles of dM[xi]^T V[xi]`; `dyl` is the padded
+/// channels-last output gradient.
+fn weight_grad<T: Tile>(x: &Tensor, dyl: &[f32], d: &Dims, dw: &mut Tensor) {
     let g = Grid::new::<T>(d);
-    let (a_n, m) = (T::A, T::M);
-    let (a2, cin, cout) = (a_n * a_n, d.cin, d.cout);
-    let tb = block_tiles(a2, cin.max(cout));
-    let blocks = g.tiles().div_ceil(tb);
+    let (a2, cin, cout) = (T::A * T::A, d.cin, d.cout);
+    let cp = padded(cin);
+    let c = Conv {
+        simd: Simd::detect(),
+        g,
+        cin,
+        cinp: cp,
+        coutp: padded(cout),
+        u: &[],
+    };
+    let rpb = g.rows_per_block();
+    let blocks = g.rows().div_ceil(rpb);
     let per_group = blocks.div_ceil(DW_GROUPS);
-    let (xplane, dplane, uplane) = (g.hp * g.wp * cin, g.hp * g.wp * cout, cout * cin);
     let groups = blocks.div_ceil(per_group);
+    let uplane = cout * cp;
     let mut du = vec![0.0f32; groups * a2 * uplane];
-    with_scratch(&WG_IN, g.n * xplane, |xl| {
-        to_channels_last(&x.data, cin, &g, xl);
-        with_scratch(&WG_OUT, g.n * dplane, |dl| {
-            to_channels_last(&dy.data, cout, &g, dl);
-            let (xl, dl) = (&*xl, &*dl);
-            du.par_chunks_mut(a2 * uplane)
-                .enumerate()
-                .for_each(|(gi, dug)| {
-                    with_scratch(&WG_V, a2 * tb * cin, |v| {
-                        with_scratch(&WG_M, a2 * tb * cout, |dm| {
-                            WG_T.with(|t| {
-                                let tmp = &mut t.borrow_mut();
-                                let first = gi * per_group;
-                                for bi in first..(first + per_group).min(blocks) {
-                                    let t0 = bi * tb;
-                                    let nb = tb.min(g.tiles() - t0);
-                                    input_tiles::<T>(xl, &g, cin, t0..t0 + nb, tb, v, tmp);
-                                    for j in 0..nb {
-                                        let (i, r0, c0) = g.tile(t0 + j, m);
-                                        let db = &dl[i * dplane..][..dplane];
-                                        let dpatch = |a: usize, b: usize| {
-                                            &db[((r0 + 1 + a) * g.wp + c0 + 1 + b) * cout..][..cout]
-                                        };
-                                        analysis::<T>(
-                                            dpatch,
-                                            T::AM,
-                                            m,
-                                            cout,
-                                            &mut dm[j * cout..],
-                                            tb * cout,
-                                            tmp,
-                                        );
-                                    }
-                                    for xi in 0..a2 {
-                                        let dmx = Mat::row_major(
-                                            &dm[xi * tb * cout..][..nb * cout],
-                                            nb,
-                                            cout,
-                                        );
-                                        let vx = Mat::row_major(
-                                            &v[xi * tb * cin..][..nb * cin],
-                                            nb,
-                                            cin,
-                                        );
-                                        let dst = &mut dug[xi * uplane..][..uplane];
-                                        matmul(
-                                            dst,
-                                            cin,
-                                            bi > first,
-                                            dmx.t(),
-                                            vx,
-                                            Parallelism::None,
-                                        );
-                                    }
-                                }
-                            })
-                        })
+    with_scratch(&WG_IN, g.n * g.hp * g.wp * cp, |xl| {
+        to_channels_last(&x.data, cin, cp, &g, xl);
+        let xl = &*xl;
+        du.par_chunks_mut(a2 * uplane)
+            .enumerate()
+            .for_each(|(gi, dug)| {
+                let first = gi * per_group;
+                let tb = rpb * g.ntx;
+                with_scratch(&WG_V, a2 * tb * cp, |v| {
+                    with_scratch(&WG_M, a2 * tb * c.coutp, |dm| {
+                        for bi in first..(first + per_group).min(blocks) {
+                            let rows = bi * rpb..((bi + 1) * rpb).min(g.rows());
+                            let acc = bi > first;
+                            match c.simd {
+                                #[cfg(target_arch = "x86_64")]
+                                // SAFETY: `Simd::Avx512` means the CPU has AVX-512F.
+                                Simd::Avx512 => unsafe {
+                                    weight_block_avx512::<T>(
+                                        &c, cout, xl, dyl, rows, acc, dug, v, dm,
+                                    )
+                                },
+                                _ => weight_block::<T>(&c, cout, xl, dyl, rows, acc, dug, v, dm),
+                            }
+                        }
                     })
                 });
-        });
+            });
     });
-    let du = &du;
+    // The groups in order, then each kernel's G^T dU G, 16 input channels at a time.
+    let (total, rest) = du.split_at_mut(a2 * uplane);
+    for part in rest.chunks_exact(a2 * uplane) {
+        total
+            .par_chunks_mut(4096)
+            .zip(part.par_chunks(4096))
+            .for_each(|(o, p)| o.iter_mut().zip(p).for_each(|(o, p)| *o += p));
+    }
+    let total = &*total;
     dw.data
-        .par_chunks_mut(9 * 64)
+        .par_chunks_mut(cin * 9)
         .enumerate()
-        .for_each(|(ci0, chunk)| {
-            for (k, dk) in chunk.chunks_exact_mut(9).enumerate() {
-                let oc = ci0 * 64 + k;
-                weight_freqs_backward::<T>(
-                    |xi| (0..groups).map(|gi| du[(gi * a2 + xi) * uplane + oc]).sum(),
-                    dk,
-                );
+        .for_each(|(co, dwc)| {
+            for q in (0..cin).step_by(16) {
+                let du: Vec<[f32; 16]> = (0..a2)
+                    .map(|xi| load(total, xi * uplane + co * cp + q))
+                    .collect();
+                let mut d = [[0.0f32; 16]; 9];
+                weight_freqs_backward_lanes::<T>(&du, &mut d);
+                for (l, ci) in (q..(q + 16).min(cin)).enumerate() {
+                    for (tap, dt) in d.iter().enumerate() {
+                        dwc[ci * 9 + tap] += dt[l];
+                    }
+                }
             }
         });
 }

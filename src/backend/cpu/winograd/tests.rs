@@ -227,3 +227,51 @@ fn winograd_ab() {
         println!("{m:?}: median forward + backward {:.1} ms", ms[k][3]);
     }
 }
+
+/// Times of the pieces of one F(4x4) forward and weight gradient (64 -> 64 at 32 x 32,
+/// batch 8), best of 20: `cargo test --release --lib winograd_phase_times -- --ignored
+/// --nocapture` (run it alone).
+#[test]
+#[ignore]
+fn winograd_phase_times() {
+    type T = F4;
+    for hw in [32, 16, 8] {
+        let x = rand_tensor([8, 64, hw, hw], 1);
+        let w = rand_tensor([64, 64, 3, 3], 2);
+        let d = dims(&x, &w);
+        let g = Grid::new::<T>(&d);
+        let cp = padded(64);
+        let best = |f: &mut dyn FnMut()| {
+            f();
+            (0..20)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    f();
+                    t.elapsed().as_secs_f64() * 1e3
+                })
+                .fold(f64::INFINITY, f64::min)
+        };
+        let mut xl = vec![0.0; g.n * g.hp * g.wp * cp];
+        let t_in = best(&mut || to_channels_last(&x.data, 64, cp, &g, &mut xl));
+        let mut u = Vec::new();
+        let t_u = best(&mut || u = kernel_freqs::<T>(&w, cp));
+        let c = Conv {
+            simd: Simd::detect(),
+            g,
+            cin: 64,
+            cinp: cp,
+            coutp: cp,
+            u: &u,
+        };
+        let mut yl = vec![0.0; g.out_len(cp)];
+        let t_tiles = best(&mut || tiles_forward::<T>(&c, &xl, &mut yl));
+        let mut y = Tensor::zeros(x.shape);
+        let t_out = best(&mut || from_channels_last(&yl, 64, cp, &g, Some(None), &mut y.data));
+        let mut dw = Tensor::zeros(w.shape);
+        let t_dw = best(&mut || weight_grad::<T>(&x, &xl, &d, &mut dw));
+        println!(
+            "{hw}x{hw}: to channels-last {t_in:.3} ms, kernel freqs {t_u:.3}, tiles {t_tiles:.3}, \
+             from channels-last {t_out:.3}; weight grad (incl. its copy of x) {t_dw:.3}"
+        );
+    }
+}

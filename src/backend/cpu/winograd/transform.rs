@@ -4,15 +4,11 @@
 //! A tile of `m x m` outputs reads an `alpha x alpha` input patch (`alpha = m + 2`). With
 //! `B^T` (`alpha x alpha`), `G` (`alpha x 3`) and `A^T` (`m x alpha`):
 //! `Y = A^T [(G g G^T) . (B^T d B)] A`, where `.` is the elementwise product over the
-//! `alpha^2` "frequencies". Summed over input channels, each frequency is one GEMM
-//! (`mod.rs`). Every transform here is a pair of 1-D transforms (rows, then columns) with a
-//! coefficient matrix `c` of shape `[alpha][k]` (frequency, tap), applied to one tile whose
-//! values are vectors over channels (channels-last data, so every step is a contiguous
-//! multiply-add over all channels at once, whatever the plane size):
-//! - [`analysis`]: `out[a][b] = sum_ij c[a][i] c[b][j] P[i][j]` (input transform with
-//!   `c = B^T`, k = alpha; transpose of the output transform with `c = A`, k = m);
-//! - [`synthesis`]: `P[i][j] = sum_ab c[a][i] c[b][j] v[a][b]` (output transform with
-//!   `c = A`, k = m).
+//! `alpha^2` "frequencies". Summed over input channels, each frequency is one matrix
+//! product (`mod.rs`). Every transform here is a pair of 1-D transforms (rows, then columns)
+//! applied to one tile whose values are [`Lanes`] of 16 channels (channels-last data):
+//! [`input_lanes`] (`B^T P B`), [`output_lanes`] (`A^T X A`) and [`grad_lanes`] (`A dY A^T`,
+//! the weight gradient's transform of the output gradient).
 
 /// One Winograd tile size: `m` outputs per tile and axis, and its matrices (row-major).
 pub(crate) trait Tile: Sync {
@@ -26,12 +22,39 @@ pub(crate) trait Tile: Sync {
     const G: &'static [f32];
     /// `A` (the transpose of `A^T`), `[A][M]`.
     const AM: &'static [f32];
+    /// `A^T`, `[M][A]`.
+    const AT: &'static [f32];
+    /// [`input_lanes`] at this tile size.
+    fn input(src: &[f32], p: Place, dst: &mut [f32], dst_at: usize, fs: usize);
+    /// [`output_lanes`] at this tile size.
+    fn output(src: &[f32], src_at: usize, fs: usize, dst: &mut [f32], p: Place);
+    /// [`grad_lanes`] at this tile size.
+    fn grad(src: &[f32], p: Place, dst: &mut [f32], dst_at: usize, fs: usize);
+}
+
+/// The transforms of a tile type with `A` and `M` as constants.
+macro_rules! tile_transforms {
+    ($a:literal, $m:literal, $bt:ident, $at:ident, $am:ident) => {
+        #[inline(always)]
+        fn input(src: &[f32], p: Place, dst: &mut [f32], dst_at: usize, fs: usize) {
+            input_lanes::<$a>($bt, src, p, dst, dst_at, fs)
+        }
+        #[inline(always)]
+        fn output(src: &[f32], src_at: usize, fs: usize, dst: &mut [f32], p: Place) {
+            output_lanes::<$a, $m>($at, src, src_at, fs, dst, p)
+        }
+        #[inline(always)]
+        fn grad(src: &[f32], p: Place, dst: &mut [f32], dst_at: usize, fs: usize) {
+            grad_lanes::<$a, $m>($am, src, p, dst, dst_at, fs)
+        }
+    };
 }
 
 /// F(2x2, 3x3): 16 multiplications per 2x2 outputs instead of 36.
 pub(crate) struct F2;
 
 impl Tile for F2 {
+    tile_transforms!(4, 2, f2_bt, f2_at, f2_a);
     const M: usize = 2;
     const A: usize = 4;
     #[rustfmt::skip]
@@ -55,6 +78,11 @@ impl Tile for F2 {
         1.0, -1.0,
         0.0, -1.0,
     ];
+    #[rustfmt::skip]
+    const AT: &'static [f32] = &[
+        1.0, 1.0, 1.0, 0.0,
+        0.0, 1.0, -1.0, -1.0,
+    ];
 }
 
 /// F(4x4, 3x3) with the points 0, +-1, +-2, infinity: 36 multiplications per 4x4 outputs
@@ -62,6 +90,7 @@ impl Tile for F2 {
 pub(crate) struct F4;
 
 impl Tile for F4 {
+    tile_transforms!(6, 4, f4_bt, f4_at, f4_a);
     const M: usize = 4;
     const A: usize = 6;
     #[rustfmt::skip]
@@ -91,103 +120,238 @@ impl Tile for F4 {
         1.0, -2.0, 4.0, -8.0,
         0.0, 0.0, 0.0, 1.0,
     ];
+    #[rustfmt::skip]
+    const AT: &'static [f32] = &[
+        1.0, 1.0, 1.0, 1.0, 1.0, 0.0,
+        0.0, 1.0, -1.0, 2.0, -2.0, 0.0,
+        0.0, 1.0, 1.0, 4.0, 4.0, 0.0,
+        0.0, 1.0, -1.0, 8.0, -8.0, 1.0,
+    ];
 }
 
-/// `acc[..] += cv * src[..]` over the channels.
+/// Sixteen channels of one value: one AVX-512 register (the transforms below are written on
+/// them so that, compiled for AVX-512, every step is one vector instruction).
+pub(crate) type Lanes = [f32; 16];
+
+/// `a + c b` lane by lane.
 #[inline(always)]
-fn axpy(acc: &mut [f32], cv: f32, src: &[f32]) {
-    for (d, s) in acc.iter_mut().zip(src) {
-        *d += cv * s;
+fn madd(a: &Lanes, c: f32, b: &Lanes) -> Lanes {
+    let mut o = *a;
+    for (o, b) in o.iter_mut().zip(b) {
+        *o += c * b;
+    }
+    o
+}
+
+/// `a + b` lane by lane.
+#[inline(always)]
+fn add(a: &Lanes, b: &Lanes) -> Lanes {
+    madd(a, 1.0, b)
+}
+
+/// `a - b` lane by lane.
+#[inline(always)]
+fn sub(a: &Lanes, b: &Lanes) -> Lanes {
+    let mut o = *a;
+    for (o, b) in o.iter_mut().zip(b) {
+        *o -= b;
+    }
+    o
+}
+
+/// The 1-D transforms of F(2x2, 3x3), written out (`B^T`, `A^T` and `A` above; the test
+/// `one_d_transforms_are_the_matrices` checks them against the matrices).
+#[inline(always)]
+fn f2_bt(d: &[Lanes; 4]) -> [Lanes; 4] {
+    [
+        sub(&d[0], &d[2]),
+        add(&d[1], &d[2]),
+        sub(&d[2], &d[1]),
+        sub(&d[1], &d[3]),
+    ]
+}
+#[inline(always)]
+fn f2_at(m: &[Lanes; 4]) -> [Lanes; 2] {
+    [
+        add(&add(&m[0], &m[1]), &m[2]),
+        sub(&sub(&m[1], &m[2]), &m[3]),
+    ]
+}
+#[inline(always)]
+fn f2_a(d: &[Lanes; 2]) -> [Lanes; 4] {
+    [
+        d[0],
+        add(&d[0], &d[1]),
+        sub(&d[0], &d[1]),
+        sub(&[0.0; 16], &d[1]),
+    ]
+}
+
+/// The 1-D transforms of F(4x4, 3x3), written out (see [`f2_bt`]).
+#[inline(always)]
+fn f4_bt(d: &[Lanes; 6]) -> [Lanes; 6] {
+    let d42 = madd(&d[4], -4.0, &d[2]);
+    let d31 = madd(&d[3], -4.0, &d[1]);
+    let d4_2 = sub(&d[4], &d[2]);
+    let d3_1 = sub(&d[3], &d[1]);
+    [
+        madd(&madd(&d[4], 4.0, &d[0]), -5.0, &d[2]),
+        add(&d42, &d31),
+        sub(&d42, &d31),
+        madd(&d4_2, 2.0, &d3_1),
+        madd(&d4_2, -2.0, &d3_1),
+        madd(&madd(&d[5], 4.0, &d[1]), -5.0, &d[3]),
+    ]
+}
+#[inline(always)]
+fn f4_at(m: &[Lanes; 6]) -> [Lanes; 4] {
+    let (s12, d12) = (add(&m[1], &m[2]), sub(&m[1], &m[2]));
+    let (s34, d34) = (add(&m[3], &m[4]), sub(&m[3], &m[4]));
+    [
+        add(&add(&m[0], &s12), &s34),
+        madd(&d12, 2.0, &d34),
+        madd(&s12, 4.0, &s34),
+        add(&madd(&d12, 8.0, &d34), &m[5]),
+    ]
+}
+#[inline(always)]
+fn f4_a(d: &[Lanes; 4]) -> [Lanes; 6] {
+    let (s02, s13) = (add(&d[0], &d[2]), add(&d[1], &d[3]));
+    let (q02, q13) = (madd(&d[0], 4.0, &d[2]), madd(&d[1], 4.0, &d[3]));
+    [
+        d[0],
+        add(&s02, &s13),
+        sub(&s02, &s13),
+        madd(&q02, 2.0, &q13),
+        madd(&q02, -2.0, &q13),
+        d[3],
+    ]
+}
+
+/// The 16 lanes at `s[at..]`.
+#[inline(always)]
+pub(crate) fn load(s: &[f32], at: usize) -> Lanes {
+    s[at..at + 16].try_into().expect("16 lanes")
+}
+
+/// Stores 16 lanes at `s[at..]`.
+#[inline(always)]
+pub(crate) fn store(s: &mut [f32], at: usize, v: Lanes) {
+    s[at..at + 16].copy_from_slice(&v);
+}
+
+/// Where one tile's values lie in a buffer: value `(i, j)` at `at + i rs + j cs`.
+#[derive(Clone, Copy)]
+pub(crate) struct Place {
+    pub at: usize,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl Place {
+    #[inline(always)]
+    fn of(&self, i: usize, j: usize) -> usize {
+        self.at + i * self.rs + j * self.cs
     }
 }
 
-/// `out[(a A + b) fs ..][..l] = sum_ij c[a][i] c[b][j] P(i, j)` for one tile, where `P(i, j)`
-/// is the tile's `k x k` value vectors (length `l`) and `c` is `[A][k]`. `t1` is scratch.
-#[allow(clippy::too_many_arguments)]
-#[inline]
-pub(crate) fn analysis<'p, T: Tile>(
-    patch: impl Fn(usize, usize) -> &'p [f32],
-    c: &[f32],
-    k: usize,
-    l: usize,
-    out: &mut [f32],
+/// Input transform of one tile: frequency `a A + b` of `B^T P B` to `dst[dst_at + (a A + b)
+/// fs..]`, from the `A x A` patch at `p` in `src`; `bt` is `B^T`, `[A][A]`.
+#[inline(always)]
+pub(crate) fn input_lanes<const A: usize>(
+    bt: impl Fn(&[Lanes; A]) -> [Lanes; A],
+    src: &[f32],
+    p: Place,
+    dst: &mut [f32],
+    dst_at: usize,
     fs: usize,
-    t1: &mut Vec<f32>,
 ) {
-    let a_n = T::A;
-    t1.clear();
-    t1.resize(a_n * k * l, 0.0);
-    // t1[a][j] = sum_i c[a][i] P(i, j).
-    for i in 0..k {
-        for j in 0..k {
-            let src = &patch(i, j)[..l];
-            for a in 0..a_n {
-                let cv = c[a * k + i];
-                if cv != 0.0 {
-                    axpy(&mut t1[(a * k + j) * l..][..l], cv, src);
-                }
-            }
+    // t[i] = B^T-transform of patch row i, then each column.
+    let mut t = [[[0.0f32; 16]; A]; A];
+    for (i, ti) in t.iter_mut().enumerate() {
+        let mut row = [[0.0f32; 16]; A];
+        for (j, r) in row.iter_mut().enumerate() {
+            *r = load(src, p.of(i, j));
         }
+        *ti = bt(&row);
     }
-    // out[a][b] = sum_j c[b][j] t1[a][j].
-    for a in 0..a_n {
-        for b in 0..a_n {
-            let dst = &mut out[(a * a_n + b) * fs..][..l];
-            dst.fill(0.0);
-            for j in 0..k {
-                let cv = c[b * k + j];
-                if cv != 0.0 {
-                    axpy(dst, cv, &t1[(a * k + j) * l..][..l]);
-                }
-            }
+    for b in 0..A {
+        let mut col = [[0.0f32; 16]; A];
+        for (i, c) in col.iter_mut().enumerate() {
+            *c = t[i][b];
+        }
+        for (a, v) in bt(&col).iter().enumerate() {
+            store(dst, dst_at + (a * A + b) * fs, *v);
         }
     }
 }
 
-/// `emit(i, j, sum_ab c[a][i] c[b][j] v[(a A + b) fs ..][..l])` for `i, j < k`: one tile's
-/// `k x k` value vectors from its `A x A` frequency vectors; `c` is `[A][k]`. `s1` is scratch.
-#[inline]
-pub(crate) fn synthesis<T: Tile>(
-    v: &[f32],
+/// Output transform of one tile: `(A^T X A)[i][j]` (`i, j < M`) to place `p` of `dst`, from
+/// the frequencies at `src[src_at + xi fs..]`; `at` is `A^T`, `[M][A]`.
+#[inline(always)]
+pub(crate) fn output_lanes<const A: usize, const M: usize>(
+    at: impl Fn(&[Lanes; A]) -> [Lanes; M],
+    src: &[f32],
+    src_at: usize,
     fs: usize,
-    c: &[f32],
-    k: usize,
-    l: usize,
-    s1: &mut Vec<f32>,
-    mut emit: impl FnMut(usize, usize, &[f32]),
+    dst: &mut [f32],
+    p: Place,
 ) {
-    let a_n = T::A;
-    s1.clear();
-    s1.resize((k * a_n + 1) * l, 0.0);
-    let (s1, z) = s1.split_at_mut(k * a_n * l);
-    // s1[i][b] = sum_a c[a][i] v[a][b].
-    for a in 0..a_n {
-        for b in 0..a_n {
-            let src = &v[(a * a_n + b) * fs..][..l];
-            for i in 0..k {
-                let cv = c[a * k + i];
-                if cv != 0.0 {
-                    axpy(&mut s1[(i * a_n + b) * l..][..l], cv, src);
-                }
-            }
+    // s[a] = A^T-transform of frequency row a, then each column.
+    let mut s = [[[0.0f32; 16]; M]; A];
+    for (a, sa) in s.iter_mut().enumerate() {
+        let mut row = [[0.0f32; 16]; A];
+        for (b, r) in row.iter_mut().enumerate() {
+            *r = load(src, src_at + (a * A + b) * fs);
+        }
+        *sa = at(&row);
+    }
+    for j in 0..M {
+        let mut col = [[0.0f32; 16]; A];
+        for (a, c) in col.iter_mut().enumerate() {
+            *c = s[a][j];
+        }
+        for (i, v) in at(&col).iter().enumerate() {
+            store(dst, p.of(i, j), *v);
         }
     }
-    for i in 0..k {
-        for j in 0..k {
-            z.fill(0.0);
-            for b in 0..a_n {
-                let cv = c[b * k + j];
-                if cv != 0.0 {
-                    axpy(z, cv, &s1[(i * a_n + b) * l..][..l]);
-                }
-            }
-            emit(i, j, z);
+}
+
+/// Transpose of the output transform (the weight gradient's `dM = A dY A^T`): frequency
+/// `a A + b` to `dst[dst_at + (a A + b) fs..]`, from the `M x M` output-gradient tile at `p`
+/// in `src`; `am` is `A`, `[A][M]`.
+#[inline(always)]
+pub(crate) fn grad_lanes<const A: usize, const M: usize>(
+    am: impl Fn(&[Lanes; M]) -> [Lanes; A],
+    src: &[f32],
+    p: Place,
+    dst: &mut [f32],
+    dst_at: usize,
+    fs: usize,
+) {
+    // r[i] = A-transform of gradient row i, then each column.
+    let mut r = [[[0.0f32; 16]; A]; M];
+    for (i, ri) in r.iter_mut().enumerate() {
+        let mut row = [[0.0f32; 16]; M];
+        for (j, x) in row.iter_mut().enumerate() {
+            *x = load(src, p.of(i, j));
+        }
+        *ri = am(&row);
+    }
+    for b in 0..A {
+        let mut col = [[0.0f32; 16]; M];
+        for (i, c) in col.iter_mut().enumerate() {
+            *c = r[i][b];
+        }
+        for (a, v) in am(&col).iter().enumerate() {
+            store(dst, dst_at + (a * A + b) * fs, *v);
         }
     }
 }
 
 /// `u[xi] = (G g G^T)[xi]` (`A^2` values) for `L` 3x3 kernels `g` at once, one per lane:
 /// `g[tap][lane]`, `u[xi][lane]`.
+#[inline(always)]
 pub(crate) fn weight_freqs_lanes<T: Tile, const L: usize>(g: &[[f32; L]; 9], u: &mut [[f32; L]]) {
     let (a_n, gm) = (T::A, T::G);
     let mut t = [[0.0f32; L]; 18];
@@ -219,19 +383,75 @@ pub(crate) fn weight_freqs_lanes<T: Tile, const L: usize>(g: &[[f32; L]; 9], u: 
     }
 }
 
-/// Backward of [`weight_freqs_lanes`] for one kernel: `d[r][s] += sum_ab G[a][r] G[b][s] du(a A + b)`.
-pub(crate) fn weight_freqs_backward<T: Tile>(du: impl Fn(usize) -> f32, d: &mut [f32]) {
+/// Backward of [`weight_freqs_lanes`] for 16 kernels, one per lane:
+/// `d[r s] = sum_ab G[a][r] G[b][s] du[a A + b]`.
+#[inline(always)]
+pub(crate) fn weight_freqs_backward_lanes<T: Tile>(du: &[Lanes], d: &mut [Lanes; 9]) {
     let (a_n, gm) = (T::A, T::G);
     // t[a][s] = sum_b du[a][b] G[b][s].
-    let mut t = [0.0f32; 18];
+    let mut t = [[0.0f32; 16]; 18];
     for a in 0..a_n {
         for s in 0..3 {
-            t[a * 3 + s] = (0..a_n).map(|b| du(a * a_n + b) * gm[b * 3 + s]).sum();
+            let ta = &mut t[a * 3 + s];
+            for b in 0..a_n {
+                let c = gm[b * 3 + s];
+                if c != 0.0 {
+                    for (o, v) in ta.iter_mut().zip(&du[a * a_n + b]) {
+                        *o += c * v;
+                    }
+                }
+            }
         }
     }
     for r in 0..3 {
         for s in 0..3 {
-            d[r * 3 + s] += (0..a_n).map(|a| gm[a * 3 + r] * t[a * 3 + s]).sum::<f32>();
+            let o = &mut d[r * 3 + s];
+            *o = [0.0; 16];
+            for a in 0..a_n {
+                let c = gm[a * 3 + r];
+                if c != 0.0 {
+                    for (o, v) in o.iter_mut().zip(&t[a * 3 + s]) {
+                        *o += c * v;
+                    }
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `f(e_k)[o]` for unit vectors `e_k` (lane 0) is the matrix `c[o][k]`.
+    fn columns<const K: usize, const O: usize>(f: impl Fn(&[Lanes; K]) -> [Lanes; O]) -> Vec<f32> {
+        let mut c = vec![0.0; O * K];
+        for k in 0..K {
+            let mut e = [[0.0f32; 16]; K];
+            e[k] = [1.0; 16];
+            for (o, v) in f(&e).iter().enumerate() {
+                assert!(v.iter().all(|x| *x == v[0]), "lanes differ");
+                c[o * K + k] = v[0];
+            }
+        }
+        c
+    }
+
+    fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+        (0..cols * rows)
+            .map(|i| m[(i % rows) * cols + i / rows])
+            .collect()
+    }
+
+    #[test]
+    fn one_d_transforms_are_the_matrices() {
+        assert_eq!(columns(f2_bt), F2::BT);
+        assert_eq!(columns(f2_at), F2::AT);
+        assert_eq!(columns(f2_a), F2::AM);
+        assert_eq!(columns(f4_bt), F4::BT);
+        assert_eq!(columns(f4_at), F4::AT);
+        assert_eq!(columns(f4_a), F4::AM);
+        assert_eq!(transpose(F2::AM, 4, 2), F2::AT);
+        assert_eq!(transpose(F4::AM, 6, 4), F4::AT);
     }
 }
