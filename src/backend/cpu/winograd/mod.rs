@@ -20,6 +20,7 @@
 //! Error: the transforms scale values by up to 5 (F(4x4)), so the rounding error is a few
 //! times the direct convolution's; `tests.rs` bounds it against a direct f64 convolution.
 
+mod layout;
 mod product;
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,7 @@ use super::gemm::with_scratch;
 use super::im2col::Dims;
 use crate::backend::cpu::ConvGeom;
 use crate::backend::tensor::Tensor;
+use layout::{from_channels_last, to_channels_last};
 use product::{Product, Simd};
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -97,6 +99,8 @@ thread_local! {
     static WG_OUT: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     static WG_V: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     static WG_M: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    static WG_DU: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    static WG_U: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Whether [`forward`] / [`backward`] handle this convolution: it is [`eligible`] and the
@@ -189,86 +193,19 @@ impl Grid {
     }
 }
 
+/// Floats from one frequency's block of `tb` tiles (`c` channels each) to the next: one
+/// vector more than the data, so that the 36 frequencies of a tile, touched together by the
+/// transforms, do not all map to one L1 set (a 4 KiB stride would).
+fn freq_stride(tb: usize, c: usize) -> usize {
+    tb * c + 16
+}
+
 /// Tiles per block (`WG_BLOCK` overrides, for tuning).
 fn block_tiles() -> usize {
     std::env::var("WG_BLOCK")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(16)
-}
-
-/// Copies NCHW `src` (`c` channels) into the zeroed padded channels-last buffer `dst`
-/// (`cp` channels, the extra ones zero).
-fn to_channels_last(src: &[f32], c: usize, cp: usize, g: &Grid, dst: &mut [f32]) {
-    const B: usize = 16;
-    let (h, w, plane) = (g.h, g.w, g.hp * g.wp * cp);
-    dst[..g.n * plane]
-        .par_chunks_mut(plane)
-        .enumerate()
-        .for_each(|(i, d)| {
-            d.fill(0.0);
-            let s = &src[i * c * h * w..][..c * h * w];
-            for y in 0..h {
-                let row = &mut d[((y + 1) * g.wp + 1) * cp..][..w * cp];
-                // 16 x 16 blocks: 16 short reads, 16 short writes, all in L1.
-                for c0 in (0..c).step_by(B) {
-                    let c1 = (c0 + B).min(c);
-                    for x0 in (0..w).step_by(B) {
-                        let x1 = (x0 + B).min(w);
-                        for ch in c0..c1 {
-                            let sr = &s[(ch * h + y) * w..][x0..x1];
-                            for (x, v) in (x0..x1).zip(sr) {
-                                row[x * cp + ch] = *v;
-                            }
-                        }
-                    }
-                }
-            }
-        });
-}
-
-/// Writes the channels-last output `yl` (`cp` channels) into NCHW `y` (`c` channels):
-/// `y = yl + bias` (`bias = Some(b)`), or `y += yl` (`bias = None`).
-fn from_channels_last(
-    yl: &[f32],
-    c: usize,
-    cp: usize,
-    g: &Grid,
-    bias: Option<Option<&[f32]>>,
-    y: &mut [f32],
-) {
-    const B: usize = 16;
-    let (h, w, hw) = (g.h, g.w, g.h * g.w);
-    let (wq, plane) = (g.ntx * g.m, g.nty * g.m * g.ntx * g.m * cp);
-    y.par_chunks_mut(c * hw).enumerate().for_each(|(i, yi)| {
-        let src = &yl[i * plane..][..plane];
-        for yy in 0..h {
-            let row = &src[yy * wq * cp..][..wq * cp];
-            for c0 in (0..c).step_by(B) {
-                let c1 = (c0 + B).min(c);
-                for x0 in (0..w).step_by(B) {
-                    let x1 = (x0 + B).min(w);
-                    for co in c0..c1 {
-                        let dst = &mut yi[co * hw + yy * w..][x0..x1];
-                        let px = (x0..x1).map(|x| row[x * cp + co]);
-                        match bias {
-                            Some(b) => {
-                                let bv = b.map_or(0.0, |b| b[co]);
-                                for (o, v) in dst.iter_mut().zip(px) {
-                                    *o = v + bv;
-                                }
-                            }
-                            None => {
-                                for (o, v) in dst.iter_mut().zip(px) {
-                                    *o += v;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    });
 }
 
 /// The frequencies of every kernel of `w` (`[cout, cin, 3, 3]`), frequency-major:
@@ -301,27 +238,37 @@ unsafe fn kernel_freqs_avx512<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) 
     kernel_freqs_body::<T>(w, coutp, u)
 }
 
-/// [`kernel_freqs_body`] into a new buffer, with the best instructions this CPU has.
-fn kernel_freqs<T: Tile>(w: &Tensor, coutp: usize) -> Vec<f32> {
-    let mut u = vec![0.0f32; T::A * T::A * w.shape[1] * coutp];
+/// [`kernel_freqs_body`] into `u` (`alpha^2 cin coutp` floats), with the best
+/// instructions this CPU has.
+fn kernel_freqs_into<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) {
+    if coutp > w.shape[0] {
+        u.fill(0.0);
+    }
     match Simd::detect() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Simd::Avx512` means the CPU has AVX-512F.
-        Simd::Avx512 => unsafe { kernel_freqs_avx512::<T>(w, coutp, &mut u) },
-        _ => kernel_freqs_body::<T>(w, coutp, &mut u),
+        Simd::Avx512 => unsafe { kernel_freqs_avx512::<T>(w, coutp, u) },
+        _ => kernel_freqs_body::<T>(w, coutp, u),
     }
+}
+
+/// [`kernel_freqs_into`] a new buffer.
+#[cfg(test)]
+fn kernel_freqs<T: Tile>(w: &Tensor, coutp: usize) -> Vec<f32> {
+    let mut u = vec![0.0f32; T::A * T::A * w.shape[1] * coutp];
+    kernel_freqs_into::<T>(w, coutp, &mut u);
     u
 }
 
-/// `v[xi][j][..cp] = (B^T d B)[xi]` for the `j`-th tile of tile rows `rows` of the padded
-/// channels-last `xl` (`cp` channels); `tb` tiles per frequency row of `v`.
+/// `v[xi fs + j cp..][..cp] = (B^T d B)[xi]` for the `j`-th tile of tile rows `rows` of
+/// the padded channels-last `xl` (`cp` channels).
 #[inline(always)]
 fn input_tiles<T: Tile>(
     xl: &[f32],
     g: &Grid,
     cp: usize,
     rows: std::ops::Range<usize>,
-    tb: usize,
+    fs: usize,
     v: &mut [f32],
 ) {
     let plane = g.hp * g.wp * cp;
@@ -337,7 +284,7 @@ fn input_tiles<T: Tile>(
                     rs: g.wp * cp,
                     cs: cp,
                 };
-                T::input(base, p, v, j * cp + q, tb * cp);
+                T::input(base, p, v, j * cp + q, fs);
             }
             j += 1;
         }
@@ -369,7 +316,7 @@ fn forward_block<T: Tile>(
     let (a2, g, cp, cop) = (T::A * T::A, &c.g, c.cinp, c.coutp);
     let tb = rows.len() * g.ntx;
     let wq = g.ntx * T::M;
-    input_tiles::<T>(xl, g, cp, rows, tb, v);
+    input_tiles::<T>(xl, g, cp, rows, freq_stride(tb, cp), v);
     let p = Product {
         m: tb,
         n: cop,
@@ -383,9 +330,9 @@ fn forward_block<T: Tile>(
     for xi in 0..a2 {
         p.run(
             c.simd,
-            &v[xi * tb * cp..][..tb * cp],
+            &v[xi * freq_stride(tb, cp)..][..tb * cp],
             &c.u[xi * c.cin * cop..][..c.cin * cop],
-            &mut mbuf[xi * tb * cop..][..tb * cop],
+            &mut mbuf[xi * freq_stride(tb, cop)..][..tb * cop],
         );
     }
     for j in 0..tb {
@@ -396,7 +343,7 @@ fn forward_block<T: Tile>(
                 rs: wq * cop,
                 cs: cop,
             };
-            T::output(mbuf, j * cop + q, tb * cop, out, p);
+            T::output(mbuf, j * cop + q, freq_stride(tb, cop), out, p);
         }
     }
 }
@@ -425,8 +372,8 @@ fn tiles_forward<T: Tile>(c: &Conv, xl: &[f32], yl: &mut [f32]) {
         .for_each(|(bi, out)| {
             let rows = bi * rpb..bi * rpb + out.len() / row_len;
             let (a2, tb) = (T::A * T::A, rows.len() * g.ntx);
-            with_scratch(&WG_V, a2 * tb * c.cinp, |v| {
-                with_scratch(&WG_M, a2 * tb * c.coutp, |m| match c.simd {
+            with_scratch(&WG_V, a2 * freq_stride(tb, c.cinp), |v| {
+                with_scratch(&WG_M, a2 * freq_stride(tb, c.coutp), |m| match c.simd {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: `Simd::Avx512` means the CPU has AVX-512F.
                     Simd::Avx512 => unsafe { forward_block_avx512::<T>(c, xl, rows, out, v, m) },
@@ -447,18 +394,20 @@ fn conv_from_channels_last<T: Tile>(
 ) {
     let g = Grid::new::<T>(d);
     let coutp = padded(d.cout);
-    let u = kernel_freqs::<T>(w, coutp);
-    let c = Conv {
-        simd: Simd::detect(),
-        g,
-        cin: d.cin,
-        cinp: padded(d.cin),
-        coutp,
-        u: &u,
-    };
-    with_scratch(&WG_OUT, g.out_len(coutp), |yl| {
-        tiles_forward::<T>(&c, xl, yl);
-        from_channels_last(yl, d.cout, coutp, &g, bias, &mut y.data);
+    with_scratch(&WG_U, T::A * T::A * d.cin * coutp, |u| {
+        kernel_freqs_into::<T>(w, coutp, u);
+        let c = Conv {
+            simd: Simd::detect(),
+            g,
+            cin: d.cin,
+            cinp: padded(d.cin),
+            coutp,
+            u,
+        };
+        with_scratch(&WG_OUT, g.out_len(coutp), |yl| {
+            tiles_forward::<T>(&c, xl, yl);
+            from_channels_last(yl, d.cout, coutp, &g, bias, &mut y.data);
+        });
     });
 }
 
@@ -530,7 +479,7 @@ fn weight_block<T: Tile>(
     let (a2, g, cp, cop) = (T::A * T::A, &c.g, c.cinp, c.coutp);
     let tb = rows.len() * g.ntx;
     let dplane = g.hp * g.wp * cop;
-    input_tiles::<T>(xl, g, cp, rows.clone(), tb, v);
+    input_tiles::<T>(xl, g, cp, rows.clone(), freq_stride(tb, cp), v);
     let mut j = 0;
     for tr in rows {
         let (i, r0) = (tr / g.nty, (tr % g.nty) * T::M);
@@ -543,7 +492,7 @@ fn weight_block<T: Tile>(
                     rs: g.wp * cop,
                     cs: cop,
                 };
-                T::grad(base, p, dm, j * cop + q, tb * cop);
+                T::grad(base, p, dm, j * cop + q, freq_stride(tb, cop));
             }
             j += 1;
         }
@@ -561,8 +510,8 @@ fn weight_block<T: Tile>(
     for xi in 0..a2 {
         p.run(
             c.simd,
-            &dm[xi * tb * cop..][..tb * cop],
-            &v[xi * tb * cp..][..tb * cp],
+            &dm[xi * freq_stride(tb, cop)..][..tb * cop],
+            &v[xi * freq_stride(tb, cp)..][..tb * cp],
             &mut dug[xi * cout * cp..][..cout * cp],
         );
     }
@@ -604,59 +553,63 @@ fn weight_grad<T: Tile>(x: &Tensor, dyl: &[f32], d: &Dims, dw: &mut Tensor) {
     let per_group = blocks.div_ceil(DW_GROUPS);
     let groups = blocks.div_ceil(per_group);
     let uplane = cout * cp;
-    let mut du = vec![0.0f32; groups * a2 * uplane];
-    with_scratch(&WG_IN, g.n * g.hp * g.wp * cp, |xl| {
-        to_channels_last(&x.data, cin, cp, &g, xl);
-        let xl = &*xl;
-        du.par_chunks_mut(a2 * uplane)
-            .enumerate()
-            .for_each(|(gi, dug)| {
-                let first = gi * per_group;
-                let tb = rpb * g.ntx;
-                with_scratch(&WG_V, a2 * tb * cp, |v| {
-                    with_scratch(&WG_M, a2 * tb * c.coutp, |dm| {
-                        for bi in first..(first + per_group).min(blocks) {
-                            let rows = bi * rpb..((bi + 1) * rpb).min(g.rows());
-                            let acc = bi > first;
-                            match c.simd {
-                                #[cfg(target_arch = "x86_64")]
-                                // SAFETY: `Simd::Avx512` means the CPU has AVX-512F.
-                                Simd::Avx512 => unsafe {
-                                    weight_block_avx512::<T>(
-                                        &c, cout, xl, dyl, rows, acc, dug, v, dm,
-                                    )
-                                },
-                                _ => weight_block::<T>(&c, cout, xl, dyl, rows, acc, dug, v, dm),
+    // Every group's first block overwrites its part: no zeroing needed.
+    with_scratch(&WG_DU, groups * a2 * uplane, |du| {
+        with_scratch(&WG_IN, g.n * g.hp * g.wp * cp, |xl| {
+            to_channels_last(&x.data, cin, cp, &g, xl);
+            let xl = &*xl;
+            du.par_chunks_mut(a2 * uplane)
+                .enumerate()
+                .for_each(|(gi, dug)| {
+                    let first = gi * per_group;
+                    let tb = rpb * g.ntx;
+                    with_scratch(&WG_V, a2 * freq_stride(tb, cp), |v| {
+                        with_scratch(&WG_M, a2 * freq_stride(tb, c.coutp), |dm| {
+                            for bi in first..(first + per_group).min(blocks) {
+                                let rows = bi * rpb..((bi + 1) * rpb).min(g.rows());
+                                let acc = bi > first;
+                                match c.simd {
+                                    #[cfg(target_arch = "x86_64")]
+                                    // SAFETY: `Simd::Avx512` means the CPU has AVX-512F.
+                                    Simd::Avx512 => unsafe {
+                                        weight_block_avx512::<T>(
+                                            &c, cout, xl, dyl, rows, acc, dug, v, dm,
+                                        )
+                                    },
+                                    _ => {
+                                        weight_block::<T>(&c, cout, xl, dyl, rows, acc, dug, v, dm)
+                                    }
+                                }
                             }
-                        }
-                    })
+                        })
+                    });
                 });
-            });
-    });
-    // The groups in order, then each kernel's G^T dU G, 16 input channels at a time.
-    let (total, rest) = du.split_at_mut(a2 * uplane);
-    for part in rest.chunks_exact(a2 * uplane) {
-        total
-            .par_chunks_mut(4096)
-            .zip(part.par_chunks(4096))
-            .for_each(|(o, p)| o.iter_mut().zip(p).for_each(|(o, p)| *o += p));
-    }
-    let total = &*total;
-    dw.data
-        .par_chunks_mut(cin * 9)
-        .enumerate()
-        .for_each(|(co, dwc)| {
-            for q in (0..cin).step_by(16) {
-                let du: Vec<[f32; 16]> = (0..a2)
-                    .map(|xi| load(total, xi * uplane + co * cp + q))
-                    .collect();
-                let mut d = [[0.0f32; 16]; 9];
-                weight_freqs_backward_lanes::<T>(&du, &mut d);
-                for (l, ci) in (q..(q + 16).min(cin)).enumerate() {
-                    for (tap, dt) in d.iter().enumerate() {
-                        dwc[ci * 9 + tap] += dt[l];
+        });
+        // The groups in order, then each kernel's G^T dU G, 16 input channels at a time.
+        let (total, rest) = du.split_at_mut(a2 * uplane);
+        for part in rest.chunks_exact(a2 * uplane) {
+            total
+                .par_chunks_mut(4096)
+                .zip(part.par_chunks(4096))
+                .for_each(|(o, p)| o.iter_mut().zip(p).for_each(|(o, p)| *o += p));
+        }
+        let total = &*total;
+        dw.data
+            .par_chunks_mut(cin * 9)
+            .enumerate()
+            .for_each(|(co, dwc)| {
+                for q in (0..cin).step_by(16) {
+                    let du: Vec<[f32; 16]> = (0..a2)
+                        .map(|xi| load(total, xi * uplane + co * cp + q))
+                        .collect();
+                    let mut d = [[0.0f32; 16]; 9];
+                    weight_freqs_backward_lanes::<T>(&du, &mut d);
+                    for (l, ci) in (q..(q + 16).min(cin)).enumerate() {
+                        for (tap, dt) in d.iter().enumerate() {
+                            dwc[ci * 9 + tap] += dt[l];
+                        }
                     }
                 }
-            }
-        });
+            });
+    });
 }

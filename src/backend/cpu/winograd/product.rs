@@ -254,3 +254,49 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    /// Single-thread GFLOP/s of the forward's and the weight gradient's product shapes:
+    /// `cargo test --release --lib winograd_product_times -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn winograd_product_times() {
+        let simd = Simd::detect();
+        for &(m, n, k, wgrad) in &[
+            (16, 64, 64, false),
+            (48, 64, 64, false),
+            (64, 64, 16, true),
+            (64, 64, 48, true),
+        ] {
+            let (a_rs, a_cs) = if wgrad { (1, m) } else { (k, 1) };
+            let a = vec![0.5f32; m * k];
+            let b = vec![0.25f32; k * n];
+            let mut c = vec![0.0f32; m * n];
+            let p = Product {
+                m,
+                n,
+                k,
+                a_rs,
+                a_cs,
+                b_rs: n,
+                c_rs: n,
+                accumulate: wgrad,
+            };
+            let reps = 20_000;
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                p.run(simd, &a, &b, &mut c);
+            }
+            let s = t.elapsed().as_secs_f64();
+            println!(
+                "{m}x{k}x{n} ({}): {:.0} GFLOP/s, {:.2} us a call",
+                if wgrad { "weight gradient" } else { "forward" },
+                2.0 * (m * n * k * reps) as f64 / s / 1e9,
+                s / reps as f64 * 1e6
+            );
+        }
+    }
+}

@@ -275,3 +275,99 @@ fn winograd_phase_times() {
         );
     }
 }
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn input_only(xl: &[f32], g: &Grid, rows: std::ops::Range<usize>, v: &mut [f32]) {
+    let tb = rows.len() * g.ntx;
+    input_tiles::<F4>(xl, g, 64, rows, freq_stride(tb, 64), v);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn output_only(g: &Grid, tb: usize, mbuf: &[f32], out: &mut [f32]) {
+    let wq = g.ntx * 4;
+    for j in 0..tb {
+        let (rr, tx) = (j / g.ntx, j % g.ntx);
+        for q in (0..64).step_by(16) {
+            let p = Place {
+                at: (rr * 4 * wq + tx * 4) * 64 + q,
+                rs: wq * 64,
+                cs: 64,
+            };
+            F4::output(mbuf, j * 64 + q, freq_stride(tb, 64), out, p);
+        }
+    }
+}
+
+/// Single-thread times of the F(4x4) forward's pieces over all blocks (64 -> 64 at 32 x 32,
+/// batch 8): `cargo test --release --lib winograd_piece_times -- --ignored --nocapture`.
+#[cfg(target_arch = "x86_64")]
+#[test]
+#[ignore]
+fn winograd_piece_times() {
+    use transform::Place;
+    let _ = Place {
+        at: 0,
+        rs: 0,
+        cs: 0,
+    };
+    let x = rand_tensor([8, 64, 32, 32], 1);
+    let w = rand_tensor([64, 64, 3, 3], 2);
+    let d = dims(&x, &w);
+    let g = Grid::new::<F4>(&d);
+    let mut xl = vec![0.0; g.n * g.hp * g.wp * 64];
+    to_channels_last(&x.data, 64, 64, &g, &mut xl);
+    let u = kernel_freqs::<F4>(&w, 64);
+    let rpb = g.rows_per_block();
+    let tb = rpb * g.ntx;
+    let mut v = vec![0.0; 36 * freq_stride(tb, 64)];
+    let mut m = vec![0.0; 36 * freq_stride(tb, 64)];
+    let mut out = vec![0.0; g.out_len(64)];
+    let blocks = g.rows() / rpb;
+    let time = |f: &mut dyn FnMut()| {
+        f();
+        let t = std::time::Instant::now();
+        for _ in 0..10 {
+            f();
+        }
+        t.elapsed().as_secs_f64() * 100.0
+    };
+    let t_in = time(&mut || {
+        for b in 0..blocks {
+            unsafe { input_only(&xl, &g, b * rpb..(b + 1) * rpb, &mut v) };
+        }
+    });
+    let p = Product {
+        m: tb,
+        n: 64,
+        k: 64,
+        a_rs: 64,
+        a_cs: 1,
+        b_rs: 64,
+        c_rs: 64,
+        accumulate: false,
+    };
+    let t_p = time(&mut || {
+        for _ in 0..blocks {
+            for xi in 0..36 {
+                let fs = freq_stride(tb, 64);
+                p.run(
+                    Simd::detect(),
+                    &v[xi * fs..][..tb * 64],
+                    &u[xi * 64 * 64..][..64 * 64],
+                    &mut m[xi * fs..][..tb * 64],
+                );
+            }
+        }
+    });
+    let row_len = 16 * g.ntx * 64;
+    let t_out = time(&mut || {
+        for b in 0..blocks {
+            unsafe { output_only(&g, tb, &m, &mut out[b * rpb * row_len..][..rpb * row_len]) };
+        }
+    });
+    println!(
+        "{blocks} blocks of {tb} tiles, one thread: input transform {t_in:.3} ms, products {t_p:.3} ms, output transform {t_out:.3} ms"
+    );
+}

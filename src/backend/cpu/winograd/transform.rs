@@ -34,18 +34,18 @@ pub(crate) trait Tile: Sync {
 
 /// The transforms of a tile type with `A` and `M` as constants.
 macro_rules! tile_transforms {
-    ($a:literal, $m:literal, $bt:ident, $at:ident, $am:ident) => {
+    ($a:literal, $m:literal, $bt:ty, $at:ty, $am:ty) => {
         #[inline(always)]
         fn input(src: &[f32], p: Place, dst: &mut [f32], dst_at: usize, fs: usize) {
-            input_lanes::<$a>($bt, src, p, dst, dst_at, fs)
+            input_lanes::<$a, $bt>(src, p, dst, dst_at, fs)
         }
         #[inline(always)]
         fn output(src: &[f32], src_at: usize, fs: usize, dst: &mut [f32], p: Place) {
-            output_lanes::<$a, $m>($at, src, src_at, fs, dst, p)
+            output_lanes::<$a, $m, $at>(src, src_at, fs, dst, p)
         }
         #[inline(always)]
         fn grad(src: &[f32], p: Place, dst: &mut [f32], dst_at: usize, fs: usize) {
-            grad_lanes::<$a, $m>($am, src, p, dst, dst_at, fs)
+            grad_lanes::<$a, $m, $am>(src, p, dst, dst_at, fs)
         }
     };
 }
@@ -54,7 +54,7 @@ macro_rules! tile_transforms {
 pub(crate) struct F2;
 
 impl Tile for F2 {
-    tile_transforms!(4, 2, f2_bt, f2_at, f2_a);
+    tile_transforms!(4, 2, F2Bt, F2At, F2A);
     const M: usize = 2;
     const A: usize = 4;
     #[rustfmt::skip]
@@ -90,7 +90,7 @@ impl Tile for F2 {
 pub(crate) struct F4;
 
 impl Tile for F4 {
-    tile_transforms!(6, 4, f4_bt, f4_at, f4_a);
+    tile_transforms!(6, 4, F4Bt, F4At, F4A);
     const M: usize = 4;
     const A: usize = 6;
     #[rustfmt::skip]
@@ -158,6 +158,32 @@ fn sub(a: &Lanes, b: &Lanes) -> Lanes {
     }
     o
 }
+
+/// A 1-D transform of `I` lane vectors into `O` (a type, so that the 2-D functions below
+/// call it statically and it is inlined into the SIMD code that uses it).
+pub(crate) trait OneD<const I: usize, const O: usize> {
+    /// The transform.
+    fn apply(x: &[Lanes; I]) -> [Lanes; O];
+}
+
+/// Implements [`OneD`] for a unit type by a written-out function.
+macro_rules! one_d {
+    ($name:ident, $f:ident, $i:literal, $o:literal) => {
+        pub(crate) struct $name;
+        impl OneD<$i, $o> for $name {
+            #[inline(always)]
+            fn apply(x: &[Lanes; $i]) -> [Lanes; $o] {
+                $f(x)
+            }
+        }
+    };
+}
+one_d!(F2Bt, f2_bt, 4, 4);
+one_d!(F2At, f2_at, 4, 2);
+one_d!(F2A, f2_a, 2, 4);
+one_d!(F4Bt, f4_bt, 6, 6);
+one_d!(F4At, f4_at, 6, 4);
+one_d!(F4A, f4_a, 4, 6);
 
 /// The 1-D transforms of F(2x2, 3x3), written out (`B^T`, `A^T` and `A` above; the test
 /// `one_d_transforms_are_the_matrices` checks them against the matrices).
@@ -258,8 +284,7 @@ impl Place {
 /// Input transform of one tile: frequency `a A + b` of `B^T P B` to `dst[dst_at + (a A + b)
 /// fs..]`, from the `A x A` patch at `p` in `src`; `bt` is `B^T`, `[A][A]`.
 #[inline(always)]
-pub(crate) fn input_lanes<const A: usize>(
-    bt: impl Fn(&[Lanes; A]) -> [Lanes; A],
+pub(crate) fn input_lanes<const A: usize, Bt: OneD<A, A>>(
     src: &[f32],
     p: Place,
     dst: &mut [f32],
@@ -273,14 +298,14 @@ pub(crate) fn input_lanes<const A: usize>(
         for (j, r) in row.iter_mut().enumerate() {
             *r = load(src, p.of(i, j));
         }
-        *ti = bt(&row);
+        *ti = Bt::apply(&row);
     }
     for b in 0..A {
         let mut col = [[0.0f32; 16]; A];
         for (i, c) in col.iter_mut().enumerate() {
             *c = t[i][b];
         }
-        for (a, v) in bt(&col).iter().enumerate() {
+        for (a, v) in Bt::apply(&col).iter().enumerate() {
             store(dst, dst_at + (a * A + b) * fs, *v);
         }
     }
@@ -289,8 +314,7 @@ pub(crate) fn input_lanes<const A: usize>(
 /// Output transform of one tile: `(A^T X A)[i][j]` (`i, j < M`) to place `p` of `dst`, from
 /// the frequencies at `src[src_at + xi fs..]`; `at` is `A^T`, `[M][A]`.
 #[inline(always)]
-pub(crate) fn output_lanes<const A: usize, const M: usize>(
-    at: impl Fn(&[Lanes; A]) -> [Lanes; M],
+pub(crate) fn output_lanes<const A: usize, const M: usize, At: OneD<A, M>>(
     src: &[f32],
     src_at: usize,
     fs: usize,
@@ -304,14 +328,14 @@ pub(crate) fn output_lanes<const A: usize, const M: usize>(
         for (b, r) in row.iter_mut().enumerate() {
             *r = load(src, src_at + (a * A + b) * fs);
         }
-        *sa = at(&row);
+        *sa = At::apply(&row);
     }
     for j in 0..M {
         let mut col = [[0.0f32; 16]; A];
         for (a, c) in col.iter_mut().enumerate() {
             *c = s[a][j];
         }
-        for (i, v) in at(&col).iter().enumerate() {
+        for (i, v) in At::apply(&col).iter().enumerate() {
             store(dst, p.of(i, j), *v);
         }
     }
@@ -321,8 +345,7 @@ pub(crate) fn output_lanes<const A: usize, const M: usize>(
 /// `a A + b` to `dst[dst_at + (a A + b) fs..]`, from the `M x M` output-gradient tile at `p`
 /// in `src`; `am` is `A`, `[A][M]`.
 #[inline(always)]
-pub(crate) fn grad_lanes<const A: usize, const M: usize>(
-    am: impl Fn(&[Lanes; M]) -> [Lanes; A],
+pub(crate) fn grad_lanes<const A: usize, const M: usize, Am: OneD<M, A>>(
     src: &[f32],
     p: Place,
     dst: &mut [f32],
@@ -336,14 +359,14 @@ pub(crate) fn grad_lanes<const A: usize, const M: usize>(
         for (j, x) in row.iter_mut().enumerate() {
             *x = load(src, p.of(i, j));
         }
-        *ri = am(&row);
+        *ri = Am::apply(&row);
     }
     for b in 0..A {
         let mut col = [[0.0f32; 16]; M];
         for (i, c) in col.iter_mut().enumerate() {
             *c = r[i][b];
         }
-        for (a, v) in am(&col).iter().enumerate() {
+        for (a, v) in Am::apply(&col).iter().enumerate() {
             store(dst, dst_at + (a * A + b) * fs, *v);
         }
     }

@@ -1,0 +1,284 @@
+//! The copies between NCHW tensors and the Winograd code's channels-last buffers: 16 x 16
+//! blocks (16 channels x 16 pixels of one row), transposed in registers with AVX-512 where
+//! the CPU has it and the block is whole, element by element otherwise.
+
+use super::Grid;
+use super::product::Simd;
+use rayon::prelude::*;
+
+/// Lanes per block side.
+const B: usize = 16;
+
+/// Copies NCHW `src` (`c` channels) into the padded channels-last buffer `dst`
+/// (`[n][hp][wp][cp]`, the data at row and column 1; the border and the channels past `c`
+/// are set to zero).
+pub(super) fn to_channels_last(src: &[f32], c: usize, cp: usize, g: &Grid, dst: &mut [f32]) {
+    let simd = Simd::detect();
+    let (h, w, plane) = (g.h, g.w, g.hp * g.wp * cp);
+    dst[..g.n * plane]
+        .par_chunks_mut(plane)
+        .enumerate()
+        .for_each(|(i, d)| {
+            let s = &src[i * c * h * w..][..c * h * w];
+            let row_len = g.wp * cp;
+            d[..row_len].fill(0.0);
+            d[(h + 1) * row_len..].fill(0.0);
+            for y in 0..h {
+                let row = &mut d[(y + 1) * row_len..][..row_len];
+                row[..cp].fill(0.0);
+                row[(w + 1) * cp..].fill(0.0);
+                let data = &mut row[cp..(w + 1) * cp];
+                if cp > c {
+                    data.fill(0.0);
+                }
+                for c0 in (0..c).step_by(B) {
+                    for x0 in (0..w).step_by(B) {
+                        let whole = c0 + B <= c && x0 + B <= w;
+                        let at = y * w + x0;
+                        match simd {
+                            #[cfg(target_arch = "x86_64")]
+                            // SAFETY: AVX-512F is there; the block lies inside both slices
+                            // (checked by `whole` and the slicing).
+                            Simd::Avx512 if whole => unsafe {
+                                avx512::block_to_channels_last(
+                                    &s[c0 * h * w + at..][..(B - 1) * h * w + B],
+                                    h * w,
+                                    &mut data[x0 * cp + c0..][..(B - 1) * cp + B],
+                                    cp,
+                                )
+                            },
+                            _ => {
+                                for ch in c0..(c0 + B).min(c) {
+                                    let sr = &s[ch * h * w + at..][..B.min(w - x0)];
+                                    for (x, v) in sr.iter().enumerate() {
+                                        data[(x0 + x) * cp + ch] = *v;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+}
+
+/// Writes the channels-last output `yl` (`[n][nty m][ntx m][cp]`) into NCHW `y` (`c`
+/// channels): `y = yl + bias` (`bias = Some(b)`), or `y += yl` (`bias = None`).
+pub(super) fn from_channels_last(
+    yl: &[f32],
+    c: usize,
+    cp: usize,
+    g: &Grid,
+    bias: Option<Option<&[f32]>>,
+    y: &mut [f32],
+) {
+    let simd = Simd::detect();
+    let (h, w, hw) = (g.h, g.w, g.h * g.w);
+    let (wq, plane) = (g.ntx * g.m, g.nty * g.m * g.ntx * g.m * cp);
+    y.par_chunks_mut(c * hw).enumerate().for_each(|(i, yi)| {
+        let src = &yl[i * plane..][..plane];
+        let add = bias.is_none();
+        let b = bias.flatten();
+        for yy in 0..h {
+            let row = &src[yy * wq * cp..][..wq * cp];
+            for c0 in (0..c).step_by(B) {
+                let mut bv = [0.0f32; B];
+                if let Some(b) = b {
+                    for (o, v) in bv.iter_mut().zip(&b[c0..(c0 + B).min(c)]) {
+                        *o = *v;
+                    }
+                }
+                for x0 in (0..w).step_by(B) {
+                    let whole = c0 + B <= c && x0 + B <= w;
+                    let at = yy * w + x0;
+                    match simd {
+                        #[cfg(target_arch = "x86_64")]
+                        // SAFETY: AVX-512F is there; the block lies inside both slices.
+                        Simd::Avx512 if whole => unsafe {
+                            avx512::block_from_channels_last(
+                                &row[x0 * cp + c0..][..(B - 1) * cp + B],
+                                cp,
+                                &mut yi[c0 * hw + at..][..(B - 1) * hw + B],
+                                hw,
+                                &bv,
+                                add,
+                            )
+                        },
+                        _ => {
+                            for co in c0..(c0 + B).min(c) {
+                                let dst = &mut yi[co * hw + at..][..B.min(w - x0)];
+                                for (x, o) in dst.iter_mut().enumerate() {
+                                    let v = row[(x0 + x) * cp + co];
+                                    *o = if add { *o + v } else { v + bv[co - c0] };
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    /// The 16 x 16 transpose of `r` (row `i` of the result is column `i` of `r`):
+    /// unpack pairs of rows, then pairs of pairs, then 128-bit lanes twice.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn transpose(r: [__m512; 16]) -> [__m512; 16] {
+        let lo = |a, b| _mm512_unpacklo_ps(a, b);
+        let hi = |a, b| _mm512_unpackhi_ps(a, b);
+        let lo2 = |a: __m512, b: __m512| {
+            _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)))
+        };
+        let hi2 = |a: __m512, b: __m512| {
+            _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)))
+        };
+        let mut t = [_mm512_setzero_ps(); 16];
+        for p in 0..8 {
+            t[2 * p] = lo(r[2 * p], r[2 * p + 1]);
+            t[2 * p + 1] = hi(r[2 * p], r[2 * p + 1]);
+        }
+        // u[4q + j]: column 4k + j of rows 4q..4q+4 in 128-bit lane k.
+        let mut u = [_mm512_setzero_ps(); 16];
+        for q in 0..4 {
+            let b = 4 * q;
+            u[b] = lo2(t[b], t[b + 2]);
+            u[b + 1] = hi2(t[b], t[b + 2]);
+            u[b + 2] = lo2(t[b + 1], t[b + 3]);
+            u[b + 3] = hi2(t[b + 1], t[b + 3]);
+        }
+        let mut v = [_mm512_setzero_ps(); 16];
+        for j in 0..4 {
+            v[j] = _mm512_shuffle_f32x4::<0x88>(u[j], u[j + 4]);
+            v[j + 4] = _mm512_shuffle_f32x4::<0xdd>(u[j], u[j + 4]);
+            v[j + 8] = _mm512_shuffle_f32x4::<0x88>(u[j + 8], u[j + 12]);
+            v[j + 12] = _mm512_shuffle_f32x4::<0xdd>(u[j + 8], u[j + 12]);
+        }
+        let mut o = [_mm512_setzero_ps(); 16];
+        for j in 0..8 {
+            o[j] = _mm512_shuffle_f32x4::<0x88>(v[j], v[j + 8]);
+            o[j + 8] = _mm512_shuffle_f32x4::<0xdd>(v[j], v[j + 8]);
+        }
+        o
+    }
+
+    /// `d[x ds + ch] = s[ch ss + x]` for a 16 x 16 block.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn block_to_channels_last(s: &[f32], ss: usize, d: &mut [f32], ds: usize) {
+        // SAFETY: the caller sized both slices for the whole block.
+        unsafe {
+            let r: [__m512; 16] =
+                std::array::from_fn(|ch| _mm512_loadu_ps(s.as_ptr().add(ch * ss)));
+            for (x, v) in transpose(r).iter().enumerate() {
+                _mm512_storeu_ps(d.as_mut_ptr().add(x * ds), *v);
+            }
+        }
+    }
+
+    /// `d[ch ds + x] (= bias[ch] +| +=) s[x ss + ch]` for a 16 x 16 block.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn block_from_channels_last(
+        s: &[f32],
+        ss: usize,
+        d: &mut [f32],
+        ds: usize,
+        bias: &[f32; 16],
+        add: bool,
+    ) {
+        // SAFETY: the caller sized both slices for the whole block.
+        unsafe {
+            let r: [__m512; 16] = std::array::from_fn(|x| _mm512_loadu_ps(s.as_ptr().add(x * ss)));
+            for (ch, v) in transpose(r).iter().enumerate() {
+                let p = d.as_mut_ptr().add(ch * ds);
+                let base = if add {
+                    _mm512_loadu_ps(p)
+                } else {
+                    _mm512_set1_ps(bias[ch])
+                };
+                _mm512_storeu_ps(p, _mm512_add_ps(base, *v));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::cpu::winograd::transform::{F2, F4, Tile};
+
+    fn grid<T: Tile>(n: usize, h: usize, w: usize) -> Grid {
+        let (nty, ntx) = (h.div_ceil(T::M), w.div_ceil(T::M));
+        Grid {
+            n,
+            h,
+            w,
+            m: T::M,
+            nty,
+            ntx,
+            hp: nty * T::M + 2,
+            wp: ntx * T::M + 2,
+        }
+    }
+
+    /// Both copies element by element against the index formulas, on whole and partial
+    /// blocks (the in-register transpose and the scalar edge), with bias and accumulation.
+    #[test]
+    fn copies_match_the_index_formulas() {
+        for &(n, c, h, w, f4) in &[
+            (2usize, 32usize, 16usize, 32usize, true),
+            (1, 20, 5, 17, false),
+            (1, 48, 8, 8, true),
+        ] {
+            let g = if f4 {
+                grid::<F4>(n, h, w)
+            } else {
+                grid::<F2>(n, h, w)
+            };
+            let cp = c.div_ceil(16) * 16;
+            let src: Vec<f32> = (0..n * c * h * w).map(|i| i as f32 * 0.5 - 3.0).collect();
+            let mut dst = vec![7.0f32; n * g.hp * g.wp * cp];
+            to_channels_last(&src, c, cp, &g, &mut dst);
+            for i in 0..n {
+                for r in 0..g.hp {
+                    for q in 0..g.wp {
+                        for ch in 0..cp {
+                            let got = dst[((i * g.hp + r) * g.wp + q) * cp + ch];
+                            let inside = (1..=h).contains(&r) && (1..=w).contains(&q) && ch < c;
+                            let want = if inside {
+                                src[((i * c + ch) * h + r - 1) * w + q - 1]
+                            } else {
+                                0.0
+                            };
+                            assert_eq!(got, want, "to channels-last at {i} {r} {q} {ch}");
+                        }
+                    }
+                }
+            }
+            let (hq, wq) = (g.nty * g.m, g.ntx * g.m);
+            let yl: Vec<f32> = (0..n * hq * wq * cp)
+                .map(|i| (i % 113) as f32 - 50.0)
+                .collect();
+            let bias: Vec<f32> = (0..c).map(|k| k as f32 * 0.25).collect();
+            let mut y = vec![0.0f32; n * c * h * w];
+            from_channels_last(&yl, c, cp, &g, Some(Some(&bias)), &mut y);
+            let y0 = y.clone();
+            from_channels_last(&yl, c, cp, &g, None, &mut y);
+            for i in 0..n {
+                for ch in 0..c {
+                    for r in 0..h {
+                        for q in 0..w {
+                            let at = ((i * c + ch) * h + r) * w + q;
+                            let v = yl[((i * hq + r) * wq + q) * cp + ch];
+                            assert_eq!(y0[at], v + bias[ch], "from channels-last at {at}");
+                            assert_eq!(y[at], y0[at] + v, "accumulated at {at}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
