@@ -109,14 +109,21 @@ pub(crate) fn applies(d: &Dims) -> bool {
     tile() != WinogradTile::Off && eligible(d)
 }
 
-/// A stride-1, pad-1 3x3 convolution with enough channels.
+/// Fewest pixels per plane for which the Winograd path is taken: measured on the model's
+/// 64 -> 64 layers (`conv_layer_times`, 2026-12-03), F(4x4) is about 2x faster at 32 x 32
+/// and 16 x 16 and no faster at 8 x 8, where the fixed costs (kernel frequencies, copies,
+/// the weight gradient's sums) weigh as much as the products.
+pub(crate) const MIN_PIXELS: usize = 16 * 16;
+
+/// A stride-1, pad-1 3x3 convolution with enough channels and pixels.
 fn eligible(d: &Dims) -> bool {
     d.kh == 3
         && d.kw == 3
         && d.g == ConvGeom::new(1, 1)
         && d.cin >= MIN_CHANNELS
         && d.cout >= MIN_CHANNELS
-        && d.n * d.h * d.w > 0
+        && d.h * d.w >= MIN_PIXELS
+        && d.n > 0
 }
 
 /// `y = conv(x, w) + b` (y already shaped `[N, Cout, H, W]`).
@@ -181,10 +188,10 @@ impl Grid {
     fn rows(&self) -> usize {
         self.n * self.nty
     }
-    /// Tile rows per block: about `BLOCK_TILES` tiles, at least 8 blocks where there are
-    /// enough tiles. Depends on the shape only (the weight gradient's sums follow the blocks).
-    fn rows_per_block(&self) -> usize {
-        let target = (self.rows() * self.ntx / 8).clamp(8, block_tiles());
+    /// Tile rows per block of about `most` tiles, at least 8 blocks where there are enough
+    /// tiles. Depends on the shape only (the weight gradient's sums follow the blocks).
+    fn rows_per_block(&self, most: usize) -> usize {
+        let target = (self.rows() * self.ntx / 8).clamp(8, most);
         (target / self.ntx).max(1)
     }
     /// Floats of the channels-last output.
@@ -200,13 +207,13 @@ fn freq_stride(tb: usize, c: usize) -> usize {
     tb * c + 16
 }
 
-/// Tiles per block (`WG_BLOCK` overrides, for tuning).
-fn block_tiles() -> usize {
-    std::env::var("WG_BLOCK")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16)
-}
+/// Most tiles per forward block (measured on the 64 -> 64 layers at 32 x 32: 16 and 32 are
+/// about equal, 48 slower; the block's `V` and `M` stay in L2).
+const FORWARD_TILES: usize = 16;
+
+/// Most tiles per weight-gradient block: the products' inner dimension, so longer is better
+/// while `V` and `dM` stay in L2.
+const WEIGHT_TILES: usize = 32;
 
 /// The frequencies of every kernel of `w` (`[cout, cin, 3, 3]`), frequency-major:
 /// `u[xi][ci][co]`, each frequency's `[cin, coutp]` matrix contiguous (the products' `B`),
@@ -364,7 +371,7 @@ unsafe fn forward_block_avx512<T: Tile>(
 /// The channels-last output `yl` of the convolution of the padded channels-last `xl`.
 fn tiles_forward<T: Tile>(c: &Conv, xl: &[f32], yl: &mut [f32]) {
     let g = &c.g;
-    let rpb = g.rows_per_block();
+    let rpb = g.rows_per_block(FORWARD_TILES);
     let row_len = T::M * g.ntx * T::M * c.coutp;
     yl[..g.out_len(c.coutp)]
         .par_chunks_mut(rpb * row_len)
@@ -420,8 +427,10 @@ fn forward_t<T: Tile>(x: &Tensor, w: &Tensor, b: Option<&[f32]>, d: &Dims, y: &m
     });
 }
 
-/// Groups of blocks whose weight gradients are summed separately (then in order): fixed, so
-/// the sum's order does not depend on the thread count.
+/// Most groups of blocks whose weight gradients are summed separately (then in order); a
+/// group has at least 4 blocks where there are that many (each group's sum is a full
+/// `alpha^2 cout cin` buffer to add). Fixed by the shape, so the sum's order does not depend
+/// on the thread count.
 const DW_GROUPS: usize = 8;
 
 fn backward_t<T: Tile>(
@@ -548,9 +557,9 @@ fn weight_grad<T: Tile>(x: &Tensor, dyl: &[f32], d: &Dims, dw: &mut Tensor) {
         coutp: padded(cout),
         u: &[],
     };
-    let rpb = g.rows_per_block();
+    let rpb = g.rows_per_block(WEIGHT_TILES);
     let blocks = g.rows().div_ceil(rpb);
-    let per_group = blocks.div_ceil(DW_GROUPS);
+    let per_group = blocks.div_ceil((blocks / 4).clamp(1, DW_GROUPS));
     let groups = blocks.div_ceil(per_group);
     let uplane = cout * cp;
     // Every group's first block overwrites its part: no zeroing needed.

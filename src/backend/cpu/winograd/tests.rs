@@ -120,9 +120,11 @@ fn f4_matches_direct_convolution() {
 
 #[test]
 fn eligible_shapes() {
-    let x = rand_tensor([2, 32, 12, 10], 1);
+    let x = rand_tensor([2, 32, 16, 16], 1);
     assert!(eligible(&dims(&x, &rand_tensor([40, 32, 3, 3], 2))));
     assert!(!eligible(&dims(&x, &rand_tensor([8, 32, 3, 3], 3))));
+    let small = rand_tensor([2, 32, 15, 16], 1);
+    assert!(!eligible(&dims(&small, &rand_tensor([40, 32, 3, 3], 2))));
     let g = ConvGeom::new(2, 1);
     assert!(!eligible(&Dims::new(
         &x,
@@ -319,7 +321,7 @@ fn winograd_piece_times() {
     let mut xl = vec![0.0; g.n * g.hp * g.wp * 64];
     to_channels_last(&x.data, 64, 64, &g, &mut xl);
     let u = kernel_freqs::<F4>(&w, 64);
-    let rpb = g.rows_per_block();
+    let rpb = g.rows_per_block(FORWARD_TILES);
     let tb = rpb * g.ntx;
     let mut v = vec![0.0; 36 * freq_stride(tb, 64)];
     let mut m = vec![0.0; 36 * freq_stride(tb, 64)];
