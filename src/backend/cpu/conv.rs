@@ -1,5 +1,5 @@
 //! 2-D convolution (NCHW, any kernel size, stride, zero padding) by im2col + GEMM; optionally
-//! (`set_winograd_tile`, off by default: measured slower so far, see `winograd/`) by Winograd's minimal
+//! (by default where the CPU has AVX-512; `set_winograd_tile`, see `winograd/`) by Winograd's minimal
 //! filtering for the stride-1, pad-1 3x3 layers with at least `winograd::MIN_CHANNELS`
 //! channels in and out (`winograd/`).
 //!
