@@ -373,3 +373,44 @@ fn winograd_piece_times() {
         "{blocks} blocks of {tb} tiles, one thread: input transform {t_in:.3} ms, products {t_p:.3} ms, output transform {t_out:.3} ms"
     );
 }
+
+/// The whole model's outputs and parameter gradients with F(4x4) against im2col + GEMM, at
+/// initialisation on a random batch: the largest difference relative to each tensor's
+/// largest value. `cargo test --release --lib winograd_model_agrees -- --ignored
+/// --nocapture` (run it alone: it switches the process-wide algorithm).
+#[test]
+#[ignore]
+fn winograd_model_agrees() {
+    use crate::model::{HeadOutputs, Model, ModelConfig};
+    use rand::SeedableRng;
+    let cfg = ModelConfig::default();
+    let rng = &mut rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let x = Tensor::randn([4, cfg.in_channels, 256, 256], 1.0, rng);
+    let run = |t: WinogradTile| {
+        set_winograd_tile(t);
+        let mut model = Model::new(&cfg, 0).unwrap();
+        let mut out = HeadOutputs::default();
+        model.forward_into(&x, &mut out);
+        let mut g = out.zeros_like();
+        for (k, t) in g.cls.iter_mut().chain(&mut g.reg).enumerate() {
+            for (i, v) in t.data.iter_mut().enumerate() {
+                *v = (((i * 7 + k * 13) % 17) as f32 - 8.0) * 1e-3;
+            }
+        }
+        model.zero_grad();
+        model.backward(&g);
+        let mut tensors: Vec<Vec<f32>> = out.cls.iter().chain(&out.reg).map(|t| t.data.clone()).collect();
+        tensors.extend(model.params().map(|p| p.grad.data.clone()));
+        tensors
+    };
+    let (a, b) = (run(WinogradTile::Off), run(WinogradTile::F4));
+    set_winograd_tile(WinogradTile::F4);
+    let mut worst = 0.0f64;
+    for (k, (a, b)) in a.iter().zip(&b).enumerate() {
+        let scale = a.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-30) as f64;
+        let diff = a.iter().zip(b).fold(0.0f32, |m, (x, y)| m.max((x - y).abs())) as f64;
+        println!("tensor {k}: max |diff| / max |value| = {:.2e}", diff / scale);
+        worst = worst.max(diff / scale);
+    }
+    assert!(worst < 1e-3, "F(4x4) and im2col + GEMM differ by {worst:.2e}");
+}

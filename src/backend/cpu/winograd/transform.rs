@@ -10,7 +10,10 @@
 //! [`input_lanes`] (`B^T P B`), [`output_lanes`] (`A^T X A`) and [`grad_lanes`] (`A dY A^T`,
 //! the weight gradient's transform of the output gradient).
 
-/// One Winograd tile size: `m` outputs per tile and axis, and its matrices (row-major).
+/// One Winograd tile size: `m` outputs per tile and axis, and its matrices (row-major; the
+/// written-out 1-D transforms implement them, which the tests check, so outside the tests
+/// only `G` is read).
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) trait Tile: Sync {
     /// Outputs per tile and axis.
     const M: usize;
