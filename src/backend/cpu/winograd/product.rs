@@ -22,7 +22,10 @@ pub(super) struct Product {
 
 impl Product {
     fn check(&self, a: &[f32], b: &[f32], c: &[f32]) {
-        assert!(self.n % 16 == 0, "product: n must be a multiple of 16");
+        assert!(
+            self.n.is_multiple_of(16),
+            "product: n must be a multiple of 16"
+        );
         if self.m == 0 || self.n == 0 {
             return;
         }

@@ -399,7 +399,12 @@ fn winograd_model_agrees() {
         }
         model.zero_grad();
         model.backward(&g);
-        let mut tensors: Vec<Vec<f32>> = out.cls.iter().chain(&out.reg).map(|t| t.data.clone()).collect();
+        let mut tensors: Vec<Vec<f32>> = out
+            .cls
+            .iter()
+            .chain(&out.reg)
+            .map(|t| t.data.clone())
+            .collect();
         tensors.extend(model.params().map(|p| p.grad.data.clone()));
         tensors
     };
@@ -408,9 +413,18 @@ fn winograd_model_agrees() {
     let mut worst = 0.0f64;
     for (k, (a, b)) in a.iter().zip(&b).enumerate() {
         let scale = a.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-30) as f64;
-        let diff = a.iter().zip(b).fold(0.0f32, |m, (x, y)| m.max((x - y).abs())) as f64;
-        println!("tensor {k}: max |diff| / max |value| = {:.2e}", diff / scale);
+        let diff = a
+            .iter()
+            .zip(b)
+            .fold(0.0f32, |m, (x, y)| m.max((x - y).abs())) as f64;
+        println!(
+            "tensor {k}: max |diff| / max |value| = {:.2e}",
+            diff / scale
+        );
         worst = worst.max(diff / scale);
     }
-    assert!(worst < 1e-3, "F(4x4) and im2col + GEMM differ by {worst:.2e}");
+    assert!(
+        worst < 1e-3,
+        "F(4x4) and im2col + GEMM differ by {worst:.2e}"
+    );
 }
