@@ -194,6 +194,12 @@ impl Grid {
             wp: ntx * T::M + 2,
         }
     }
+    /// The tiles of tile rows `rows` in order: image, first row and first column of each
+    /// (the output's coordinates, and the padded input's of its patch).
+    fn tiles(&self, rows: std::ops::Range<usize>) -> impl Iterator<Item = (usize, usize, usize)> {
+        let (nty, ntx, m) = (self.nty, self.ntx, self.m);
+        rows.flat_map(move |tr| (0..ntx).map(move |tx| (tr / nty, (tr % nty) * m, tx * m)))
+    }
     /// Tile rows of the whole batch.
     fn rows(&self) -> usize {
         self.n * self.nty
@@ -289,21 +295,15 @@ fn input_tiles<T: Tile>(
     v: &mut [f32],
 ) {
     let plane = g.hp * g.wp * cp;
-    let mut j = 0;
-    for tr in rows {
-        let (i, r0) = (tr / g.nty, (tr % g.nty) * T::M);
+    for (j, (i, r0, c0)) in g.tiles(rows).enumerate() {
         let base = &xl[i * plane..][..plane];
-        for tx in 0..g.ntx {
-            let c0 = tx * T::M;
-            for q in (0..cp).step_by(16) {
-                let p = Place {
-                    at: (r0 * g.wp + c0) * cp + q,
-                    rs: g.wp * cp,
-                    cs: cp,
-                };
-                T::input(base, p, v, j * cp + q, fs);
-            }
-            j += 1;
+        for q in (0..cp).step_by(16) {
+            let p = Place {
+                at: (r0 * g.wp + c0) * cp + q,
+                rs: g.wp * cp,
+                cs: cp,
+            };
+            T::input(base, p, v, j * cp + q, fs);
         }
     }
 }
@@ -499,21 +499,16 @@ fn weight_block<T: Tile>(
     let tb = rows.len() * g.ntx;
     let dplane = g.hp * g.wp * cop;
     input_tiles::<T>(xl, g, cp, rows.clone(), freq_stride(tb, cp), v);
-    let mut j = 0;
-    for tr in rows {
-        let (i, r0) = (tr / g.nty, (tr % g.nty) * T::M);
+    for (j, (i, r0, c0)) in g.tiles(rows).enumerate() {
         let base = &dyl[i * dplane..][..dplane];
-        for tx in 0..g.ntx {
-            let c0 = tx * T::M;
-            for q in (0..cop).step_by(16) {
-                let p = Place {
-                    at: ((r0 + 1) * g.wp + c0 + 1) * cop + q,
-                    rs: g.wp * cop,
-                    cs: cop,
-                };
-                T::grad(base, p, dm, j * cop + q, freq_stride(tb, cop));
-            }
-            j += 1;
+        for q in (0..cop).step_by(16) {
+            // The tile's outputs: one row and column in from its padded patch.
+            let p = Place {
+                at: ((r0 + 1) * g.wp + c0 + 1) * cop + q,
+                rs: g.wp * cop,
+                cs: cop,
+            };
+            T::grad(base, p, dm, j * cop + q, freq_stride(tb, cop));
         }
     }
     let p = Product {

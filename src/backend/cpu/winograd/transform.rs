@@ -7,8 +7,8 @@
 //! `alpha^2` "frequencies". Summed over input channels, each frequency is one matrix
 //! product (`mod.rs`). Every transform here is a pair of 1-D transforms (rows, then columns)
 //! applied to one tile whose values are [`Lanes`] of 16 channels (channels-last data):
-//! [`input_lanes`] (`B^T P B`), [`output_lanes`] (`A^T X A`) and [`grad_lanes`] (`A dY A^T`,
-//! the weight gradient's transform of the output gradient).
+//! [`to_freqs_lanes`] (the input transform `B^T P B`, and `A dY A^T`, the weight gradient's
+//! transform of the output gradient) and [`output_lanes`] (`A^T X A`).
 
 /// One Winograd tile size: `m` outputs per tile and axis, and its matrices (row-major; the
 /// written-out 1-D transforms implement them, which the tests check, so outside the tests
@@ -27,11 +27,11 @@ pub(crate) trait Tile: Sync {
     const AM: &'static [f32];
     /// `A^T`, `[M][A]`.
     const AT: &'static [f32];
-    /// [`input_lanes`] at this tile size.
+    /// [`to_freqs_lanes`] with `B^T` at this tile size.
     fn input(src: &[f32], p: Place, dst: &mut [f32], dst_at: usize, fs: usize);
     /// [`output_lanes`] at this tile size.
     fn output(src: &[f32], src_at: usize, fs: usize, dst: &mut [f32], p: Place);
-    /// [`grad_lanes`] at this tile size.
+    /// [`to_freqs_lanes`] with `A` at this tile size.
     fn grad(src: &[f32], p: Place, dst: &mut [f32], dst_at: usize, fs: usize);
 }
 
@@ -40,7 +40,7 @@ macro_rules! tile_transforms {
     ($a:literal, $m:literal, $bt:ty, $at:ty, $am:ty) => {
         #[inline(always)]
         fn input(src: &[f32], p: Place, dst: &mut [f32], dst_at: usize, fs: usize) {
-            input_lanes::<$a, $bt>(src, p, dst, dst_at, fs)
+            to_freqs_lanes::<$a, $a, $bt>(src, p, dst, dst_at, fs)
         }
         #[inline(always)]
         fn output(src: &[f32], src_at: usize, fs: usize, dst: &mut [f32], p: Place) {
@@ -48,7 +48,7 @@ macro_rules! tile_transforms {
         }
         #[inline(always)]
         fn grad(src: &[f32], p: Place, dst: &mut [f32], dst_at: usize, fs: usize) {
-            grad_lanes::<$a, $m, $am>(src, p, dst, dst_at, fs)
+            to_freqs_lanes::<$m, $a, $am>(src, p, dst, dst_at, fs)
         }
     };
 }
@@ -284,32 +284,34 @@ impl Place {
     }
 }
 
-/// Input transform of one tile: frequency `a A + b` of `B^T P B` to `dst[dst_at + (a A + b)
-/// fs..]`, from the `A x A` patch at `p` in `src`; `bt` is `B^T`, `[A][A]`.
+/// A tile's values to its frequencies, one 1-D transform `R` on the rows, then on the
+/// columns: frequency `a O + b` (`a, b < O`) of `R P R^T` to `dst[dst_at + (a O + b) fs..]`,
+/// from the `I x I` values at `p` in `src`. The input transform is `R = B^T` (`I = O = A`),
+/// the weight gradient's transform of `dY` is `R = A` (`I = M`, `O = A`).
 #[inline(always)]
-pub(crate) fn input_lanes<const A: usize, Bt: OneD<A, A>>(
+pub(crate) fn to_freqs_lanes<const I: usize, const O: usize, R: OneD<I, O>>(
     src: &[f32],
     p: Place,
     dst: &mut [f32],
     dst_at: usize,
     fs: usize,
 ) {
-    // t[i] = B^T-transform of patch row i, then each column.
-    let mut t = [[[0.0f32; 16]; A]; A];
+    // t[i] = R applied to row i, then to each column.
+    let mut t = [[[0.0f32; 16]; O]; I];
     for (i, ti) in t.iter_mut().enumerate() {
-        let mut row = [[0.0f32; 16]; A];
+        let mut row = [[0.0f32; 16]; I];
         for (j, r) in row.iter_mut().enumerate() {
             *r = load(src, p.of(i, j));
         }
-        *ti = Bt::apply(&row);
+        *ti = R::apply(&row);
     }
-    for b in 0..A {
-        let mut col = [[0.0f32; 16]; A];
+    for b in 0..O {
+        let mut col = [[0.0f32; 16]; I];
         for (i, c) in col.iter_mut().enumerate() {
             *c = t[i][b];
         }
-        for (a, v) in Bt::apply(&col).iter().enumerate() {
-            store(dst, dst_at + (a * A + b) * fs, *v);
+        for (a, v) in R::apply(&col).iter().enumerate() {
+            store(dst, dst_at + (a * O + b) * fs, *v);
         }
     }
 }
@@ -340,37 +342,6 @@ pub(crate) fn output_lanes<const A: usize, const M: usize, At: OneD<A, M>>(
         }
         for (i, v) in At::apply(&col).iter().enumerate() {
             store(dst, p.of(i, j), *v);
-        }
-    }
-}
-
-/// Transpose of the output transform (the weight gradient's `dM = A dY A^T`): frequency
-/// `a A + b` to `dst[dst_at + (a A + b) fs..]`, from the `M x M` output-gradient tile at `p`
-/// in `src`; `am` is `A`, `[A][M]`.
-#[inline(always)]
-pub(crate) fn grad_lanes<const A: usize, const M: usize, Am: OneD<M, A>>(
-    src: &[f32],
-    p: Place,
-    dst: &mut [f32],
-    dst_at: usize,
-    fs: usize,
-) {
-    // r[i] = A-transform of gradient row i, then each column.
-    let mut r = [[[0.0f32; 16]; A]; M];
-    for (i, ri) in r.iter_mut().enumerate() {
-        let mut row = [[0.0f32; 16]; M];
-        for (j, x) in row.iter_mut().enumerate() {
-            *x = load(src, p.of(i, j));
-        }
-        *ri = Am::apply(&row);
-    }
-    for b in 0..A {
-        let mut col = [[0.0f32; 16]; M];
-        for (i, c) in col.iter_mut().enumerate() {
-            *c = r[i][b];
-        }
-        for (a, v) in Am::apply(&col).iter().enumerate() {
-            store(dst, dst_at + (a * A + b) * fs, *v);
         }
     }
 }
