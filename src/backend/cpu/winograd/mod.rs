@@ -613,11 +613,12 @@ fn weight_grad<T: Tile>(x: &Tensor, dyl: &[f32], d: &Dims, dw: &mut Tensor) {
             .enumerate()
             .for_each(|(co, dwc)| {
                 for q in (0..cin).step_by(16) {
-                    let du: Vec<[f32; 16]> = (0..a2)
-                        .map(|xi| load(total, xi * uplane + co * cp + q))
-                        .collect();
+                    let mut du = [[0.0f32; 16]; 36];
+                    for (xi, v) in du.iter_mut().take(a2).enumerate() {
+                        *v = load(total, xi * uplane + co * cp + q);
+                    }
                     let mut d = [[0.0f32; 16]; 9];
-                    weight_freqs_backward_lanes::<T>(&du, &mut d);
+                    weight_freqs_backward_lanes::<T>(&du[..a2], &mut d);
                     for (l, ci) in (q..(q + 16).min(cin)).enumerate() {
                         for (tap, dt) in d.iter().enumerate() {
                             dwc[ci * 9 + tap] += dt[l];
