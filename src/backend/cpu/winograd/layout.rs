@@ -1,6 +1,7 @@
 //! The copies between NCHW tensors and the Winograd code's channels-last buffers: 16 x 16
-//! blocks (16 channels x 16 pixels of one row), transposed in registers with AVX-512 where
-//! the CPU has it and the block is whole, element by element otherwise.
+//! blocks (16 channels x 16 pixels of one row), transposed in registers where the block is
+//! whole (with AVX-512 as one 16 x 16 transpose, with AVX2 as four 8 x 8 ones), element by
+//! element otherwise.
 
 use super::Grid;
 use super::product::Simd;
@@ -12,8 +13,14 @@ const B: usize = 16;
 /// Copies NCHW `src` (`c` channels) into the padded channels-last buffer `dst`
 /// (`[n][hp][wp][cp]`, the data at row and column 1; the border and the channels past `c`
 /// are set to zero).
-pub(super) fn to_channels_last(src: &[f32], c: usize, cp: usize, g: &Grid, dst: &mut [f32]) {
-    let simd = Simd::detect();
+pub(super) fn to_channels_last(
+    simd: Simd,
+    src: &[f32],
+    c: usize,
+    cp: usize,
+    g: &Grid,
+    dst: &mut [f32],
+) {
     let (h, w, plane) = (g.h, g.w, g.hp * g.wp * cp);
     dst[..g.n * plane]
         .par_chunks_mut(plane)
@@ -47,6 +54,16 @@ pub(super) fn to_channels_last(src: &[f32], c: usize, cp: usize, g: &Grid, dst: 
                                     cp,
                                 )
                             },
+                            #[cfg(target_arch = "x86_64")]
+                            // SAFETY: AVX2 is there; the block lies inside both slices.
+                            Simd::Avx2 if whole => unsafe {
+                                avx2::block_to_channels_last(
+                                    &s[c0 * h * w + at..][..(B - 1) * h * w + B],
+                                    h * w,
+                                    &mut data[x0 * cp + c0..][..(B - 1) * cp + B],
+                                    cp,
+                                )
+                            },
                             _ => {
                                 for ch in c0..(c0 + B).min(c) {
                                     let sr = &s[ch * h * w + at..][..B.min(w - x0)];
@@ -65,6 +82,7 @@ pub(super) fn to_channels_last(src: &[f32], c: usize, cp: usize, g: &Grid, dst: 
 /// Writes the channels-last output `yl` (`[n][nty m][ntx m][cp]`) into NCHW `y` (`c`
 /// channels): `y = yl + bias` (`bias = Some(b)`), or `y += yl` (`bias = None`).
 pub(super) fn from_channels_last(
+    simd: Simd,
     yl: &[f32],
     c: usize,
     cp: usize,
@@ -72,7 +90,6 @@ pub(super) fn from_channels_last(
     bias: Option<Option<&[f32]>>,
     y: &mut [f32],
 ) {
-    let simd = Simd::detect();
     let (h, w, hw) = (g.h, g.w, g.h * g.w);
     let (wq, plane) = (g.ntx * g.m, g.nty * g.m * g.ntx * g.m * cp);
     y.par_chunks_mut(c * hw).enumerate().for_each(|(i, yi)| {
@@ -96,6 +113,18 @@ pub(super) fn from_channels_last(
                         // SAFETY: AVX-512F is there; the block lies inside both slices.
                         Simd::Avx512 if whole => unsafe {
                             avx512::block_from_channels_last(
+                                &row[x0 * cp + c0..][..(B - 1) * cp + B],
+                                cp,
+                                &mut yi[c0 * hw + at..][..(B - 1) * hw + B],
+                                hw,
+                                &bv,
+                                add,
+                            )
+                        },
+                        #[cfg(target_arch = "x86_64")]
+                        // SAFETY: AVX2 is there; the block lies inside both slices.
+                        Simd::Avx2 if whole => unsafe {
+                            avx2::block_from_channels_last(
                                 &row[x0 * cp + c0..][..(B - 1) * cp + B],
                                 cp,
                                 &mut yi[c0 * hw + at..][..(B - 1) * hw + B],
@@ -205,6 +234,87 @@ mod avx512 {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    /// The 8 x 8 transpose of `r` (row `i` of the result is column `i` of `r`): unpack
+    /// pairs of rows, shuffle pairs of pairs, then swap 128-bit halves.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn transpose(r: [__m256; 8]) -> [__m256; 8] {
+        let mut t = [_mm256_setzero_ps(); 8];
+        for p in 0..4 {
+            t[2 * p] = _mm256_unpacklo_ps(r[2 * p], r[2 * p + 1]);
+            t[2 * p + 1] = _mm256_unpackhi_ps(r[2 * p], r[2 * p + 1]);
+        }
+        // u[4h + j]: columns j and j + 4 of rows 4h..4h+4, in the two halves.
+        let mut u = [_mm256_setzero_ps(); 8];
+        for h in 0..2 {
+            let b = 4 * h;
+            u[b] = _mm256_shuffle_ps::<0x44>(t[b], t[b + 2]);
+            u[b + 1] = _mm256_shuffle_ps::<0xee>(t[b], t[b + 2]);
+            u[b + 2] = _mm256_shuffle_ps::<0x44>(t[b + 1], t[b + 3]);
+            u[b + 3] = _mm256_shuffle_ps::<0xee>(t[b + 1], t[b + 3]);
+        }
+        let mut o = [_mm256_setzero_ps(); 8];
+        for j in 0..4 {
+            o[j] = _mm256_permute2f128_ps::<0x20>(u[j], u[j + 4]);
+            o[j + 4] = _mm256_permute2f128_ps::<0x31>(u[j], u[j + 4]);
+        }
+        o
+    }
+
+    /// `d[x ds + ch] = s[ch ss + x]` for a 16 x 16 block.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn block_to_channels_last(s: &[f32], ss: usize, d: &mut [f32], ds: usize) {
+        // SAFETY: the caller sized both slices for the whole block.
+        unsafe {
+            for ch0 in [0, 8] {
+                for x0 in [0, 8] {
+                    let sp = s.as_ptr().add(ch0 * ss + x0);
+                    let r: [__m256; 8] = std::array::from_fn(|ch| _mm256_loadu_ps(sp.add(ch * ss)));
+                    let dp = d.as_mut_ptr().add(x0 * ds + ch0);
+                    for (x, v) in transpose(r).iter().enumerate() {
+                        _mm256_storeu_ps(dp.add(x * ds), *v);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `d[ch ds + x] (= bias[ch] +| +=) s[x ss + ch]` for a 16 x 16 block.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn block_from_channels_last(
+        s: &[f32],
+        ss: usize,
+        d: &mut [f32],
+        ds: usize,
+        bias: &[f32; 16],
+        add: bool,
+    ) {
+        // SAFETY: the caller sized both slices for the whole block.
+        unsafe {
+            for x0 in [0, 8] {
+                for ch0 in [0, 8] {
+                    let sp = s.as_ptr().add(x0 * ss + ch0);
+                    let r: [__m256; 8] = std::array::from_fn(|x| _mm256_loadu_ps(sp.add(x * ss)));
+                    for (k, v) in transpose(r).iter().enumerate() {
+                        let ch = ch0 + k;
+                        let p = d.as_mut_ptr().add(ch * ds + x0);
+                        let base = if add {
+                            _mm256_loadu_ps(p)
+                        } else {
+                            _mm256_set1_ps(bias[ch])
+                        };
+                        _mm256_storeu_ps(p, _mm256_add_ps(base, *v));
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,6 +338,12 @@ mod tests {
     /// blocks (the in-register transpose and the scalar edge), with bias and accumulation.
     #[test]
     fn copies_match_the_index_formulas() {
+        for simd in Simd::all_available() {
+            copies_match_with(simd);
+        }
+    }
+
+    fn copies_match_with(simd: Simd) {
         for &(n, c, h, w, f4) in &[
             (2usize, 32usize, 16usize, 32usize, true),
             (1, 20, 5, 17, false),
@@ -241,7 +357,7 @@ mod tests {
             let cp = c.div_ceil(16) * 16;
             let src: Vec<f32> = (0..n * c * h * w).map(|i| i as f32 * 0.5 - 3.0).collect();
             let mut dst = vec![7.0f32; n * g.hp * g.wp * cp];
-            to_channels_last(&src, c, cp, &g, &mut dst);
+            to_channels_last(simd, &src, c, cp, &g, &mut dst);
             for i in 0..n {
                 for r in 0..g.hp {
                     for q in 0..g.wp {
@@ -253,7 +369,7 @@ mod tests {
                             } else {
                                 0.0
                             };
-                            assert_eq!(got, want, "to channels-last at {i} {r} {q} {ch}");
+                            assert_eq!(got, want, "{simd:?} to channels-last at {i} {r} {q} {ch}");
                         }
                     }
                 }
@@ -264,16 +380,16 @@ mod tests {
                 .collect();
             let bias: Vec<f32> = (0..c).map(|k| k as f32 * 0.25).collect();
             let mut y = vec![0.0f32; n * c * h * w];
-            from_channels_last(&yl, c, cp, &g, Some(Some(&bias)), &mut y);
+            from_channels_last(simd, &yl, c, cp, &g, Some(Some(&bias)), &mut y);
             let y0 = y.clone();
-            from_channels_last(&yl, c, cp, &g, None, &mut y);
+            from_channels_last(simd, &yl, c, cp, &g, None, &mut y);
             for i in 0..n {
                 for ch in 0..c {
                     for r in 0..h {
                         for q in 0..w {
                             let at = ((i * c + ch) * h + r) * w + q;
                             let v = yl[((i * hq + r) * wq + q) * cp + ch];
-                            assert_eq!(y0[at], v + bias[ch], "from channels-last at {at}");
+                            assert_eq!(y0[at], v + bias[ch], "{simd:?} from channels-last at {at}");
                             assert_eq!(y[at], y0[at] + v, "accumulated at {at}");
                         }
                     }

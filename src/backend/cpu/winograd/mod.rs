@@ -99,7 +99,7 @@ fn default_tile() -> WinogradTile {
     match Simd::detect() {
         Simd::Portable => WinogradTile::Off,
         #[cfg(target_arch = "x86_64")]
-        Simd::Avx512 => WinogradTile::F4,
+        Simd::Avx512 | Simd::Avx2 => WinogradTile::F4,
     }
 }
 
@@ -261,6 +261,12 @@ unsafe fn kernel_freqs_avx512<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) 
     kernel_freqs_body::<T>(w, coutp, u)
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn kernel_freqs_avx2<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) {
+    kernel_freqs_body::<T>(w, coutp, u)
+}
+
 /// [`kernel_freqs_body`] into `u` (`alpha^2 cin coutp` floats), with the best
 /// instructions this CPU has.
 fn kernel_freqs_into<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) {
@@ -271,7 +277,10 @@ fn kernel_freqs_into<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Simd::Avx512` means the CPU has AVX-512F.
         Simd::Avx512 => unsafe { kernel_freqs_avx512::<T>(w, coutp, u) },
-        _ => kernel_freqs_body::<T>(w, coutp, u),
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Simd::Avx2` means the CPU has AVX2 and FMA.
+        Simd::Avx2 => unsafe { kernel_freqs_avx2::<T>(w, coutp, u) },
+        Simd::Portable => kernel_freqs_body::<T>(w, coutp, u),
     }
 }
 
@@ -378,6 +387,19 @@ unsafe fn forward_block_avx512<T: Tile>(
     forward_block::<T>(c, xl, rows, out, v, mbuf)
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn forward_block_avx2<T: Tile>(
+    c: &Conv,
+    xl: &[f32],
+    rows: std::ops::Range<usize>,
+    out: &mut [f32],
+    v: &mut [f32],
+    mbuf: &mut [f32],
+) {
+    forward_block::<T>(c, xl, rows, out, v, mbuf)
+}
+
 /// The channels-last output `yl` of the convolution of the padded channels-last `xl`.
 fn tiles_forward<T: Tile>(c: &Conv, xl: &[f32], yl: &mut [f32]) {
     let g = &c.g;
@@ -394,7 +416,10 @@ fn tiles_forward<T: Tile>(c: &Conv, xl: &[f32], yl: &mut [f32]) {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: `Simd::Avx512` means the CPU has AVX-512F.
                     Simd::Avx512 => unsafe { forward_block_avx512::<T>(c, xl, rows, out, v, m) },
-                    _ => forward_block::<T>(c, xl, rows, out, v, m),
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: `Simd::Avx2` means the CPU has AVX2 and FMA.
+                    Simd::Avx2 => unsafe { forward_block_avx2::<T>(c, xl, rows, out, v, m) },
+                    Simd::Portable => forward_block::<T>(c, xl, rows, out, v, m),
                 })
             });
         });
@@ -423,7 +448,7 @@ fn conv_from_channels_last<T: Tile>(
         };
         with_scratch(&WG_OUT, g.out_len(coutp), |yl| {
             tiles_forward::<T>(&c, xl, yl);
-            from_channels_last(yl, d.cout, coutp, &g, bias, &mut y.data);
+            from_channels_last(c.simd, yl, d.cout, coutp, &g, bias, &mut y.data);
         });
     });
 }
@@ -432,7 +457,7 @@ fn forward_t<T: Tile>(x: &Tensor, w: &Tensor, b: Option<&[f32]>, d: &Dims, y: &m
     let g = Grid::new::<T>(d);
     let cp = padded(d.cin);
     with_scratch(&WG_IN, g.n * g.hp * g.wp * cp, |xl| {
-        to_channels_last(&x.data, d.cin, cp, &g, xl);
+        to_channels_last(Simd::detect(), &x.data, d.cin, cp, &g, xl);
         conv_from_channels_last::<T>(xl, w, d, Some(b), y);
     });
 }
@@ -470,7 +495,7 @@ fn backward_t<T: Tile>(
     let g = Grid::new::<T>(d);
     let coutp = padded(cout);
     with_scratch(&WG_DY, g.n * g.hp * g.wp * coutp, |dyl| {
-        to_channels_last(&dy.data, cout, coutp, &g, dyl);
+        to_channels_last(Simd::detect(), &dy.data, cout, coutp, &g, dyl);
         weight_grad::<T>(x, dyl, d, dw);
         if let Some(dx) = dx {
             let wt = flipped_transpose(w);
@@ -548,6 +573,23 @@ unsafe fn weight_block_avx512<T: Tile>(
     weight_block::<T>(c, cout, xl, dyl, rows, accumulate, dug, v, dm)
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn weight_block_avx2<T: Tile>(
+    c: &Conv,
+    cout: usize,
+    xl: &[f32],
+    dyl: &[f32],
+    rows: std::ops::Range<usize>,
+    accumulate: bool,
+    dug: &mut [f32],
+    v: &mut [f32],
+    dm: &mut [f32],
+) {
+    weight_block::<T>(c, cout, xl, dyl, rows, accumulate, dug, v, dm)
+}
+
 /// `dw += dL/dw` from `dU[xi] = sum over tiles of dM[xi]^T V[xi]`; `dyl` is the padded
 /// channels-last output gradient.
 fn weight_grad<T: Tile>(x: &Tensor, dyl: &[f32], d: &Dims, dw: &mut Tensor) {
@@ -570,7 +612,7 @@ fn weight_grad<T: Tile>(x: &Tensor, dyl: &[f32], d: &Dims, dw: &mut Tensor) {
     // Every group's first block overwrites its part: no zeroing needed.
     with_scratch(&WG_DU, groups * a2 * uplane, |du| {
         with_scratch(&WG_IN, g.n * g.hp * g.wp * cp, |xl| {
-            to_channels_last(&x.data, cin, cp, &g, xl);
+            to_channels_last(c.simd, &x.data, cin, cp, &g, xl);
             let xl = &*xl;
             du.par_chunks_mut(a2 * uplane)
                 .enumerate()
@@ -590,7 +632,14 @@ fn weight_grad<T: Tile>(x: &Tensor, dyl: &[f32], d: &Dims, dw: &mut Tensor) {
                                             &c, cout, xl, dyl, rows, acc, dug, v, dm,
                                         )
                                     },
-                                    _ => {
+                                    #[cfg(target_arch = "x86_64")]
+                                    // SAFETY: `Simd::Avx2` means the CPU has AVX2 and FMA.
+                                    Simd::Avx2 => unsafe {
+                                        weight_block_avx2::<T>(
+                                            &c, cout, xl, dyl, rows, acc, dug, v, dm,
+                                        )
+                                    },
+                                    Simd::Portable => {
                                         weight_block::<T>(&c, cout, xl, dyl, rows, acc, dug, v, dm)
                                     }
                                 }

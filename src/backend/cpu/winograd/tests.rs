@@ -254,7 +254,7 @@ fn winograd_phase_times() {
                 .fold(f64::INFINITY, f64::min)
         };
         let mut xl = vec![0.0; g.n * g.hp * g.wp * cp];
-        let t_in = best(&mut || to_channels_last(&x.data, 64, cp, &g, &mut xl));
+        let t_in = best(&mut || to_channels_last(Simd::detect(), &x.data, 64, cp, &g, &mut xl));
         let mut u = Vec::new();
         let t_u = best(&mut || u = kernel_freqs::<T>(&w, cp));
         let c = Conv {
@@ -268,7 +268,9 @@ fn winograd_phase_times() {
         let mut yl = vec![0.0; g.out_len(cp)];
         let t_tiles = best(&mut || tiles_forward::<T>(&c, &xl, &mut yl));
         let mut y = Tensor::zeros(x.shape);
-        let t_out = best(&mut || from_channels_last(&yl, 64, cp, &g, Some(None), &mut y.data));
+        let t_out = best(&mut || {
+            from_channels_last(Simd::detect(), &yl, 64, cp, &g, Some(None), &mut y.data)
+        });
         let mut dw = Tensor::zeros(w.shape);
         let t_dw = best(&mut || weight_grad::<T>(&x, &xl, &d, &mut dw));
         println!(
@@ -319,7 +321,7 @@ fn winograd_piece_times() {
     let d = dims(&x, &w);
     let g = Grid::new::<F4>(&d);
     let mut xl = vec![0.0; g.n * g.hp * g.wp * 64];
-    to_channels_last(&x.data, 64, 64, &g, &mut xl);
+    to_channels_last(Simd::detect(), &x.data, 64, 64, &g, &mut xl);
     let u = kernel_freqs::<F4>(&w, 64);
     let rpb = g.rows_per_block(FORWARD_TILES);
     let tb = rpb * g.ntx;
