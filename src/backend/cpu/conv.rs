@@ -1,7 +1,7 @@
 //! 2-D convolution (NCHW, any kernel size, stride, zero padding) by im2col + GEMM; optionally
-//! (by default where the CPU has AVX-512; `set_winograd_tile`, see `winograd/`) by Winograd's minimal
-//! filtering for the stride-1, pad-1 3x3 layers with at least `winograd::MIN_CHANNELS`
-//! channels in and out (`winograd/`).
+//! (by default where the CPU has AVX-512 or AVX2 + FMA; `set_winograd_tile`) by Winograd's
+//! minimal filtering for the stride-1, pad-1 3x3 layers with at least
+//! `winograd::MIN_CHANNELS` channels in and out (`winograd/`).
 //!
 //! Per image, the output rows are processed in bands whose im2col matrix (`[Cin*kh*kw, pixels]`,
 //! pixels contiguous) stays in L2 (`im2col.rs`); each band is one `gemm` call. Images

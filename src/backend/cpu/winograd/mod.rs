@@ -48,11 +48,12 @@ pub(crate) const MIN_CHANNELS: usize = 16;
 type Chosen = transform::F4;
 
 /// Which algorithm the eligible 3x3 convolutions use: by default F(4x4) on CPUs with AVX-512
-/// and im2col + GEMM elsewhere; `ANCHORSCOPE_WINOGRAD=off|f2|f4` or [`set_winograd_tile`]
-/// choose (A/B measurements in one process). Measured on the 2-core machine (AMD EPYC,
-/// AVX-512, 2026-12-03, batch 8): the model's forward + backward 164.5 ms off, 135.4 ms
-/// F(2x2), 129.7 ms F(4x4) (`winograd_ab`, alternating); per layer (`conv_layer_times`)
-/// 64 -> 64 at 32 x 32 forward 4.4 -> 2.6 ms, backward 9.7 -> 4.6 ms.
+/// or AVX2 + FMA and im2col + GEMM elsewhere; `ANCHORSCOPE_WINOGRAD=off|f2|f4` or
+/// [`set_winograd_tile`] choose (A/B measurements in one process). Measured on 2-core AMD
+/// EPYC machines (2026-12-03, batch 8, the model's forward + backward, `winograd_ab`,
+/// alternating): with AVX-512 164.5 ms off, 135.4 ms F(2x2), 129.7 ms F(4x4); with AVX2 only
+/// 205.1, 163.3 and 126.3 ms. Per layer (`conv_layer_times`, AVX-512) 64 -> 64 at 32 x 32
+/// forward 4.4 -> 2.6 ms, backward 9.7 -> 4.6 ms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WinogradTile {
     /// im2col + GEMM, like every other convolution.
@@ -92,9 +93,9 @@ fn tile() -> WinogradTile {
     }
 }
 
-/// The algorithm when nothing chose one: F(4x4) where the CPU has AVX-512 (measured faster
-/// there, see `WinogradTile`), im2col + GEMM elsewhere (the portable products are plain
-/// loops, not measured against the GEMM crate's kernels).
+/// The algorithm when nothing chose one: F(4x4) where the CPU has AVX-512 or AVX2 + FMA
+/// (measured faster with both, see `WinogradTile`), im2col + GEMM elsewhere (the portable
+/// products are plain loops, not measured against the GEMM crate's kernels).
 fn default_tile() -> WinogradTile {
     match Simd::detect() {
         Simd::Portable => WinogradTile::Off,

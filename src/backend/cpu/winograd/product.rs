@@ -87,9 +87,20 @@ pub(crate) enum Simd {
     Avx2,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// What [`Simd::detect`] answers on this thread inside [`Simd::forced`].
+    static FORCED: std::cell::Cell<Option<Simd>> = const { std::cell::Cell::new(None) };
+}
+
 impl Simd {
-    /// The best this CPU has.
+    /// The best this CPU has (in tests, what [`Simd::forced`] set on this thread). The
+    /// Winograd entry points ask on the calling thread and pass the answer down.
     pub fn detect() -> Self {
+        #[cfg(test)]
+        if let Some(s) = FORCED.with(|f| f.get()) {
+            return s;
+        }
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx512f") {
             return Simd::Avx512;
@@ -100,6 +111,20 @@ impl Simd {
             return Simd::Avx2;
         }
         Simd::Portable
+    }
+
+    /// Runs `f` with [`Simd::detect`] answering `simd` on this thread (`simd` must be one of
+    /// [`Simd::all_available`]).
+    #[cfg(test)]
+    pub fn forced<R>(simd: Simd, f: impl FnOnce() -> R) -> R {
+        assert!(
+            Self::all_available().contains(&simd),
+            "{simd:?} not available"
+        );
+        let before = FORCED.with(|c| c.replace(Some(simd)));
+        let r = f();
+        FORCED.with(|c| c.set(before));
+        r
     }
 
     /// What this CPU can run, best first (the tests run every one).
@@ -309,15 +334,20 @@ mod tests {
     #[test]
     fn products_match_plain_sums() {
         let val = |i: usize, s: usize| (((i * 37 + s * 11) % 101) as f32 - 50.0) / 25.0;
+        // The first SIMD kernel's result of each case, by (case, accumulate).
+        let mut first_simd = std::collections::HashMap::new();
         for simd in Simd::all_available() {
-            for &(m, n, k, transposed) in &[
+            for (case, &(m, n, k, transposed)) in [
                 (13, 64, 64, false),
                 (7, 32, 17, false),
                 (1, 16, 5, false),
                 (20, 80, 9, true),
                 (27, 48, 56, true),
                 (6, 128, 3, false),
-            ] {
+            ]
+            .iter()
+            .enumerate()
+            {
                 let (a_rs, a_cs) = if transposed { (1, m + 3) } else { (k + 2, 1) };
                 let a: Vec<f32> = (0..m * k * 3 + 3 * (m + k) + 8)
                     .map(|i| val(i, 1))
@@ -339,6 +369,14 @@ mod tests {
                         accumulate,
                     };
                     p.run(simd, &a, &b, &mut c);
+                    // The SIMD kernels add the same products in the same order.
+                    if simd != Simd::Portable {
+                        let bits: Vec<u32> = c.iter().map(|x| x.to_bits()).collect();
+                        let (s0, b0) = first_simd
+                            .entry((case, accumulate))
+                            .or_insert((simd, bits.clone()));
+                        assert!(bits == *b0, "{simd:?} differs from {s0:?} in case {case}");
+                    }
                     for r in 0..m {
                         for j in 0..c_rs {
                             let got = c[r * c_rs + j] as f64;

@@ -107,15 +107,22 @@ fn check_against_direct<T: Tile>(tol: f64) {
     }
 }
 
+/// Every instruction set this CPU has (AVX-512, AVX2, the portable loops).
+fn each_simd(f: impl Fn()) {
+    for simd in Simd::all_available() {
+        Simd::forced(simd, &f);
+    }
+}
+
 #[test]
 fn f2_matches_direct_convolution() {
-    check_against_direct::<F2>(1e-5);
+    each_simd(|| check_against_direct::<F2>(1e-5));
 }
 
 #[test]
 fn f4_matches_direct_convolution() {
     // Measured worst error about 1e-6 of the scale; the bound leaves room.
-    check_against_direct::<F4>(2e-5);
+    each_simd(|| check_against_direct::<F4>(2e-5));
 }
 
 #[test]
@@ -163,8 +170,10 @@ fn gradients_match_finite_differences() {
         });
         check_grad("db", &b, &db, 0.5, 1e-3, |v| loss(&x, &w, v));
     }
-    run::<F2>();
-    run::<F4>();
+    each_simd(|| {
+        run::<F2>();
+        run::<F4>();
+    });
 }
 
 #[test]

@@ -132,8 +132,9 @@ impl Tile for F4 {
     ];
 }
 
-/// Sixteen channels of one value: one AVX-512 register (the transforms below are written on
-/// them so that, compiled for AVX-512, every step is one vector instruction).
+/// Sixteen channels of one value: one AVX-512 register, two AVX2 ones (the transforms below
+/// are written on them so that, compiled for either, every step is one or two vector
+/// instructions).
 pub(crate) type Lanes = [f32; 16];
 
 /// `a + c b` lane by lane.
