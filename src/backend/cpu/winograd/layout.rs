@@ -42,34 +42,19 @@ pub(super) fn to_channels_last(
                     for x0 in (0..w).step_by(B) {
                         let whole = c0 + B <= c && x0 + B <= w;
                         let at = y * w + x0;
-                        match simd {
-                            #[cfg(target_arch = "x86_64")]
-                            // SAFETY: AVX-512F is there; the block lies inside both slices
-                            // (checked by `whole` and the slicing).
-                            Simd::Avx512 if whole => unsafe {
-                                avx512::block_to_channels_last(
-                                    &s[c0 * h * w + at..][..(B - 1) * h * w + B],
-                                    h * w,
-                                    &mut data[x0 * cp + c0..][..(B - 1) * cp + B],
-                                    cp,
-                                )
-                            },
-                            #[cfg(target_arch = "x86_64")]
-                            // SAFETY: AVX2 is there; the block lies inside both slices.
-                            Simd::Avx2 if whole => unsafe {
-                                avx2::block_to_channels_last(
-                                    &s[c0 * h * w + at..][..(B - 1) * h * w + B],
-                                    h * w,
-                                    &mut data[x0 * cp + c0..][..(B - 1) * cp + B],
-                                    cp,
-                                )
-                            },
-                            _ => {
-                                for ch in c0..(c0 + B).min(c) {
-                                    let sr = &s[ch * h * w + at..][..B.min(w - x0)];
-                                    for (x, v) in sr.iter().enumerate() {
-                                        data[(x0 + x) * cp + ch] = *v;
-                                    }
+                        let in_registers = whole
+                            && block_to_channels_last(
+                                simd,
+                                &s[c0 * h * w + at..][..(B - 1) * h * w + B],
+                                h * w,
+                                &mut data[x0 * cp + c0..][..(B - 1) * cp + B],
+                                cp,
+                            );
+                        if !in_registers {
+                            for ch in c0..(c0 + B).min(c) {
+                                let sr = &s[ch * h * w + at..][..B.min(w - x0)];
+                                for (x, v) in sr.iter().enumerate() {
+                                    data[(x0 + x) * cp + ch] = *v;
                                 }
                             }
                         }
@@ -108,38 +93,22 @@ pub(super) fn from_channels_last(
                 for x0 in (0..w).step_by(B) {
                     let whole = c0 + B <= c && x0 + B <= w;
                     let at = yy * w + x0;
-                    match simd {
-                        #[cfg(target_arch = "x86_64")]
-                        // SAFETY: AVX-512F is there; the block lies inside both slices.
-                        Simd::Avx512 if whole => unsafe {
-                            avx512::block_from_channels_last(
-                                &row[x0 * cp + c0..][..(B - 1) * cp + B],
-                                cp,
-                                &mut yi[c0 * hw + at..][..(B - 1) * hw + B],
-                                hw,
-                                &bv,
-                                add,
-                            )
-                        },
-                        #[cfg(target_arch = "x86_64")]
-                        // SAFETY: AVX2 is there; the block lies inside both slices.
-                        Simd::Avx2 if whole => unsafe {
-                            avx2::block_from_channels_last(
-                                &row[x0 * cp + c0..][..(B - 1) * cp + B],
-                                cp,
-                                &mut yi[c0 * hw + at..][..(B - 1) * hw + B],
-                                hw,
-                                &bv,
-                                add,
-                            )
-                        },
-                        _ => {
-                            for co in c0..(c0 + B).min(c) {
-                                let dst = &mut yi[co * hw + at..][..B.min(w - x0)];
-                                for (x, o) in dst.iter_mut().enumerate() {
-                                    let v = row[(x0 + x) * cp + co];
-                                    *o = if add { *o + v } else { v + bv[co - c0] };
-                                }
+                    let in_registers = whole
+                        && block_from_channels_last(
+                            simd,
+                            &row[x0 * cp + c0..][..(B - 1) * cp + B],
+                            cp,
+                            &mut yi[c0 * hw + at..][..(B - 1) * hw + B],
+                            hw,
+                            &bv,
+                            add,
+                        );
+                    if !in_registers {
+                        for co in c0..(c0 + B).min(c) {
+                            let dst = &mut yi[co * hw + at..][..B.min(w - x0)];
+                            for (x, o) in dst.iter_mut().enumerate() {
+                                let v = row[(x0 + x) * cp + co];
+                                *o = if add { *o + v } else { v + bv[co - c0] };
                             }
                         }
                     }
@@ -147,6 +116,46 @@ pub(super) fn from_channels_last(
             }
         }
     });
+}
+
+/// `d[x ds + ch] = s[ch ss + x]` for one whole 16 x 16 block, transposed in registers;
+/// `false` (nothing written) where `simd` has no such kernel.
+fn block_to_channels_last(simd: Simd, s: &[f32], ss: usize, d: &mut [f32], ds: usize) -> bool {
+    assert!(s.len() > (B - 1) * ss + B - 1 && d.len() > (B - 1) * ds + B - 1);
+    match simd {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Simd::Avx512` means the CPU has AVX-512F; the block's extent was checked.
+        Simd::Avx512 => unsafe { avx512::block_to_channels_last(s, ss, d, ds) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Simd::Avx2` means the CPU has AVX2; the block's extent was checked.
+        Simd::Avx2 => unsafe { avx2::block_to_channels_last(s, ss, d, ds) },
+        Simd::Portable => return false,
+    }
+    true
+}
+
+/// `d[ch ds + x] (= bias[ch] +| +=) s[x ss + ch]` for one whole 16 x 16 block, transposed in
+/// registers; `false` (nothing written) where `simd` has no such kernel.
+fn block_from_channels_last(
+    simd: Simd,
+    s: &[f32],
+    ss: usize,
+    d: &mut [f32],
+    ds: usize,
+    bias: &[f32; B],
+    add: bool,
+) -> bool {
+    assert!(s.len() > (B - 1) * ss + B - 1 && d.len() > (B - 1) * ds + B - 1);
+    match simd {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as in `block_to_channels_last`.
+        Simd::Avx512 => unsafe { avx512::block_from_channels_last(s, ss, d, ds, bias, add) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as in `block_to_channels_last`.
+        Simd::Avx2 => unsafe { avx2::block_from_channels_last(s, ss, d, ds, bias, add) },
+        Simd::Portable => return false,
+    }
+    true
 }
 
 #[cfg(target_arch = "x86_64")]

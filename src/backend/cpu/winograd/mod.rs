@@ -256,33 +256,13 @@ fn kernel_freqs_body<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn kernel_freqs_avx512<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) {
-    kernel_freqs_body::<T>(w, coutp, u)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn kernel_freqs_avx2<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) {
-    kernel_freqs_body::<T>(w, coutp, u)
-}
-
 /// [`kernel_freqs_body`] into `u` (`alpha^2 cin coutp` floats), with the best
 /// instructions this CPU has.
 fn kernel_freqs_into<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) {
     if coutp > w.shape[0] {
         u.fill(0.0);
     }
-    match Simd::detect() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Simd::Avx512` means the CPU has AVX-512F.
-        Simd::Avx512 => unsafe { kernel_freqs_avx512::<T>(w, coutp, u) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Simd::Avx2` means the CPU has AVX2 and FMA.
-        Simd::Avx2 => unsafe { kernel_freqs_avx2::<T>(w, coutp, u) },
-        Simd::Portable => kernel_freqs_body::<T>(w, coutp, u),
-    }
+    kernel_freqs_simd::<T>(Simd::detect(), w, coutp, u);
 }
 
 /// [`kernel_freqs_into`] a new buffer.
@@ -375,32 +355,6 @@ fn forward_block<T: Tile>(
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn forward_block_avx512<T: Tile>(
-    c: &Conv,
-    xl: &[f32],
-    rows: std::ops::Range<usize>,
-    out: &mut [f32],
-    v: &mut [f32],
-    mbuf: &mut [f32],
-) {
-    forward_block::<T>(c, xl, rows, out, v, mbuf)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn forward_block_avx2<T: Tile>(
-    c: &Conv,
-    xl: &[f32],
-    rows: std::ops::Range<usize>,
-    out: &mut [f32],
-    v: &mut [f32],
-    mbuf: &mut [f32],
-) {
-    forward_block::<T>(c, xl, rows, out, v, mbuf)
-}
-
 /// The channels-last output `yl` of the convolution of the padded channels-last `xl`.
 fn tiles_forward<T: Tile>(c: &Conv, xl: &[f32], yl: &mut [f32]) {
     let g = &c.g;
@@ -413,14 +367,8 @@ fn tiles_forward<T: Tile>(c: &Conv, xl: &[f32], yl: &mut [f32]) {
             let rows = bi * rpb..bi * rpb + out.len() / row_len;
             let (a2, tb) = (T::A * T::A, rows.len() * g.ntx);
             with_scratch(&WG_V, a2 * freq_stride(tb, c.cinp), |v| {
-                with_scratch(&WG_M, a2 * freq_stride(tb, c.coutp), |m| match c.simd {
-                    #[cfg(target_arch = "x86_64")]
-                    // SAFETY: `Simd::Avx512` means the CPU has AVX-512F.
-                    Simd::Avx512 => unsafe { forward_block_avx512::<T>(c, xl, rows, out, v, m) },
-                    #[cfg(target_arch = "x86_64")]
-                    // SAFETY: `Simd::Avx2` means the CPU has AVX2 and FMA.
-                    Simd::Avx2 => unsafe { forward_block_avx2::<T>(c, xl, rows, out, v, m) },
-                    Simd::Portable => forward_block::<T>(c, xl, rows, out, v, m),
+                with_scratch(&WG_M, a2 * freq_stride(tb, c.coutp), |m| {
+                    forward_block_simd::<T>(c.simd, c, xl, rows, out, v, m)
                 })
             });
         });
@@ -557,27 +505,48 @@ fn weight_block<T: Tile>(
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn weight_block_avx512<T: Tile>(
-    c: &Conv,
-    cout: usize,
-    xl: &[f32],
-    dyl: &[f32],
-    rows: std::ops::Range<usize>,
-    accumulate: bool,
-    dug: &mut [f32],
-    v: &mut [f32],
-    dm: &mut [f32],
-) {
-    weight_block::<T>(c, cout, xl, dyl, rows, accumulate, dug, v, dm)
+/// Defines `$name::<T>(simd, args)`: `$body::<T>(args)` compiled for the instruction set
+/// `simd` names (the body is `#[inline(always)]`, so each wrapper gets its own copy, and
+/// `Simd` values are only made for instruction sets the CPU has).
+macro_rules! simd_entry {
+    ($name:ident => $body:ident($($p:ident: $t:ty),* $(,)?)) => {
+        #[allow(clippy::too_many_arguments)]
+        fn $name<T: Tile>(simd: Simd, $($p: $t),*) {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn avx512<T: Tile>($($p: $t),*) {
+                $body::<T>($($p),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn avx2<T: Tile>($($p: $t),*) {
+                $body::<T>($($p),*)
+            }
+            match simd {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `Simd::Avx512` is only made where the CPU has AVX-512F.
+                Simd::Avx512 => unsafe { avx512::<T>($($p),*) },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `Simd::Avx2` is only made where the CPU has AVX2 and FMA.
+                Simd::Avx2 => unsafe { avx2::<T>($($p),*) },
+                Simd::Portable => $body::<T>($($p),*),
+            }
+        }
+    };
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn weight_block_avx2<T: Tile>(
+simd_entry!(kernel_freqs_simd => kernel_freqs_body(w: &Tensor, coutp: usize, u: &mut [f32]));
+simd_entry!(forward_block_simd => forward_block(
+    c: &Conv,
+    xl: &[f32],
+    rows: std::ops::Range<usize>,
+    out: &mut [f32],
+    v: &mut [f32],
+    mbuf: &mut [f32],
+));
+simd_entry!(weight_block_simd => weight_block(
     c: &Conv,
     cout: usize,
     xl: &[f32],
@@ -587,9 +556,7 @@ unsafe fn weight_block_avx2<T: Tile>(
     dug: &mut [f32],
     v: &mut [f32],
     dm: &mut [f32],
-) {
-    weight_block::<T>(c, cout, xl, dyl, rows, accumulate, dug, v, dm)
-}
+));
 
 /// `dw += dL/dw` from `dU[xi] = sum over tiles of dM[xi]^T V[xi]`; `dyl` is the padded
 /// channels-last output gradient.
@@ -625,25 +592,9 @@ fn weight_grad<T: Tile>(x: &Tensor, dyl: &[f32], d: &Dims, dw: &mut Tensor) {
                             for bi in first..(first + per_group).min(blocks) {
                                 let rows = bi * rpb..((bi + 1) * rpb).min(g.rows());
                                 let acc = bi > first;
-                                match c.simd {
-                                    #[cfg(target_arch = "x86_64")]
-                                    // SAFETY: `Simd::Avx512` means the CPU has AVX-512F.
-                                    Simd::Avx512 => unsafe {
-                                        weight_block_avx512::<T>(
-                                            &c, cout, xl, dyl, rows, acc, dug, v, dm,
-                                        )
-                                    },
-                                    #[cfg(target_arch = "x86_64")]
-                                    // SAFETY: `Simd::Avx2` means the CPU has AVX2 and FMA.
-                                    Simd::Avx2 => unsafe {
-                                        weight_block_avx2::<T>(
-                                            &c, cout, xl, dyl, rows, acc, dug, v, dm,
-                                        )
-                                    },
-                                    Simd::Portable => {
-                                        weight_block::<T>(&c, cout, xl, dyl, rows, acc, dug, v, dm)
-                                    }
-                                }
+                                weight_block_simd::<T>(
+                                    c.simd, &c, cout, xl, dyl, rows, acc, dug, v, dm,
+                                );
                             }
                         })
                     });

@@ -146,6 +146,27 @@ impl Simd {
     }
 }
 
+/// The whole product from a module's `rows::<R>` (rows `r..r + R`): `MR` rows at a time,
+/// then the remainder (`MR = 6` in both SIMD modules).
+#[cfg(target_arch = "x86_64")]
+macro_rules! all_rows {
+    ($p:ident, $a:ident, $b:ident, $c:ident) => {{
+        let mut r = 0;
+        while r + MR <= $p.m {
+            rows::<MR>($p, r, $a, $b, $c);
+            r += MR;
+        }
+        match $p.m - r {
+            1 => rows::<1>($p, r, $a, $b, $c),
+            2 => rows::<2>($p, r, $a, $b, $c),
+            3 => rows::<3>($p, r, $a, $b, $c),
+            4 => rows::<4>($p, r, $a, $b, $c),
+            5 => rows::<5>($p, r, $a, $b, $c),
+            _ => {}
+        }
+    }};
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use super::Product;
@@ -226,21 +247,7 @@ mod avx512 {
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn product(p: &Product, a: *const f32, b: *const f32, c: *mut f32) {
         // SAFETY: as for `block`.
-        unsafe {
-            let mut r = 0;
-            while r + MR <= p.m {
-                rows::<MR>(p, r, a, b, c);
-                r += MR;
-            }
-            match p.m - r {
-                1 => rows::<1>(p, r, a, b, c),
-                2 => rows::<2>(p, r, a, b, c),
-                3 => rows::<3>(p, r, a, b, c),
-                4 => rows::<4>(p, r, a, b, c),
-                5 => rows::<5>(p, r, a, b, c),
-                _ => {}
-            }
-        }
+        unsafe { all_rows!(p, a, b, c) }
     }
 }
 
@@ -307,21 +314,7 @@ mod avx2 {
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn product(p: &Product, a: *const f32, b: *const f32, c: *mut f32) {
         // SAFETY: as for `block`.
-        unsafe {
-            let mut r = 0;
-            while r + MR <= p.m {
-                rows::<MR>(p, r, a, b, c);
-                r += MR;
-            }
-            match p.m - r {
-                1 => rows::<1>(p, r, a, b, c),
-                2 => rows::<2>(p, r, a, b, c),
-                3 => rows::<3>(p, r, a, b, c),
-                4 => rows::<4>(p, r, a, b, c),
-                5 => rows::<5>(p, r, a, b, c),
-                _ => {}
-            }
-        }
+        unsafe { all_rows!(p, a, b, c) }
     }
 }
 

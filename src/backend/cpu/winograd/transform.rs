@@ -297,12 +297,20 @@ pub(crate) fn to_freqs_lanes<const I: usize, const O: usize, R: OneD<I, O>>(
     dst_at: usize,
     fs: usize,
 ) {
-    // t[i] = R applied to row i, then to each column (arrays built in place: zeroed first,
-    // they showed as memset calls in profiles).
-    let t: [[Lanes; O]; I] =
-        std::array::from_fn(|i| R::apply(&std::array::from_fn(|j| load(src, p.of(i, j)))));
+    // t[i] = R applied to row i, then to each column.
+    let mut t = [[[0.0f32; 16]; O]; I];
+    for (i, ti) in t.iter_mut().enumerate() {
+        let mut row = [[0.0f32; 16]; I];
+        for (j, r) in row.iter_mut().enumerate() {
+            *r = load(src, p.of(i, j));
+        }
+        *ti = R::apply(&row);
+    }
     for b in 0..O {
-        let col: [Lanes; I] = std::array::from_fn(|i| t[i][b]);
+        let mut col = [[0.0f32; 16]; I];
+        for (i, c) in col.iter_mut().enumerate() {
+            *c = t[i][b];
+        }
         for (a, v) in R::apply(&col).iter().enumerate() {
             store(dst, dst_at + (a * O + b) * fs, *v);
         }
@@ -320,13 +328,19 @@ pub(crate) fn output_lanes<const A: usize, const M: usize, At: OneD<A, M>>(
     p: Place,
 ) {
     // s[a] = A^T-transform of frequency row a, then each column.
-    let s: [[Lanes; M]; A] = std::array::from_fn(|a| {
-        At::apply(&std::array::from_fn(|b| {
-            load(src, src_at + (a * A + b) * fs)
-        }))
-    });
+    let mut s = [[[0.0f32; 16]; M]; A];
+    for (a, sa) in s.iter_mut().enumerate() {
+        let mut row = [[0.0f32; 16]; A];
+        for (b, r) in row.iter_mut().enumerate() {
+            *r = load(src, src_at + (a * A + b) * fs);
+        }
+        *sa = At::apply(&row);
+    }
     for j in 0..M {
-        let col: [Lanes; A] = std::array::from_fn(|a| s[a][j]);
+        let mut col = [[0.0f32; 16]; A];
+        for (a, c) in col.iter_mut().enumerate() {
+            *c = s[a][j];
+        }
         for (i, v) in At::apply(&col).iter().enumerate() {
             store(dst, p.of(i, j), *v);
         }
