@@ -1,7 +1,9 @@
 //! [`Cpu`]: the [`Backend`] over plain [`Tensor`]s, running each op at once (rayon + gemm).
 
 use super::conv::{ConvGeom, conv2d_backward, conv2d_forward_into};
-use super::elementwise::{add_scaled, relu_inplace, relu_mask_inplace, scale_inplace};
+use super::elementwise::{
+    add_scaled, relu_inplace, relu_mask_inplace, scale_inplace, zero_inplace,
+};
 use super::norm::clip_grad_norm;
 use super::optim::{AdamWConfig, SgdConfig, adamw_step, sgd_step};
 use super::resize::{
@@ -49,7 +51,7 @@ impl Backend for Cpu {
     }
 
     fn zero(&mut self, b: &mut Tensor) {
-        b.zero_();
+        zero_inplace(&mut b.data);
     }
 
     fn copy(&mut self, src: &Tensor, dst: &mut Tensor) {

@@ -13,6 +13,13 @@ pub fn relu_forward(x: &Tensor) -> Tensor {
     y
 }
 
+/// `x = 0` in parallel (the backward pass zeroes its gradient buffers once a step:
+/// `Tensor::zero_` on the calling thread was 1% of a step's samples while the other core
+/// waited).
+pub fn zero_inplace(x: &mut [f32]) {
+    x.par_chunks_mut(CHUNK).for_each(|c| c.fill(0.0));
+}
+
 /// `x = max(x, 0)` in place.
 pub fn relu_inplace(x: &mut [f32]) {
     x.par_chunks_mut(CHUNK)

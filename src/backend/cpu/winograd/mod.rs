@@ -112,6 +112,7 @@ thread_local! {
     static WG_M: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     static WG_DU: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     static WG_U: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    static WG_UC: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Whether [`forward`] / [`backward`] handle this convolution: it is [`eligible`] and the
@@ -232,37 +233,55 @@ const FORWARD_TILES: usize = 16;
 /// while `V` and `dM` stay in L2.
 const WEIGHT_TILES: usize = 32;
 
-/// The frequencies of every kernel of `w` (`[cout, cin, 3, 3]`), frequency-major:
-/// `u[xi][ci][co]`, each frequency's `[cin, coutp]` matrix contiguous (the products' `B`),
-/// the padding columns zero. Sixteen output channels at a time, one per lane.
+/// The frequencies of input channel `ci`'s kernels of `w` (`[cout, cin, 3, 3]`):
+/// `uc[xi][co]` (`alpha^2 coutp` floats, the padding columns untouched). Sixteen output
+/// channels at a time, one per lane.
 #[inline(always)]
-fn kernel_freqs_body<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) {
+fn channel_freqs_body<T: Tile>(w: &Tensor, ci: usize, coutp: usize, uc: &mut [f32]) {
     let [cout, cin, _, _] = w.shape;
     let a2 = T::A * T::A;
     let mut f = [[0.0f32; 16]; 64];
-    for ci in 0..cin {
-        for co0 in (0..cout).step_by(16) {
-            let mut g = [[0.0f32; 16]; 9];
-            for (l, co) in (co0..(co0 + 16).min(cout)).enumerate() {
-                for (r, v) in w.data[(co * cin + ci) * 9..][..9].iter().enumerate() {
-                    g[r][l] = *v;
-                }
+    for co0 in (0..cout).step_by(16) {
+        let mut g = [[0.0f32; 16]; 9];
+        for (l, co) in (co0..(co0 + 16).min(cout)).enumerate() {
+            for (r, v) in w.data[(co * cin + ci) * 9..][..9].iter().enumerate() {
+                g[r][l] = *v;
             }
-            weight_freqs_lanes::<T, 16>(&g, &mut f);
-            for (xi, fx) in f.iter().take(a2).enumerate() {
-                u[(xi * cin + ci) * coutp + co0..][..16].copy_from_slice(fx);
-            }
+        }
+        weight_freqs_lanes::<T, 16>(&g, &mut f);
+        for (xi, fx) in f.iter().take(a2).enumerate() {
+            uc[xi * coutp + co0..][..16].copy_from_slice(fx);
         }
     }
 }
 
-/// [`kernel_freqs_body`] into `u` (`alpha^2 cin coutp` floats), with the best
-/// instructions this CPU has.
+/// The frequencies of every kernel of `w` (`[cout, cin, 3, 3]`) into `u` (`alpha^2 cin
+/// coutp` floats), frequency-major: `u[xi][ci][co]`, each frequency's `[cin, coutp]`
+/// matrix contiguous (the products' `B`), the padding columns zero. Two parallel passes
+/// (each output written by one task, so the result is the same for any thread count):
+/// per input channel into a channel-major buffer, then per frequency into `u`. Done
+/// serially, this was 20% of the main thread's samples in a training step (`perf`).
 fn kernel_freqs_into<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) {
-    if coutp > w.shape[0] {
-        u.fill(0.0);
-    }
-    kernel_freqs_simd::<T>(Simd::detect(), w, coutp, u);
+    let cin = w.shape[1];
+    let a2 = T::A * T::A;
+    let simd = Simd::detect();
+    with_scratch(&WG_UC, cin * a2 * coutp, |uc| {
+        if coutp > w.shape[0] {
+            uc.fill(0.0);
+        }
+        uc.par_chunks_mut(a2 * coutp)
+            .enumerate()
+            .for_each(|(ci, ucc)| channel_freqs_simd::<T>(simd, w, ci, coutp, ucc));
+        let uc = &*uc;
+        u[..a2 * cin * coutp]
+            .par_chunks_mut(cin * coutp)
+            .enumerate()
+            .for_each(|(xi, ux)| {
+                for (ci, row) in ux.chunks_exact_mut(coutp).enumerate() {
+                    row.copy_from_slice(&uc[(ci * a2 + xi) * coutp..][..coutp]);
+                }
+            });
+    });
 }
 
 /// [`kernel_freqs_into`] a new buffer.
@@ -537,7 +556,12 @@ macro_rules! simd_entry {
     };
 }
 
-simd_entry!(kernel_freqs_simd => kernel_freqs_body(w: &Tensor, coutp: usize, u: &mut [f32]));
+simd_entry!(channel_freqs_simd => channel_freqs_body(
+    w: &Tensor,
+    ci: usize,
+    coutp: usize,
+    uc: &mut [f32],
+));
 simd_entry!(forward_block_simd => forward_block(
     c: &Conv,
     xl: &[f32],

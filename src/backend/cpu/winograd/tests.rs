@@ -314,12 +314,17 @@ unsafe fn output_only(g: &Grid, tb: usize, mbuf: &[f32], out: &mut [f32]) {
 }
 
 /// Single-thread times of the F(4x4) forward's pieces over all blocks (64 -> 64 at 32 x 32,
-/// batch 8): `cargo test --release --lib winograd_piece_times -- --ignored --nocapture`.
+/// batch 8; AVX-512 CPUs only): `cargo test --release --lib winograd_piece_times -- --ignored
+/// --nocapture`.
 #[cfg(target_arch = "x86_64")]
 #[test]
 #[ignore]
 fn winograd_piece_times() {
     use transform::Place;
+    if !std::arch::is_x86_feature_detected!("avx512f") {
+        println!("winograd_piece_times: its pieces are compiled for AVX-512, which this CPU lacks");
+        return;
+    }
     let _ = Place {
         at: 0,
         rs: 0,
