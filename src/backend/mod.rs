@@ -95,6 +95,25 @@ pub trait Backend {
         dw: &mut Self::Buf,
         db: &mut Self::Buf,
     );
+    /// Backward of [`Backend::conv2d_forward`] through the in-place ReLU whose output is the
+    /// input `x`: `dx` resized to `x`'s shape and WRITTEN as the input gradient where
+    /// `x > 0`, 0 elsewhere; `dw += ..`, `db += ..`. By default: zero, backward, mask.
+    #[allow(clippy::too_many_arguments)]
+    fn conv2d_backward_relu_input(
+        &mut self,
+        x: &Self::Buf,
+        w: &Self::Buf,
+        dy: &Self::Buf,
+        g: ConvGeom,
+        dx: &mut Self::Buf,
+        dw: &mut Self::Buf,
+        db: &mut Self::Buf,
+    ) {
+        self.resize(dx, Self::shape(x));
+        self.zero(dx);
+        self.conv2d_backward(x, w, dy, g, Some(&mut *dx), dw, db);
+        self.relu_mask(x, dx);
+    }
     /// `x = max(x, 0)`.
     fn relu_inplace(&mut self, x: &mut Self::Buf);
     /// Backward of an in-place ReLU, in place: `dy = 0` where the output `y <= 0`.

@@ -36,9 +36,7 @@ fn head_backward<B: Backend>(
             _ => (&t1[0], &mut t0[0], 0),
         };
         let dy = if src.is_some() { held } else { dout };
-        zeroed(be, out, B::shape(h));
-        convs[j].backward_on(be, h, dy, Some(out));
-        be.relu_mask(h, out);
+        convs[j].backward_relu_input_on(be, h, dy, out);
         src = Some(dst);
     }
     let dy = src.map_or(dout, |k| &tmp[k]);

@@ -170,6 +170,20 @@ impl<T> Conv<T> {
         let (w, b) = (&mut self.weight, &mut self.bias);
         be.conv2d_backward(x, &w.value, dy, self.geom, dx, &mut w.grad, &mut b.grad);
     }
+
+    /// Backward through this convolution and the in-place ReLU that produced its input `x`:
+    /// `dx` is WRITTEN (the input gradient where `x > 0`, else 0); the parameter gradients
+    /// accumulate.
+    pub fn backward_relu_input_on<B: Backend<Buf = T>>(
+        &mut self,
+        be: &mut B,
+        x: &T,
+        dy: &T,
+        dx: &mut T,
+    ) {
+        let (w, b) = (&mut self.weight, &mut self.bias);
+        be.conv2d_backward_relu_input(x, &w.value, dy, self.geom, dx, &mut w.grad, &mut b.grad);
+    }
 }
 
 fn fill_normal(v: &mut [f32], std: f32, rng: &mut impl Rng) {

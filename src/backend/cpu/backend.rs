@@ -1,6 +1,6 @@
 //! [`Cpu`]: the [`Backend`] over plain [`Tensor`]s, running each op at once (rayon + gemm).
 
-use super::conv::{ConvGeom, conv2d_backward, conv2d_forward_into};
+use super::conv::{ConvGeom, conv2d_backward, conv2d_backward_relu_input, conv2d_forward_into};
 use super::elementwise::{
     add_scaled, relu_inplace, relu_mask_inplace, scale_inplace, zero_inplace,
 };
@@ -93,6 +93,19 @@ impl Backend for Cpu {
         db: &mut Tensor,
     ) {
         conv2d_backward(x, w, dy, g, dx, dw, Some(&mut db.data));
+    }
+
+    fn conv2d_backward_relu_input(
+        &mut self,
+        x: &Tensor,
+        w: &Tensor,
+        dy: &Tensor,
+        g: ConvGeom,
+        dx: &mut Tensor,
+        dw: &mut Tensor,
+        db: &mut Tensor,
+    ) {
+        conv2d_backward_relu_input(x, w, dy, g, dx, dw, Some(&mut db.data));
     }
 
     fn relu_inplace(&mut self, x: &mut Tensor) {

@@ -116,6 +116,36 @@ fn backward_accumulates() {
     assert_eq!(dw3.data, dw1.data);
 }
 
+/// Through the ReLU that made the input: the same bits as zeroing `dx`, accumulating and
+/// masking, on the im2col path (stride 2, a 1x1) and on a Winograd-eligible 3x3.
+#[test]
+fn backward_relu_input_is_zero_accumulate_mask() {
+    for (shape, cout, g) in [
+        ([3, 2, 6, 6], 5, ConvGeom::new(2, 1)),
+        ([2, 8, 5, 5], 4, ConvGeom::new(1, 0)),
+        ([2, 16, 16, 16], 24, ConvGeom::new(1, 1)),
+    ] {
+        let mut x = rand_tensor(shape, 4);
+        x.data.iter_mut().for_each(|v| *v = v.max(0.0));
+        let k = if g.pad == 0 { 1 } else { 3 };
+        let w = rand_tensor([cout, shape[1], k, k], 5);
+        let (ho, wo) = conv2d_out_size(shape[2], shape[3], k, k, g);
+        let dy = rand_tensor([shape[0], cout, ho, wo], 6);
+        let (mut dw1, mut db1) = (Tensor::zeros(w.shape), vec![0.0; cout]);
+        let mut want = Tensor::zeros(x.shape);
+        conv2d_backward(&x, &w, &dy, g, Some(&mut want), &mut dw1, Some(&mut db1));
+        crate::backend::cpu::elementwise::relu_mask_inplace(&x.data, &mut want.data);
+        let (mut dw2, mut db2) = (Tensor::zeros(w.shape), vec![0.0; cout]);
+        let mut got = Tensor::from_vec([1, 1, 1, 3], vec![f32::NAN; 3]);
+        conv2d_backward_relu_input(&x, &w, &dy, g, &mut got, &mut dw2, Some(&mut db2));
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(got.shape, x.shape);
+        assert_eq!(bits(&got.data), bits(&want.data), "dx, {shape:?}");
+        assert_eq!(bits(&dw2.data), bits(&dw1.data), "dw, {shape:?}");
+        assert_eq!(bits(&db2), bits(&db1), "db, {shape:?}");
+    }
+}
+
 #[test]
 fn deterministic_bitwise() {
     for &(k, s, p) in &[(3, 1, 1), (3, 2, 1), (1, 1, 0)] {

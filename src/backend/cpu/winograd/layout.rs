@@ -64,23 +64,45 @@ pub(super) fn to_channels_last(
         });
 }
 
+/// How [`from_channels_last`] stores each value `v` of the channels-last buffer into `y`.
+#[derive(Clone, Copy)]
+pub(super) enum Store<'a> {
+    /// `y = v + b[channel]` (`v + 0` without a bias).
+    Bias(Option<&'a [f32]>),
+    /// `y += v`.
+    Add,
+    /// `y = v + 0` where `relu_out > 0`, else `0` (`relu_out` laid out as `y`): bit for bit
+    /// what zeroing `y`, adding `v` and then the ReLU's backward mask give.
+    MaskedByPositive(&'a [f32]),
+}
+
 /// Writes the channels-last output `yl` (`[n][nty m][ntx m][cp]`) into NCHW `y` (`c`
-/// channels): `y = yl + bias` (`bias = Some(b)`), or `y += yl` (`bias = None`).
+/// channels) as `store` says.
 pub(super) fn from_channels_last(
     simd: Simd,
     yl: &[f32],
     c: usize,
     cp: usize,
     g: &Grid,
-    bias: Option<Option<&[f32]>>,
+    store: Store,
     y: &mut [f32],
 ) {
     let (h, w, hw) = (g.h, g.w, g.h * g.w);
     let (wq, plane) = (g.ntx * g.m, g.nty * g.m * g.ntx * g.m * cp);
+    if let Store::MaskedByPositive(m) = store {
+        assert_eq!(m.len(), y.len(), "from_channels_last: mask length");
+    }
     y.par_chunks_mut(c * hw).enumerate().for_each(|(i, yi)| {
         let src = &yl[i * plane..][..plane];
-        let add = bias.is_none();
-        let b = bias.flatten();
+        let add = matches!(store, Store::Add);
+        let b = match store {
+            Store::Bias(b) => b,
+            _ => None,
+        };
+        let mask = match store {
+            Store::MaskedByPositive(m) => Some(&m[i * c * hw..][..c * hw]),
+            _ => None,
+        };
         for yy in 0..h {
             let row = &src[yy * wq * cp..][..wq * cp];
             for c0 in (0..c).step_by(B) {
@@ -93,22 +115,31 @@ pub(super) fn from_channels_last(
                 for x0 in (0..w).step_by(B) {
                     let whole = c0 + B <= c && x0 + B <= w;
                     let at = yy * w + x0;
+                    let extent = (B - 1) * hw + B;
                     let in_registers = whole
                         && block_from_channels_last(
                             simd,
                             &row[x0 * cp + c0..][..(B - 1) * cp + B],
                             cp,
-                            &mut yi[c0 * hw + at..][..(B - 1) * hw + B],
+                            &mut yi[c0 * hw + at..][..extent],
                             hw,
-                            &bv,
-                            add,
+                            match (add, mask) {
+                                (true, _) => BlockStore::Add,
+                                (_, Some(m)) => BlockStore::Masked(&m[c0 * hw + at..][..extent]),
+                                _ => BlockStore::Bias(&bv),
+                            },
                         );
                     if !in_registers {
                         for co in c0..(c0 + B).min(c) {
                             let dst = &mut yi[co * hw + at..][..B.min(w - x0)];
                             for (x, o) in dst.iter_mut().enumerate() {
                                 let v = row[(x0 + x) * cp + co];
-                                *o = if add { *o + v } else { v + bv[co - c0] };
+                                *o = match mask {
+                                    _ if add => *o + v,
+                                    Some(m) if m[co * hw + at + x] > 0.0 => v + 0.0,
+                                    Some(_) => 0.0,
+                                    None => v + bv[co - c0],
+                                };
                             }
                         }
                     }
@@ -116,6 +147,15 @@ pub(super) fn from_channels_last(
             }
         }
     });
+}
+
+/// What one block's store does with each value `v` (see [`Store`]): `d = v + bias[ch]`,
+/// `d += v`, or `d = v + 0` where the mask (laid out as `d`) is positive and `0` elsewhere.
+#[derive(Clone, Copy)]
+enum BlockStore<'a> {
+    Bias(&'a [f32; B]),
+    Add,
+    Masked(&'a [f32]),
 }
 
 /// `d[x ds + ch] = s[ch ss + x]` for one whole 16 x 16 block, transposed in registers;
@@ -142,17 +182,19 @@ fn block_from_channels_last(
     ss: usize,
     d: &mut [f32],
     ds: usize,
-    bias: &[f32; B],
-    add: bool,
+    store: BlockStore,
 ) -> bool {
     assert!(s.len() > (B - 1) * ss + B - 1 && d.len() > (B - 1) * ds + B - 1);
+    if let BlockStore::Masked(m) = store {
+        assert!(m.len() >= d.len(), "block_from_channels_last: mask extent");
+    }
     match simd {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: as in `block_to_channels_last`.
-        Simd::Avx512 => unsafe { avx512::block_from_channels_last(s, ss, d, ds, bias, add) },
+        // SAFETY: as in `block_to_channels_last` (the mask has `d`'s extent).
+        Simd::Avx512 => unsafe { avx512::block_from_channels_last(s, ss, d, ds, store) },
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: as in `block_to_channels_last`.
-        Simd::Avx2 => unsafe { avx2::block_from_channels_last(s, ss, d, ds, bias, add) },
+        // SAFETY: as in `block_to_channels_last` (the mask has `d`'s extent).
+        Simd::Avx2 => unsafe { avx2::block_from_channels_last(s, ss, d, ds, store) },
         Simd::Portable => return false,
     }
     true
@@ -217,27 +259,34 @@ mod avx512 {
         }
     }
 
-    /// `d[ch ds + x] (= bias[ch] +| +=) s[x ss + ch]` for a 16 x 16 block.
+    /// `d[ch ds + x] (= bias[ch] +| +=| = masked) s[x ss + ch]` for a 16 x 16 block.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn block_from_channels_last(
         s: &[f32],
         ss: usize,
         d: &mut [f32],
         ds: usize,
-        bias: &[f32; 16],
-        add: bool,
+        store: super::BlockStore,
     ) {
-        // SAFETY: the caller sized both slices for the whole block.
+        use super::BlockStore;
+        // SAFETY: the caller sized all slices for the whole block.
         unsafe {
             let r: [__m512; 16] = std::array::from_fn(|x| _mm512_loadu_ps(s.as_ptr().add(x * ss)));
+            let zero = _mm512_setzero_ps();
             for (ch, v) in transpose(r).iter().enumerate() {
                 let p = d.as_mut_ptr().add(ch * ds);
-                let base = if add {
-                    _mm512_loadu_ps(p)
-                } else {
-                    _mm512_set1_ps(bias[ch])
+                let out = match store {
+                    BlockStore::Add => _mm512_add_ps(_mm512_loadu_ps(p), *v),
+                    BlockStore::Bias(bias) => _mm512_add_ps(_mm512_set1_ps(bias[ch]), *v),
+                    BlockStore::Masked(m) => {
+                        let keep = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(
+                            _mm512_loadu_ps(m.as_ptr().add(ch * ds)),
+                            zero,
+                        );
+                        _mm512_maskz_mov_ps(keep, _mm512_add_ps(zero, *v))
+                    }
                 };
-                _mm512_storeu_ps(p, _mm512_add_ps(base, *v));
+                _mm512_storeu_ps(p, out);
             }
         }
     }
@@ -292,18 +341,19 @@ mod avx2 {
         }
     }
 
-    /// `d[ch ds + x] (= bias[ch] +| +=) s[x ss + ch]` for a 16 x 16 block.
+    /// `d[ch ds + x] (= bias[ch] +| +=| = masked) s[x ss + ch]` for a 16 x 16 block.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn block_from_channels_last(
         s: &[f32],
         ss: usize,
         d: &mut [f32],
         ds: usize,
-        bias: &[f32; 16],
-        add: bool,
+        store: super::BlockStore,
     ) {
-        // SAFETY: the caller sized both slices for the whole block.
+        use super::BlockStore;
+        // SAFETY: the caller sized all slices for the whole block.
         unsafe {
+            let zero = _mm256_setzero_ps();
             for x0 in [0, 8] {
                 for ch0 in [0, 8] {
                     let sp = s.as_ptr().add(x0 * ss + ch0);
@@ -311,12 +361,18 @@ mod avx2 {
                     for (k, v) in transpose(r).iter().enumerate() {
                         let ch = ch0 + k;
                         let p = d.as_mut_ptr().add(ch * ds + x0);
-                        let base = if add {
-                            _mm256_loadu_ps(p)
-                        } else {
-                            _mm256_set1_ps(bias[ch])
+                        let out = match store {
+                            BlockStore::Add => _mm256_add_ps(_mm256_loadu_ps(p), *v),
+                            BlockStore::Bias(bias) => _mm256_add_ps(_mm256_set1_ps(bias[ch]), *v),
+                            BlockStore::Masked(m) => {
+                                let keep = _mm256_cmp_ps::<_CMP_GT_OQ>(
+                                    _mm256_loadu_ps(m.as_ptr().add(ch * ds + x0)),
+                                    zero,
+                                );
+                                _mm256_and_ps(keep, _mm256_add_ps(zero, *v))
+                            }
                         };
-                        _mm256_storeu_ps(p, _mm256_add_ps(base, *v));
+                        _mm256_storeu_ps(p, out);
                     }
                 }
             }
@@ -385,13 +441,45 @@ mod tests {
             }
             let (hq, wq) = (g.nty * g.m, g.ntx * g.m);
             let yl: Vec<f32> = (0..n * hq * wq * cp)
-                .map(|i| (i % 113) as f32 - 50.0)
+                .map(|i| {
+                    if i % 17 == 3 {
+                        -0.0
+                    } else {
+                        (i % 113) as f32 - 50.0
+                    }
+                })
                 .collect();
             let bias: Vec<f32> = (0..c).map(|k| k as f32 * 0.25).collect();
             let mut y = vec![0.0f32; n * c * h * w];
-            from_channels_last(simd, &yl, c, cp, &g, Some(Some(&bias)), &mut y);
+            from_channels_last(simd, &yl, c, cp, &g, Store::Bias(Some(&bias)), &mut y);
             let y0 = y.clone();
-            from_channels_last(simd, &yl, c, cp, &g, None, &mut y);
+            from_channels_last(simd, &yl, c, cp, &g, Store::Add, &mut y);
+            // A ReLU output with positive, zero, negative and NaN values; the mask store
+            // against zeroing, accumulating and masking.
+            let relu_out: Vec<f32> = (0..y.len())
+                .map(|i| match i % 5 {
+                    0 => 1.5,
+                    1 => 0.0,
+                    2 => -0.0,
+                    3 => f32::NAN,
+                    _ => -2.0 + (i % 7) as f32,
+                })
+                .collect();
+            let mut masked = vec![9.0f32; y.len()];
+            from_channels_last(
+                simd,
+                &yl,
+                c,
+                cp,
+                &g,
+                Store::MaskedByPositive(&relu_out),
+                &mut masked,
+            );
+            let mut want = vec![0.0f32; y.len()];
+            from_channels_last(simd, &yl, c, cp, &g, Store::Add, &mut want);
+            crate::backend::cpu::elementwise::relu_mask_inplace(&relu_out, &mut want);
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&masked), bits(&want), "{simd:?} masked store");
             for i in 0..n {
                 for ch in 0..c {
                     for r in 0..h {

@@ -10,7 +10,9 @@
 //! Layout: the input (and `dY`) is copied once into a zero-padded channels-last buffer
 //! (channels padded to whole 16-lane vectors), so a tile's values are vectors over channels
 //! and every transform step is one vector operation whatever the plane size. The outputs
-//! are written channels-last too and copied back to NCHW once. Tile rows of the whole batch
+//! are written channels-last too and copied back to NCHW once. Kernel frequencies are
+//! kept for the last few weights and found again by their bits (`kernel_cache.rs`): the
+//! heads' shared weights are transformed once per step and direction, not once per level. Tile rows of the whole batch
 //! are cut into blocks whose `V` and `M` (`alpha^2 x tiles x channels`) stay in L2; a block
 //! is one rayon task doing its transforms and its `alpha^2` products (`product.rs`).
 //! Forward tasks own their output rows; the weight gradient is summed per fixed group of
@@ -20,6 +22,7 @@
 //! Error: the transforms scale values by up to 5 (F(4x4)), so the rounding error is a few
 //! times the direct convolution's; `tests.rs` bounds it against a direct f64 convolution.
 
+mod kernel_cache;
 mod layout;
 mod product;
 #[cfg(test)]
@@ -31,7 +34,7 @@ use super::gemm::with_scratch;
 use super::im2col::Dims;
 use crate::backend::cpu::ConvGeom;
 use crate::backend::tensor::Tensor;
-use layout::{from_channels_last, to_channels_last};
+use layout::{Store, from_channels_last, to_channels_last};
 use product::{Product, Simd};
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -111,7 +114,6 @@ thread_local! {
     static WG_V: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     static WG_M: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     static WG_DU: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-    static WG_U: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     static WG_UC: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -146,13 +148,23 @@ pub(crate) fn forward(x: &Tensor, w: &Tensor, b: Option<&[f32]>, d: &Dims, y: &m
     }
 }
 
-/// Backward: `dx +=` (when given), `dw +=`, `db +=` (when given).
+/// How the backward pass stores the input gradient `g`.
+pub(crate) enum InputGrad<'a> {
+    /// `dx += g`.
+    Add(&'a mut Tensor),
+    /// `dx = g` where the convolution's input `x` (a ReLU's output) is positive, else 0:
+    /// the bits of zeroing `dx`, adding `g` and applying the ReLU's backward mask.
+    MaskedByInput(&'a mut Tensor),
+}
+
+/// Backward: the input gradient stored as `dx` says (when given), `dw +=`, `db +=` (when
+/// given).
 pub(crate) fn backward(
     x: &Tensor,
     w: &Tensor,
     dy: &Tensor,
     d: &Dims,
-    dx: Option<&mut Tensor>,
+    dx: Option<InputGrad>,
     dw: &mut Tensor,
     db: Option<&mut [f32]>,
 ) {
@@ -234,8 +246,8 @@ const FORWARD_TILES: usize = 16;
 const WEIGHT_TILES: usize = 32;
 
 /// The frequencies of input channel `ci`'s kernels of `w` (`[cout, cin, 3, 3]`):
-/// `uc[xi][co]` (`alpha^2 coutp` floats, the padding columns untouched). Sixteen output
-/// channels at a time, one per lane.
+/// `uc[xi][co]` (`alpha^2 coutp` floats; the padding columns come out zero, as the lanes
+/// past `cout` transform zero kernels). Sixteen output channels at a time, one per lane.
 #[inline(always)]
 fn channel_freqs_body<T: Tile>(w: &Tensor, ci: usize, coutp: usize, uc: &mut [f32]) {
     let [cout, cin, _, _] = w.shape;
@@ -266,9 +278,6 @@ fn kernel_freqs_into<T: Tile>(w: &Tensor, coutp: usize, u: &mut [f32]) {
     let a2 = T::A * T::A;
     let simd = Simd::detect();
     with_scratch(&WG_UC, cin * a2 * coutp, |uc| {
-        if coutp > w.shape[0] {
-            uc.fill(0.0);
-        }
         uc.par_chunks_mut(a2 * coutp)
             .enumerate()
             .for_each(|(ci, ucc)| channel_freqs_simd::<T>(simd, w, ci, coutp, ucc));
@@ -393,31 +402,29 @@ fn tiles_forward<T: Tile>(c: &Conv, xl: &[f32], yl: &mut [f32]) {
         });
 }
 
-/// `y = conv(x, w) + b` (`bias = Some(b)`) or `y += conv(x, w)` (`bias = None`), from the
+/// `conv(x, w)` stored into `y` as `store` says (`+ b`, `+=`, or masked), from the
 /// padded channels-last input `xl` (`d.cin` channels padded).
 fn conv_from_channels_last<T: Tile>(
     xl: &[f32],
     w: &Tensor,
     d: &Dims,
-    bias: Option<Option<&[f32]>>,
+    store: Store,
     y: &mut Tensor,
 ) {
     let g = Grid::new::<T>(d);
     let coutp = padded(d.cout);
-    with_scratch(&WG_U, T::A * T::A * d.cin * coutp, |u| {
-        kernel_freqs_into::<T>(w, coutp, u);
-        let c = Conv {
-            simd: Simd::detect(),
-            g,
-            cin: d.cin,
-            cinp: padded(d.cin),
-            coutp,
-            u,
-        };
-        with_scratch(&WG_OUT, g.out_len(coutp), |yl| {
-            tiles_forward::<T>(&c, xl, yl);
-            from_channels_last(c.simd, yl, d.cout, coutp, &g, bias, &mut y.data);
-        });
+    let freqs = kernel_cache::kernel_freqs::<T>(w, coutp);
+    let c = Conv {
+        simd: Simd::detect(),
+        g,
+        cin: d.cin,
+        cinp: padded(d.cin),
+        coutp,
+        u: &freqs.u,
+    };
+    with_scratch(&WG_OUT, g.out_len(coutp), |yl| {
+        tiles_forward::<T>(&c, xl, yl);
+        from_channels_last(c.simd, yl, d.cout, coutp, &g, store, &mut y.data);
     });
 }
 
@@ -426,7 +433,7 @@ fn forward_t<T: Tile>(x: &Tensor, w: &Tensor, b: Option<&[f32]>, d: &Dims, y: &m
     let cp = padded(d.cin);
     with_scratch(&WG_IN, g.n * g.hp * g.wp * cp, |xl| {
         to_channels_last(Simd::detect(), &x.data, d.cin, cp, &g, xl);
-        conv_from_channels_last::<T>(xl, w, d, Some(b), y);
+        conv_from_channels_last::<T>(xl, w, d, Store::Bias(b), y);
     });
 }
 
@@ -441,7 +448,7 @@ fn backward_t<T: Tile>(
     w: &Tensor,
     dy: &Tensor,
     d: &Dims,
-    dx: Option<&mut Tensor>,
+    dx: Option<InputGrad>,
     dw: &mut Tensor,
     db: Option<&mut [f32]>,
 ) {
@@ -468,7 +475,13 @@ fn backward_t<T: Tile>(
         if let Some(dx) = dx {
             let wt = flipped_transpose(w);
             let dt = Dims::new(dy, &wt, d.g);
-            conv_from_channels_last::<T>(dyl, &wt, &dt, None, dx);
+            match dx {
+                InputGrad::Add(dx) => conv_from_channels_last::<T>(dyl, &wt, &dt, Store::Add, dx),
+                InputGrad::MaskedByInput(dx) => {
+                    let store = Store::MaskedByPositive(&x.data);
+                    conv_from_channels_last::<T>(dyl, &wt, &dt, store, dx)
+                }
+            }
         }
     });
 }

@@ -96,7 +96,7 @@ fn check_against_direct<T: Tile>(tol: f64) {
             &w,
             &dy,
             &dims(&x, &w),
-            Some(&mut dx),
+            Some(InputGrad::Add(&mut dx)),
             &mut dw,
             Some(&mut db),
         );
@@ -123,6 +123,43 @@ fn f2_matches_direct_convolution() {
 fn f4_matches_direct_convolution() {
     // Measured worst error about 1e-6 of the scale; the bound leaves room.
     each_simd(|| check_against_direct::<F4>(2e-5));
+}
+
+/// The masked input-gradient store against accumulating into zeros and then the ReLU's
+/// backward mask: the same bits, under every instruction set, for both tiles.
+fn masked_input_grad_is_add_then_mask<T: Tile>() {
+    for (t, &(shape, cout)) in SHAPES.iter().enumerate() {
+        // A ReLU's output: about half the values exactly zero.
+        let mut x = rand_tensor(shape, 50 + t as u64);
+        x.data.iter_mut().for_each(|v| *v = v.max(0.0));
+        let w = rand_tensor([cout, shape[1], 3, 3], 60 + t as u64);
+        let dy = rand_tensor([shape[0], cout, shape[2], shape[3]], 70 + t as u64);
+        let d = dims(&x, &w);
+        let mut want = Tensor::zeros(x.shape);
+        let (mut dw1, mut dw2) = (Tensor::zeros(w.shape), Tensor::zeros(w.shape));
+        backward_t::<T>(
+            &x,
+            &w,
+            &dy,
+            &d,
+            Some(InputGrad::Add(&mut want)),
+            &mut dw1,
+            None,
+        );
+        crate::backend::cpu::elementwise::relu_mask_inplace(&x.data, &mut want.data);
+        let mut got = Tensor::from_vec(x.shape, vec![f32::NAN; x.len()]);
+        let dx = Some(InputGrad::MaskedByInput(&mut got));
+        backward_t::<T>(&x, &w, &dy, &d, dx, &mut dw2, None);
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got.data), bits(&want.data), "dx of shape {shape:?}");
+        assert_eq!(bits(&dw2.data), bits(&dw1.data), "dw of shape {shape:?}");
+    }
+}
+
+#[test]
+fn masked_input_grad_matches_add_then_mask() {
+    each_simd(masked_input_grad_is_add_then_mask::<F2>);
+    each_simd(masked_input_grad_is_add_then_mask::<F4>);
 }
 
 #[test]
@@ -155,7 +192,7 @@ fn gradients_match_finite_differences() {
             &w,
             &r,
             &dims(&x, &w),
-            Some(&mut dx),
+            Some(InputGrad::Add(&mut dx)),
             &mut dw,
             Some(&mut db),
         );
@@ -196,7 +233,7 @@ fn same_bits_for_any_thread_count() {
                 &w,
                 &dy,
                 &dims(&x, &w),
-                Some(&mut dx),
+                Some(InputGrad::Add(&mut dx)),
                 &mut dw,
                 Some(&mut db),
             );
@@ -278,7 +315,15 @@ fn winograd_phase_times() {
         let t_tiles = best(&mut || tiles_forward::<T>(&c, &xl, &mut yl));
         let mut y = Tensor::zeros(x.shape);
         let t_out = best(&mut || {
-            from_channels_last(Simd::detect(), &yl, 64, cp, &g, Some(None), &mut y.data)
+            from_channels_last(
+                Simd::detect(),
+                &yl,
+                64,
+                cp,
+                &g,
+                Store::Bias(None),
+                &mut y.data,
+            )
         });
         let mut dw = Tensor::zeros(w.shape);
         let t_dw = best(&mut || weight_grad::<T>(&x, &xl, &d, &mut dw));
