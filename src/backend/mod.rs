@@ -83,6 +83,18 @@ pub trait Backend {
         g: ConvGeom,
         y: &mut Self::Buf,
     );
+    /// [`Backend::conv2d_forward`] and then [`Backend::relu_inplace`] on `y`.
+    fn conv2d_forward_relu(
+        &mut self,
+        x: &Self::Buf,
+        w: &Self::Buf,
+        b: Option<&Self::Buf>,
+        g: ConvGeom,
+        y: &mut Self::Buf,
+    ) {
+        self.conv2d_forward(x, w, b, g, y);
+        self.relu_inplace(y);
+    }
     /// Backward of [`Backend::conv2d_forward`]: `dx += ..` (when given), `dw += ..`, `db += ..`.
     #[allow(clippy::too_many_arguments)]
     fn conv2d_backward(

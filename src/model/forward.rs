@@ -10,8 +10,7 @@ use crate::backend::tensor::Tensor;
 
 /// `y = relu(conv(x))`.
 fn conv_relu<B: Backend>(be: &mut B, conv: &Conv<B::Buf>, x: &B::Buf, y: &mut B::Buf) {
-    conv.forward_on(be, x, y);
-    be.relu_inplace(y);
+    conv.forward_relu_on(be, x, y);
 }
 
 /// Makes `v` hold exactly `n` entries (new ones from `make`, extras dropped; buffers reused).

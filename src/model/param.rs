@@ -159,6 +159,12 @@ impl<T> Conv<T> {
         be.conv2d_forward(x, w, Some(b), self.geom, y);
     }
 
+    /// `y = max(conv(x) + b, 0)` on backend `be`, into `y` (resized).
+    pub fn forward_relu_on<B: Backend<Buf = T>>(&self, be: &mut B, x: &T, y: &mut T) {
+        let (w, b) = (&self.weight.value, &self.bias.value);
+        be.conv2d_forward_relu(x, w, Some(b), self.geom, y);
+    }
+
     /// Accumulates the weight and bias gradients, and `dx` when given, on backend `be`.
     pub fn backward_on<B: Backend<Buf = T>>(
         &mut self,

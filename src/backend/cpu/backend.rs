@@ -1,6 +1,9 @@
 //! [`Cpu`]: the [`Backend`] over plain [`Tensor`]s, running each op at once (rayon + gemm).
 
-use super::conv::{ConvGeom, conv2d_backward, conv2d_backward_relu_input, conv2d_forward_into};
+use super::conv::{
+    ConvGeom, conv2d_backward, conv2d_backward_relu_input, conv2d_forward_into,
+    conv2d_forward_relu_into,
+};
 use super::elementwise::{
     add_scaled, relu_inplace, relu_mask_inplace, scale_inplace, zero_inplace,
 };
@@ -80,6 +83,17 @@ impl Backend for Cpu {
         y: &mut Tensor,
     ) {
         conv2d_forward_into(x, w, b.map(|b| b.data.as_slice()), g, y);
+    }
+
+    fn conv2d_forward_relu(
+        &mut self,
+        x: &Tensor,
+        w: &Tensor,
+        b: Option<&Tensor>,
+        g: ConvGeom,
+        y: &mut Tensor,
+    ) {
+        conv2d_forward_relu_into(x, w, b.map(|b| b.data.as_slice()), g, y);
     }
 
     fn conv2d_backward(

@@ -116,6 +116,29 @@ fn backward_accumulates() {
     assert_eq!(dw3.data, dw1.data);
 }
 
+/// With the ReLU: the same bits as the forward and then the in-place ReLU, on the im2col
+/// path and on a Winograd-eligible 3x3.
+#[test]
+fn forward_relu_is_forward_then_relu() {
+    for (shape, cout, g) in [
+        ([3, 2, 6, 6], 5, ConvGeom::new(2, 1)),
+        ([2, 16, 16, 16], 24, ConvGeom::new(1, 1)),
+    ] {
+        let x = rand_tensor(shape, 7);
+        let w = rand_tensor([cout, shape[1], 3, 3], 8);
+        let b = rand_tensor([1, 1, 1, cout], 9).data;
+        let mut want = Tensor::default();
+        conv2d_forward_into(&x, &w, Some(&b), g, &mut want);
+        crate::backend::cpu::elementwise::relu_inplace(&mut want.data);
+        let mut got = Tensor::from_vec([1, 1, 1, 2], vec![f32::NAN; 2]);
+        conv2d_forward_relu_into(&x, &w, Some(&b), g, &mut got);
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(got.shape, want.shape);
+        assert_eq!(bits(&got.data), bits(&want.data), "{shape:?}");
+        assert!(got.data.iter().any(|v| *v == 0.0) && got.data.iter().any(|v| *v > 0.0));
+    }
+}
+
 /// Through the ReLU that made the input: the same bits as zeroing `dx`, accumulating and
 /// masking, on the im2col path (stride 2, a 1x1) and on a Winograd-eligible 3x3.
 #[test]

@@ -69,6 +69,8 @@ pub(super) fn to_channels_last(
 pub(super) enum Store<'a> {
     /// `y = v + b[channel]` (`v + 0` without a bias).
     Bias(Option<&'a [f32]>),
+    /// `y = max(v + b[channel], 0)`: the bits of [`Store::Bias`] and then an in-place ReLU.
+    BiasRelu(Option<&'a [f32]>),
     /// `y += v`.
     Add,
     /// `y = v + 0` where `relu_out > 0`, else `0` (`relu_out` laid out as `y`): bit for bit
@@ -95,8 +97,9 @@ pub(super) fn from_channels_last(
     y.par_chunks_mut(c * hw).enumerate().for_each(|(i, yi)| {
         let src = &yl[i * plane..][..plane];
         let add = matches!(store, Store::Add);
+        let relu = matches!(store, Store::BiasRelu(_));
         let b = match store {
-            Store::Bias(b) => b,
+            Store::Bias(b) | Store::BiasRelu(b) => b,
             _ => None,
         };
         let mask = match store {
@@ -126,6 +129,7 @@ pub(super) fn from_channels_last(
                             match (add, mask) {
                                 (true, _) => BlockStore::Add,
                                 (_, Some(m)) => BlockStore::Masked(&m[c0 * hw + at..][..extent]),
+                                _ if relu => BlockStore::BiasRelu(&bv),
                                 _ => BlockStore::Bias(&bv),
                             },
                         );
@@ -138,6 +142,7 @@ pub(super) fn from_channels_last(
                                     _ if add => *o + v,
                                     Some(m) if m[co * hw + at + x] > 0.0 => v + 0.0,
                                     Some(_) => 0.0,
+                                    None if relu => (v + bv[co - c0]).max(0.0),
                                     None => v + bv[co - c0],
                                 };
                             }
@@ -154,6 +159,7 @@ pub(super) fn from_channels_last(
 #[derive(Clone, Copy)]
 enum BlockStore<'a> {
     Bias(&'a [f32; B]),
+    BiasRelu(&'a [f32; B]),
     Add,
     Masked(&'a [f32]),
 }
@@ -278,6 +284,10 @@ mod avx512 {
                 let out = match store {
                     BlockStore::Add => _mm512_add_ps(_mm512_loadu_ps(p), *v),
                     BlockStore::Bias(bias) => _mm512_add_ps(_mm512_set1_ps(bias[ch]), *v),
+                    // `max(s, 0)` returns its second operand for a NaN or a zero `s`: 0.
+                    BlockStore::BiasRelu(bias) => {
+                        _mm512_max_ps(_mm512_add_ps(_mm512_set1_ps(bias[ch]), *v), zero)
+                    }
                     BlockStore::Masked(m) => {
                         let keep = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(
                             _mm512_loadu_ps(m.as_ptr().add(ch * ds)),
@@ -364,6 +374,9 @@ mod avx2 {
                         let out = match store {
                             BlockStore::Add => _mm256_add_ps(_mm256_loadu_ps(p), *v),
                             BlockStore::Bias(bias) => _mm256_add_ps(_mm256_set1_ps(bias[ch]), *v),
+                            BlockStore::BiasRelu(bias) => {
+                                _mm256_max_ps(_mm256_add_ps(_mm256_set1_ps(bias[ch]), *v), zero)
+                            }
                             BlockStore::Masked(m) => {
                                 let keep = _mm256_cmp_ps::<_CMP_GT_OQ>(
                                     _mm256_loadu_ps(m.as_ptr().add(ch * ds + x0)),
@@ -465,6 +478,33 @@ mod tests {
                     _ => -2.0 + (i % 7) as f32,
                 })
                 .collect();
+            // Bias and ReLU against the bias store and then the in-place ReLU (a -0.0 bias
+            // meets the -0.0 values of `yl`).
+            let mut bias_z = bias.clone();
+            bias_z[1] = -0.0;
+            let mut relu = vec![9.0f32; y.len()];
+            from_channels_last(
+                simd,
+                &yl,
+                c,
+                cp,
+                &g,
+                Store::BiasRelu(Some(&bias_z)),
+                &mut relu,
+            );
+            let mut want_relu = vec![9.0f32; y.len()];
+            from_channels_last(
+                simd,
+                &yl,
+                c,
+                cp,
+                &g,
+                Store::Bias(Some(&bias_z)),
+                &mut want_relu,
+            );
+            crate::backend::cpu::elementwise::relu_inplace(&mut want_relu);
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&relu), bits(&want_relu), "{simd:?} bias + ReLU store");
             let mut masked = vec![9.0f32; y.len()];
             from_channels_last(
                 simd,
@@ -478,7 +518,6 @@ mod tests {
             let mut want = vec![0.0f32; y.len()];
             from_channels_last(simd, &yl, c, cp, &g, Store::Add, &mut want);
             crate::backend::cpu::elementwise::relu_mask_inplace(&relu_out, &mut want);
-            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&masked), bits(&want), "{simd:?} masked store");
             for i in 0..n {
                 for ch in 0..c {

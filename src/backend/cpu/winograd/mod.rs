@@ -140,11 +140,24 @@ fn eligible(d: &Dims) -> bool {
         && d.n > 0
 }
 
-/// `y = conv(x, w) + b` (y already shaped `[N, Cout, H, W]`).
-pub(crate) fn forward(x: &Tensor, w: &Tensor, b: Option<&[f32]>, d: &Dims, y: &mut Tensor) {
+/// `y = conv(x, w) + b`, then `y = max(y, 0)` when `relu` (y already shaped
+/// `[N, Cout, H, W]`).
+pub(crate) fn forward(
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&[f32]>,
+    relu: bool,
+    d: &Dims,
+    y: &mut Tensor,
+) {
+    let store = if relu {
+        Store::BiasRelu(b)
+    } else {
+        Store::Bias(b)
+    };
     match tile() {
-        WinogradTile::F2 => forward_t::<F2>(x, w, b, d, y),
-        _ => forward_t::<F4>(x, w, b, d, y),
+        WinogradTile::F2 => forward_t::<F2>(x, w, store, d, y),
+        _ => forward_t::<F4>(x, w, store, d, y),
     }
 }
 
@@ -428,12 +441,12 @@ fn conv_from_channels_last<T: Tile>(
     });
 }
 
-fn forward_t<T: Tile>(x: &Tensor, w: &Tensor, b: Option<&[f32]>, d: &Dims, y: &mut Tensor) {
+fn forward_t<T: Tile>(x: &Tensor, w: &Tensor, store: Store, d: &Dims, y: &mut Tensor) {
     let g = Grid::new::<T>(d);
     let cp = padded(d.cin);
     with_scratch(&WG_IN, g.n * g.hp * g.wp * cp, |xl| {
         to_channels_last(Simd::detect(), &x.data, d.cin, cp, &g, xl);
-        conv_from_channels_last::<T>(xl, w, d, Store::Bias(b), y);
+        conv_from_channels_last::<T>(xl, w, d, store, y);
     });
 }
 

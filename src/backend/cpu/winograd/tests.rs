@@ -55,7 +55,7 @@ fn dims(x: &Tensor, w: &Tensor) -> Dims {
 
 fn fwd<T: Tile>(x: &Tensor, w: &Tensor, b: &[f32]) -> Tensor {
     let mut y = Tensor::zeros([x.shape[0], w.shape[0], x.shape[2], x.shape[3]]);
-    forward_t::<T>(x, w, Some(b), &dims(x, w), &mut y);
+    forward_t::<T>(x, w, Store::Bias(Some(b)), &dims(x, w), &mut y);
     y
 }
 
