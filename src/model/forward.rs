@@ -80,14 +80,37 @@ impl<T, I> Model<T, I> {
         out: &mut HeadOutputs<T>,
         mark: &mut dyn FnMut(&'static str),
     ) {
-        let xc = B::shape(x)[1];
+        be.copy(x, &mut self.acts.input);
+        self.forward_held_on(be, out, mark);
+    }
+
+    /// [`Model::forward_on`] taking the batch by swapping buffers with `x` instead of
+    /// copying it (the model keeps its input for the backward pass): `x` comes back holding
+    /// the buffer of an earlier batch.
+    pub fn forward_swapping_on<B: Backend<Buf = T, Idx = I>>(
+        &mut self,
+        be: &mut B,
+        x: &mut T,
+        out: &mut HeadOutputs<T>,
+    ) {
+        std::mem::swap(x, &mut self.acts.input);
+        self.forward_held_on(be, out, &mut |_| {});
+    }
+
+    /// The forward pass from the batch already in the model's input buffer.
+    fn forward_held_on<B: Backend<Buf = T, Idx = I>>(
+        &mut self,
+        be: &mut B,
+        out: &mut HeadOutputs<T>,
+        mark: &mut dyn FnMut(&'static str),
+    ) {
+        let a = &mut self.acts;
+        let xc = B::shape(&a.input)[1];
         assert_eq!(
             xc, self.config.in_channels,
             "model: input has {xc} channels, the model expects {}",
             self.config.in_channels
         );
-        let a = &mut self.acts;
-        be.copy(x, &mut a.input);
         // Backbone: C_i = relu(conv_i(C_{i-1})), stride 2 each.
         ensure_bufs(be, &mut a.stages, self.backbone.len());
         for (i, conv) in self.backbone.iter().enumerate() {

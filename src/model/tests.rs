@@ -261,6 +261,51 @@ fn deterministic_for_a_seed() {
     }
 }
 
+/// Taking the batch by swapping buffers gives the outputs and gradients of the copying
+/// forward, over two batches (the second swap hands back the first batch's buffer).
+#[test]
+fn forward_swapping_matches_forward() {
+    let (mut a, mut b) = (
+        Model::new(&small(), 5).unwrap(),
+        Model::new(&small(), 5).unwrap(),
+    );
+    let bits = |o: &HeadOutputs| -> Vec<u32> {
+        o.cls
+            .iter()
+            .chain(&o.reg)
+            .flat_map(|t| t.data.iter().map(|v| v.to_bits()))
+            .collect()
+    };
+    for seed in [6, 7] {
+        let x = input([2, 3, 32, 32], seed);
+        let want = a.forward(&x);
+        let mut held = x.clone();
+        let mut got = HeadOutputs::default();
+        b.forward_swapping_on(&mut crate::backend::cpu::Cpu, &mut held, &mut got);
+        assert_eq!(bits(&got), bits(&want), "batch {seed}");
+        if seed == 7 {
+            assert_eq!(
+                held.data,
+                input([2, 3, 32, 32], 6).data,
+                "the earlier batch's buffer"
+            );
+        }
+        let mut d = want.zeros_like();
+        d.cls
+            .iter_mut()
+            .chain(&mut d.reg)
+            .for_each(|t| t.data.fill(0.25));
+        (a.zero_grad(), b.zero_grad());
+        (a.backward(&d), b.backward(&d));
+        let grads = |m: &Model| -> Vec<u32> {
+            m.params()
+                .flat_map(|p| p.grad.data.iter().map(|v| v.to_bits()))
+                .collect()
+        };
+        assert_eq!(grads(&b), grads(&a), "gradients, batch {seed}");
+    }
+}
+
 #[test]
 fn backward_accumulates_and_zero_grad_resets() {
     let mut m = Model::new(&small(), 3).unwrap();

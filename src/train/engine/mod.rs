@@ -213,7 +213,7 @@ impl<B: Backend> StepEngine for Engine<B> {
     fn forward(&mut self, x: &Tensor) -> HeadOutputs {
         self.be.upload(x, &mut self.input);
         self.model
-            .forward_on(&mut self.be, &self.input, &mut self.out);
+            .forward_swapping_on(&mut self.be, &mut self.input, &mut self.out);
         let be = &mut self.be;
         HeadOutputs {
             cls: self.out.cls.iter().map(|t| be.download(t)).collect(),
