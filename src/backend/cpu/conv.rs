@@ -19,7 +19,7 @@
 use super::elementwise::{relu_inplace, relu_mask_inplace, zero_inplace};
 use super::gemm::{Mat, SCRATCH_A, SCRATCH_B, SCRATCH_C, matmul, with_scratch};
 use super::im2col::{Dims, col2im, col2im_split, im2col, merge_split, unfoldable, unfoldable_len};
-use super::winograd;
+use super::winograd::{self, InputGrad};
 pub use crate::backend::conv_geom::{ConvGeom, conv2d_out_size};
 use crate::backend::tensor::Tensor;
 use rayon::prelude::*;
@@ -176,19 +176,72 @@ pub fn conv2d_backward(
     dw: &mut Tensor,
     db: Option<&mut [f32]>,
 ) {
+    backward(x, w, dy, g, dx.map(InputGrad::Add), dw, db);
+}
+
+/// Backward of [`conv2d_forward`] through the in-place ReLU whose output is the input `x`:
+/// WRITES `dx` (resized to `x`'s shape) as the input gradient where `x > 0` and 0 elsewhere,
+/// ACCUMULATES into `dw` and `db`. The same bits as zeroing `dx`, [`conv2d_backward`] and
+/// `relu_mask_inplace(x, dx)`; the Winograd path masks in its output copy, so `dx` is
+/// neither zeroed nor read.
+pub fn conv2d_backward_relu_input(
+    x: &Tensor,
+    w: &Tensor,
+    dy: &Tensor,
+    g: ConvGeom,
+    dx: &mut Tensor,
+    dw: &mut Tensor,
+    db: Option<&mut [f32]>,
+) {
+    dx.reshape_for(x.shape);
+    backward(x, w, dy, g, Some(InputGrad::MaskedByInput(dx)), dw, db);
+}
+
+/// Backward with the input gradient stored as `dx` says: by Winograd where it applies,
+/// else by im2col + GEMM (the masked store as zeroing, accumulating and masking).
+fn backward(
+    x: &Tensor,
+    w: &Tensor,
+    dy: &Tensor,
+    g: ConvGeom,
+    dx: Option<InputGrad>,
+    dw: &mut Tensor,
+    db: Option<&mut [f32]>,
+) {
     let d = Dims::new(x, w, g);
     assert_eq!(dy.shape, [d.n, d.cout, d.ho, d.wo], "conv2d: dy shape");
     assert_eq!(dw.shape, w.shape, "conv2d: dw shape");
+    if let Some(InputGrad::Add(t) | InputGrad::MaskedByInput(t)) = &dx {
+        assert_eq!(t.shape, x.shape, "conv2d: dx shape");
+    }
     if winograd::applies(&d) {
-        if let Some(t) = &dx {
-            assert_eq!(t.shape, x.shape, "conv2d: dx shape");
-        }
-        winograd::backward(x, w, dy, &d, dx.map(winograd::InputGrad::Add), dw, db);
+        winograd::backward(x, w, dy, &d, dx, dw, db);
         return;
     }
+    match dx {
+        Some(InputGrad::MaskedByInput(t)) => {
+            zero_inplace(&mut t.data);
+            backward_gemm(x, w, dy, &d, Some(&mut *t), dw, db);
+            relu_mask_inplace(&x.data, &mut t.data);
+        }
+        Some(InputGrad::Add(t)) => backward_gemm(x, w, dy, &d, Some(t), dw, db),
+        None => backward_gemm(x, w, dy, &d, None, dw, db),
+    }
+}
+
+/// [`conv2d_backward`] by im2col + GEMM (`dx +=` when given).
+fn backward_gemm(
+    x: &Tensor,
+    w: &Tensor,
+    dy: &Tensor,
+    d: &Dims,
+    dx: Option<&mut Tensor>,
+    dw: &mut Tensor,
+    db: Option<&mut [f32]>,
+) {
+    let d = *d;
     let dx = match dx {
         Some(t) if dx_as_conv(&d) => {
-            assert_eq!(t.shape, x.shape, "conv2d: dx shape");
             input_grad_as_conv(w, dy, &d, t);
             None
         }
@@ -200,7 +253,6 @@ pub fn conv2d_backward(
     let want_dx = dx.is_some();
     let mut dx_imgs: Vec<Option<&mut [f32]>> = match dx {
         Some(t) => {
-            assert_eq!(t.shape, x.shape, "conv2d: dx shape");
             let l = t.image_len().max(1);
             t.data.chunks_mut(l).map(Some).collect()
         }
@@ -305,34 +357,6 @@ pub fn conv2d_backward(
             }
         }
     });
-}
-
-/// Backward of [`conv2d_forward`] through the in-place ReLU whose output is the input `x`:
-/// WRITES `dx` (resized to `x`'s shape) as the input gradient where `x > 0` and 0 elsewhere,
-/// ACCUMULATES into `dw` and `db`. The same bits as zeroing `dx`, [`conv2d_backward`] and
-/// `relu_mask_inplace(x, dx)`; the Winograd path masks in its output copy, so `dx` is
-/// neither zeroed nor read.
-pub fn conv2d_backward_relu_input(
-    x: &Tensor,
-    w: &Tensor,
-    dy: &Tensor,
-    g: ConvGeom,
-    dx: &mut Tensor,
-    dw: &mut Tensor,
-    db: Option<&mut [f32]>,
-) {
-    let d = Dims::new(x, w, g);
-    dx.reshape_for(x.shape);
-    if winograd::applies(&d) {
-        assert_eq!(dy.shape, [d.n, d.cout, d.ho, d.wo], "conv2d: dy shape");
-        assert_eq!(dw.shape, w.shape, "conv2d: dw shape");
-        let dx = Some(winograd::InputGrad::MaskedByInput(dx));
-        winograd::backward(x, w, dy, &d, dx, dw, db);
-        return;
-    }
-    zero_inplace(&mut dx.data);
-    conv2d_backward(x, w, dy, g, Some(dx), dw, db);
-    relu_mask_inplace(&x.data, &mut dx.data);
 }
 
 #[cfg(test)]

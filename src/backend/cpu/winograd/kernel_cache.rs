@@ -54,22 +54,19 @@ pub(super) fn kernel_freqs<T: Tile>(w: &Tensor, coutp: usize) -> Arc<Entry> {
             recycled = cache.pop().and_then(|e| Arc::try_unwrap(e).ok());
         }
     }
-    let len = alpha * alpha * w.shape[1] * coutp;
-    let mut e = recycled.unwrap_or(Entry {
+    // An evicted entry's buffers are reused when nobody holds it any more.
+    let (mut weights, mut u) = recycled.map_or((Vec::new(), Vec::new()), |e| (e.weights, e.u));
+    weights.clear();
+    weights.extend_from_slice(&w.data);
+    u.resize(alpha * alpha * w.shape[1] * coutp, 0.0);
+    super::kernel_freqs_into::<T>(w, coutp, &mut u);
+    let e = Arc::new(Entry {
         alpha,
         coutp,
         shape: w.shape,
-        weights: Vec::new(),
-        u: Vec::new(),
+        weights,
+        u,
     });
-    e.alpha = alpha;
-    e.coutp = coutp;
-    e.shape = w.shape;
-    e.weights.clear();
-    e.weights.extend_from_slice(&w.data);
-    e.u.resize(len, 0.0);
-    super::kernel_freqs_into::<T>(w, coutp, &mut e.u);
-    let e = Arc::new(e);
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     cache.insert(0, e.clone());
     cache.truncate(CAPACITY);

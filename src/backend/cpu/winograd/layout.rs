@@ -78,6 +78,50 @@ pub(super) enum Store<'a> {
     MaskedByPositive(&'a [f32]),
 }
 
+impl<'a> Store<'a> {
+    /// The bias the store adds, if any.
+    fn bias(self) -> Option<&'a [f32]> {
+        match self {
+            Store::Bias(b) | Store::BiasRelu(b) => b,
+            _ => None,
+        }
+    }
+
+    /// This store for image `i` of `len` values each (the mask cut to that image).
+    fn image(self, i: usize, len: usize) -> Self {
+        match self {
+            Store::MaskedByPositive(m) => Store::MaskedByPositive(&m[i * len..][..len]),
+            s => s,
+        }
+    }
+
+    /// The store of the block at `at` (`extent` values of the image), whose channels'
+    /// biases are `bv`.
+    fn block<'b>(self, bv: &'b [f32; B], at: usize, extent: usize) -> BlockStore<'b>
+    where
+        'a: 'b,
+    {
+        match self {
+            Store::Bias(_) => BlockStore::Bias(bv),
+            Store::BiasRelu(_) => BlockStore::BiasRelu(bv),
+            Store::Add => BlockStore::Add,
+            Store::MaskedByPositive(m) => BlockStore::Masked(&m[at..][..extent]),
+        }
+    }
+
+    /// The stored value at index `at` of the image: `old` is what `y` holds there, `bias`
+    /// its channel's bias.
+    fn one(self, old: f32, v: f32, bias: f32, at: usize) -> f32 {
+        match self {
+            Store::Bias(_) => v + bias,
+            Store::BiasRelu(_) => (v + bias).max(0.0),
+            Store::Add => old + v,
+            Store::MaskedByPositive(m) if m[at] > 0.0 => v + 0.0,
+            Store::MaskedByPositive(_) => 0.0,
+        }
+    }
+}
+
 /// Writes the channels-last output `yl` (`[n][nty m][ntx m][cp]`) into NCHW `y` (`c`
 /// channels) as `store` says.
 pub(super) fn from_channels_last(
@@ -96,16 +140,8 @@ pub(super) fn from_channels_last(
     }
     y.par_chunks_mut(c * hw).enumerate().for_each(|(i, yi)| {
         let src = &yl[i * plane..][..plane];
-        let add = matches!(store, Store::Add);
-        let relu = matches!(store, Store::BiasRelu(_));
-        let b = match store {
-            Store::Bias(b) | Store::BiasRelu(b) => b,
-            _ => None,
-        };
-        let mask = match store {
-            Store::MaskedByPositive(m) => Some(&m[i * c * hw..][..c * hw]),
-            _ => None,
-        };
+        let store = store.image(i, c * hw);
+        let b = store.bias();
         for yy in 0..h {
             let row = &src[yy * wq * cp..][..wq * cp];
             for c0 in (0..c).step_by(B) {
@@ -126,25 +162,14 @@ pub(super) fn from_channels_last(
                             cp,
                             &mut yi[c0 * hw + at..][..extent],
                             hw,
-                            match (add, mask) {
-                                (true, _) => BlockStore::Add,
-                                (_, Some(m)) => BlockStore::Masked(&m[c0 * hw + at..][..extent]),
-                                _ if relu => BlockStore::BiasRelu(&bv),
-                                _ => BlockStore::Bias(&bv),
-                            },
+                            store.block(&bv, c0 * hw + at, extent),
                         );
                     if !in_registers {
                         for co in c0..(c0 + B).min(c) {
                             let dst = &mut yi[co * hw + at..][..B.min(w - x0)];
                             for (x, o) in dst.iter_mut().enumerate() {
                                 let v = row[(x0 + x) * cp + co];
-                                *o = match mask {
-                                    _ if add => *o + v,
-                                    Some(m) if m[co * hw + at + x] > 0.0 => v + 0.0,
-                                    Some(_) => 0.0,
-                                    None if relu => (v + bv[co - c0]).max(0.0),
-                                    None => v + bv[co - c0],
-                                };
+                                *o = store.one(*o, v, bv[co - c0], co * hw + at + x);
                             }
                         }
                     }
@@ -155,7 +180,8 @@ pub(super) fn from_channels_last(
 }
 
 /// What one block's store does with each value `v` (see [`Store`]): `d = v + bias[ch]`,
-/// `d += v`, or `d = v + 0` where the mask (laid out as `d`) is positive and `0` elsewhere.
+/// `d = max(v + bias[ch], 0)`, `d += v`, or `d = v + 0` where the mask (laid out as `d`)
+/// is positive and `0` elsewhere.
 #[derive(Clone, Copy)]
 enum BlockStore<'a> {
     Bias(&'a [f32; B]),

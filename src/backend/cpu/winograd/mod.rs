@@ -10,11 +10,13 @@
 //! Layout: the input (and `dY`) is copied once into a zero-padded channels-last buffer
 //! (channels padded to whole 16-lane vectors), so a tile's values are vectors over channels
 //! and every transform step is one vector operation whatever the plane size. The outputs
-//! are written channels-last too and copied back to NCHW once. Kernel frequencies are
-//! kept for the last few weights and found again by their bits (`kernel_cache.rs`): the
-//! heads' shared weights are transformed once per step and direction, not once per level. Tile rows of the whole batch
-//! are cut into blocks whose `V` and `M` (`alpha^2 x tiles x channels`) stay in L2; a block
-//! is one rayon task doing its transforms and its `alpha^2` products (`product.rs`).
+//! are written channels-last too and copied back to NCHW once, adding the bias, applying
+//! the forward's ReLU or the backward's ReLU mask on the way (`layout.rs`). Kernel
+//! frequencies are kept for the last few weights and found again by their bits
+//! (`kernel_cache.rs`): the heads' shared weights are transformed once per step and
+//! direction, not once per level. Tile rows of the whole batch are cut into blocks whose
+//! `V` and `M` (`alpha^2 x tiles x channels`) stay in L2; a block is one rayon task doing
+//! its transforms and its `alpha^2` products (`product.rs`).
 //! Forward tasks own their output rows; the weight gradient is summed per fixed group of
 //! blocks and the groups are added in order, so results are the same bits for any thread
 //! count.
